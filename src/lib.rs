@@ -1,0 +1,4 @@
+//! The xero-sync engine: configuration, database, Xero HTTP client, token vault, job runner and
+//! the Xero simulator. It names no Xero entity; those live in the `xero-sync-workers` crate.
+
+pub mod sim;

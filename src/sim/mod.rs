@@ -1,0 +1,1 @@
+//! A faithful Xero simulator: identity, connections and the Accounting API over real HTTP.
