@@ -1,0 +1,104 @@
+//! The database: connecting (creating the database when it does not exist yet) and migrating,
+//! apalis's schema first and then ours, which guards `apalis.jobs`.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{ConnectOptions, Connection, PgPool};
+
+/// Errors at the database boundary that a caller branches on.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    /// `DATABASE_URL` is not a Postgres URL.
+    #[error("DATABASE_URL is not a valid Postgres URL: {0}")]
+    BadUrl(#[source] sqlx::Error),
+    /// The server could not be reached or refused us.
+    #[error("cannot connect to Postgres at {url}: {source}")]
+    Connect {
+        /// The URL without its password.
+        url: String,
+        /// What the driver said.
+        #[source]
+        source: sqlx::Error,
+    },
+    /// A migration failed.
+    #[error("migrating the database failed: {0}")]
+    Migrate(String),
+    /// Any other database error.
+    #[error(transparent)]
+    Sqlx(#[from] sqlx::Error),
+}
+
+/// Connects a pool of at most `max_connections`, creating the database first if it is missing
+/// (so the README's commands work on a fresh machine).
+pub async fn connect(url: &str, max_connections: u32) -> Result<PgPool, DbError> {
+    let options = PgConnectOptions::from_str(url).map_err(DbError::BadUrl)?;
+    create_database_if_missing(&options).await?;
+    PgPoolOptions::new()
+        .max_connections(max_connections)
+        .acquire_timeout(Duration::from_secs(30))
+        .connect_with(options.clone())
+        .await
+        .map_err(|source| DbError::Connect {
+            url: redacted(&options),
+            source,
+        })
+}
+
+async fn create_database_if_missing(options: &PgConnectOptions) -> Result<(), DbError> {
+    let Some(name) = options.get_database().map(str::to_owned) else {
+        return Ok(());
+    };
+    let admin = options.clone().database("postgres");
+    let mut conn = admin.connect().await.map_err(|source| DbError::Connect {
+        url: redacted(options),
+        source,
+    })?;
+    let exists: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
+            .bind(&name)
+            .fetch_one(&mut conn)
+            .await?;
+    if !exists {
+        let quoted = format!("\"{}\"", name.replace('"', "\"\""));
+        // Two replicas may race here; losing the race is fine.
+        if let Err(e) = sqlx::raw_sql(&format!("CREATE DATABASE {quoted}").into())
+            .execute(&mut conn)
+            .await
+        {
+            let duplicate = e
+                .as_database_error()
+                .and_then(|d| d.code())
+                .is_some_and(|c| c == "42P04" || c == "23505");
+            if !duplicate {
+                return Err(e.into());
+            }
+        }
+    }
+    conn.close().await?;
+    Ok(())
+}
+
+fn redacted(options: &PgConnectOptions) -> String {
+    format!(
+        "postgres://{}@{}:{}/{}",
+        options.get_username(),
+        options.get_host(),
+        options.get_port(),
+        options.get_database().unwrap_or("")
+    )
+}
+
+/// Runs apalis's migrations, then ours. Both migrators hold Postgres's advisory lock while they
+/// run, so replicas starting together migrate once; re-running is a no-op.
+pub async fn migrate(pool: &PgPool) -> Result<(), DbError> {
+    apalis_postgres::PostgresStorage::<()>::setup(pool)
+        .await
+        .map_err(|e| DbError::Migrate(format!("apalis schema: {e}")))?;
+    sqlx::migrate!("./migrations")
+        .run(pool)
+        .await
+        .map_err(|e| DbError::Migrate(e.to_string()))?;
+    Ok(())
+}
