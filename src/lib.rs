@@ -2,6 +2,7 @@
 //! the Xero simulator. It names no Xero entity; those live in the `xero-sync-workers` crate.
 
 pub mod db;
+pub mod digest;
 pub mod entity;
 pub mod sim;
 pub mod testing;

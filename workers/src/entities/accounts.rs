@@ -1,0 +1,18 @@
+//! Accounts: the chart of accounts, small enough that Xero returns it in one unpaged call, which
+//! honours `If-Modified-Since`. Stored in `xero.accounts`.
+
+use xero_sync::entity::{Entity, Paging};
+
+/// The Accounts entity.
+pub const ENTITY: Entity = Entity {
+    name: "accounts",
+    endpoint: "Accounts",
+    collection: "Accounts",
+    id_field: "AccountID",
+    paging: Paging::Unpaged {
+        modified_since: true,
+    },
+    upsert: &[include_str!("accounts.upsert.sql")],
+    digest: include_str!("accounts.digest.sql"),
+    query: &[],
+};

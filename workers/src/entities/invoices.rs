@@ -1,0 +1,24 @@
+//! Invoices (sales and bills) with their line items, paged by the `UpdatedDateUTC` keyset.
+//! Stored in `xero.invoices` and `xero.invoice_line_items`.
+//!
+//! The headers go first; the line items then follow each invoice's stored version exactly, so
+//! lines Xero dropped on an edit disappear here too. An invoice sent without `LineItems` (a
+//! summary response) keeps its stored lines; see `invoices.line_items.sql`.
+
+use xero_sync::entity::{Entity, Paging};
+
+/// The Invoices entity.
+pub const ENTITY: Entity = Entity {
+    name: "invoices",
+    endpoint: "Invoices",
+    collection: "Invoices",
+    id_field: "InvoiceID",
+    paging: Paging::Keyset,
+    // Order matters: the line items statement reads the headers the first one stored.
+    upsert: &[
+        include_str!("invoices.upsert.sql"),
+        include_str!("invoices.line_items.sql"),
+    ],
+    digest: include_str!("invoices.digest.sql"),
+    query: &[],
+};
