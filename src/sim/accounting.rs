@@ -1,0 +1,252 @@
+//! The Accounting endpoints, one table row each. Adding an endpoint is a record type in
+//! `model`, a table in `TenantData`, a render function here and a row in [`ENDPOINTS`]; the
+//! request flow (auth, tenant, limits, faults, headers, stats) in `api` is shared.
+//!
+//! Not implemented (ignored if sent): `where`, `order` (the default order always applies),
+//! `IDs`, `Statuses` and other list filters, `unitdp`, `paymentsOnly`.
+
+use serde::Serialize;
+use uuid::Uuid;
+
+use super::dates::{envelope_date, floor_to_second, iso_millis};
+use super::model::Contact;
+use super::state::TenantData;
+use super::store::{Keyed, Table};
+
+/// Xero's default and maximum page sizes.
+pub const DEFAULT_PAGE_SIZE: u32 = 100;
+/// The largest page Xero serves; larger requests are clamped.
+pub const MAX_PAGE_SIZE: u32 = 1_000;
+/// Journals per response.
+pub const JOURNALS_PER_CALL: usize = 100;
+/// The envelope's `ProviderName` (Xero puts the app's name there).
+pub const PROVIDER_NAME: &str = "xero-sync simulator";
+
+/// How an endpoint pages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Paging {
+    /// `page`/`pageSize` with a `pagination` object; without `page`, everything at once.
+    Pages,
+    /// `offset` (Journals).
+    Offset,
+    /// One response with everything (If-Modified-Since still filters).
+    Unpaged,
+}
+
+/// A parsed list request.
+#[derive(Debug, Clone, Default)]
+pub struct ListQuery {
+    /// `If-Modified-Since` in epoch ms.
+    pub ims_ms: Option<i64>,
+    /// `page` (1-based), if paging.
+    pub page: Option<u32>,
+    /// `pageSize`, already clamped to 1..=1000.
+    pub page_size: u32,
+    /// Journals `offset`.
+    pub offset: u64,
+    /// `includeArchived=true`.
+    pub include_archived: bool,
+    /// `summaryOnly=true`.
+    pub summary_only: bool,
+}
+
+impl ListQuery {
+    /// The cursor key counted in `/sim/stats`, e.g.
+    /// `Invoices?ims=2024-01-02T03:04:05.000Z&page=2&pageSize=1000` or `Journals?offset=300`.
+    pub fn cursor_key(&self, endpoint: &Endpoint) -> String {
+        let ims = self
+            .ims_ms
+            .map_or_else(|| "-".to_owned(), |ms| iso_millis(floor_to_second(ms)));
+        let mut key = match endpoint.paging {
+            Paging::Offset => format!("{}?offset={}&ims={ims}", endpoint.name, self.offset),
+            _ => format!("{}?ims={ims}", endpoint.name),
+        };
+        if let (Paging::Pages, Some(page)) = (endpoint.paging, self.page) {
+            key.push_str(&format!("&page={page}&pageSize={}", self.page_size));
+        }
+        if self.include_archived {
+            key.push_str("&includeArchived=true");
+        }
+        key
+    }
+}
+
+/// The `pagination` object.
+#[derive(Debug, Clone, Copy, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Pagination {
+    page: u32,
+    page_size: u32,
+    page_count: u32,
+    item_count: usize,
+}
+
+/// Renders an endpoint's response body for one tenant.
+pub type Render = fn(&TenantData, &ListQuery, Envelope) -> serde_json::Result<Vec<u8>>;
+
+/// An Accounting endpoint.
+#[derive(Debug)]
+pub struct Endpoint {
+    /// Path segment and collection key (`Invoices`).
+    pub name: &'static str,
+    /// How it pages.
+    pub paging: Paging,
+    /// Its body.
+    pub render: Render,
+}
+
+/// Every endpoint served under `/api.xro/2.0`.
+pub const ENDPOINTS: &[Endpoint] = &[
+    Endpoint {
+        name: "Accounts",
+        paging: Paging::Unpaged,
+        render: accounts,
+    },
+    Endpoint {
+        name: "Contacts",
+        paging: Paging::Pages,
+        render: contacts,
+    },
+    Endpoint {
+        name: "Invoices",
+        paging: Paging::Pages,
+        render: invoices,
+    },
+    Endpoint {
+        name: "Journals",
+        paging: Paging::Offset,
+        render: journals,
+    },
+];
+
+/// The endpoint for a path segment (Xero paths are case-insensitive).
+pub fn endpoint(name: &str) -> Option<&'static Endpoint> {
+    ENDPOINTS.iter().find(|e| e.name.eq_ignore_ascii_case(name))
+}
+
+/// The envelope fields of one response.
+#[derive(Debug, Clone, Copy)]
+pub struct Envelope {
+    /// `Id` (also sent as `Xero-Correlation-Id`).
+    pub id: Uuid,
+    /// `DateTimeUTC` in epoch ms.
+    pub now_ms: i64,
+}
+
+impl Envelope {
+    /// Writes `{"Id":…,"Status":"OK",…,["pagination":…,]"<key>":[items]}`.
+    fn write<T: Serialize>(
+        self,
+        key: &str,
+        pagination: Option<Pagination>,
+        items: impl Iterator<Item = T>,
+        size_hint: usize,
+    ) -> serde_json::Result<Vec<u8>> {
+        let mut buf = Vec::with_capacity(256 + size_hint);
+        buf.extend_from_slice(b"{\"Id\":\"");
+        buf.extend_from_slice(self.id.hyphenated().to_string().as_bytes());
+        buf.extend_from_slice(b"\",\"Status\":\"OK\",\"ProviderName\":");
+        serde_json::to_writer(&mut buf, PROVIDER_NAME)?;
+        buf.extend_from_slice(b",\"DateTimeUTC\":");
+        serde_json::to_writer(&mut buf, &envelope_date(self.now_ms))?;
+        if let Some(p) = pagination {
+            buf.extend_from_slice(b",\"pagination\":");
+            serde_json::to_writer(&mut buf, &p)?;
+        }
+        buf.extend_from_slice(b",\"");
+        buf.extend_from_slice(key.as_bytes());
+        buf.extend_from_slice(b"\":[");
+        for (i, item) in items.enumerate() {
+            if i > 0 {
+                buf.push(b',');
+            }
+            serde_json::to_writer(&mut buf, &item)?;
+        }
+        buf.extend_from_slice(b"]}");
+        Ok(buf)
+    }
+}
+
+/// The records of a paged (or unpaged) request in default order, and the `pagination` object
+/// when paging. `keep` filters (e.g. archived contacts); without it, counting is O(log n).
+fn select<'a, T: Keyed>(
+    table: &'a Table<T>,
+    q: &ListQuery,
+    keep: Option<&dyn Fn(&T) -> bool>,
+) -> (Option<Pagination>, Vec<&'a T>) {
+    let matching = table.since(q.ims_ms);
+    let rows = matching.iter().map(|&(_, _, i)| table.row(i));
+    let Some(page) = q.page else {
+        let all = match keep {
+            Some(keep) => rows.filter(|r| keep(r)).collect(),
+            None => rows.collect(),
+        };
+        return (None, all);
+    };
+    let size = q.page_size as usize;
+    let skip = (page as usize - 1).saturating_mul(size);
+    let (item_count, items) = match keep {
+        None => (matching.len(), rows.skip(skip).take(size).collect()),
+        Some(keep) => {
+            let kept: Vec<&T> = rows.filter(|r| keep(r)).collect();
+            (kept.len(), kept.into_iter().skip(skip).take(size).collect())
+        }
+    };
+    let pagination = Pagination {
+        page,
+        page_size: q.page_size,
+        page_count: u32::try_from(item_count.div_ceil(size)).unwrap_or(u32::MAX),
+        item_count,
+    };
+    (Some(pagination), items)
+}
+
+fn accounts(data: &TenantData, q: &ListQuery, env: Envelope) -> serde_json::Result<Vec<u8>> {
+    let (_, items) = select(
+        &data.accounts,
+        &ListQuery {
+            page: None,
+            ..q.clone()
+        },
+        None,
+    );
+    let n = items.len();
+    env.write("Accounts", None, items.into_iter(), n * 600)
+}
+
+fn contacts(data: &TenantData, q: &ListQuery, env: Envelope) -> serde_json::Result<Vec<u8>> {
+    let not_archived = |c: &Contact| c.head.contact_status != "ARCHIVED";
+    let keep: Option<&dyn Fn(&Contact) -> bool> = if q.include_archived {
+        None
+    } else {
+        Some(&not_archived)
+    };
+    let (pagination, items) = select(&data.contacts, q, keep);
+    // Unpaged Contacts "only returns a subset of elements"; so does summaryOnly.
+    let full = q.page.is_some() && !q.summary_only;
+    let n = items.len();
+    env.write(
+        "Contacts",
+        pagination,
+        items.into_iter().map(|c| c.view(full)),
+        n * 1_200,
+    )
+}
+
+fn invoices(data: &TenantData, q: &ListQuery, env: Envelope) -> serde_json::Result<Vec<u8>> {
+    let (pagination, items) = select(&data.invoices, q, None);
+    // Unpaged Invoices come with `LineItems: []`, as Xero's.
+    let full = q.page.is_some() && !q.summary_only;
+    let n = items.len();
+    env.write(
+        "Invoices",
+        pagination,
+        items.into_iter().map(|i| i.view(full)),
+        n * 2_000,
+    )
+}
+
+fn journals(data: &TenantData, q: &ListQuery, env: Envelope) -> serde_json::Result<Vec<u8>> {
+    let items = data.journals.after(q.offset, q.ims_ms, JOURNALS_PER_CALL);
+    env.write("Journals", None, items.iter(), items.len() * 1_500)
+}

@@ -1,0 +1,231 @@
+//! The request flow every Accounting call goes through: content negotiation, bearer token,
+//! tenant, rate limits, faults, latency, then the endpoint's body, headers and stats.
+//!
+//! Content negotiation: real Xero answers XML unless JSON is asked for. The simulator speaks
+//! only JSON and, to catch clients that would get XML from Xero, answers 406 unless `Accept`
+//! names `application/json`.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, Response, StatusCode, header};
+use uuid::Uuid;
+
+use super::accounting::{self, DEFAULT_PAGE_SIZE, Envelope, ListQuery, MAX_PAGE_SIZE};
+use super::dates::parse_if_modified_since;
+use super::faults::{Fault, FaultKind};
+use super::identity::GrantKind;
+use super::responses::{
+    JSON_UTF8, limit_headers, not_found, problem, set, too_many, validation_error, with_body,
+};
+use super::state::App;
+
+/// `GET /api.xro/2.0/{endpoint}`.
+pub async fn get(
+    State(app): State<Arc<App>>,
+    Path(name): Path<String>,
+    Query(params): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+) -> Response<Body> {
+    let Some(endpoint) = accounting::endpoint(&name) else {
+        return not_found();
+    };
+    let response = serve(&app, endpoint, &params, &headers).await;
+    app.stats.request(endpoint.name, response.status().as_u16());
+    response
+}
+
+fn header(headers: &HeaderMap, name: impl header::AsHeaderName) -> Option<&str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+/// Which tenant a call is for: the `xero-tenant-id` header, or the first tenant for a custom
+/// connection (client_credentials) that sends none.
+fn tenant_for(app: &App, kind: GrantKind, headers: &HeaderMap) -> Option<Uuid> {
+    match header(headers, "xero-tenant-id").filter(|v| !v.trim().is_empty()) {
+        Some(raw) => Uuid::parse_str(raw.trim())
+            .ok()
+            .filter(|id| app.tenant(*id).is_some()),
+        None if kind == GrantKind::Custom => app.tenants.first().map(|t| t.id),
+        None => None,
+    }
+}
+
+async fn serve(
+    app: &App,
+    endpoint: &'static accounting::Endpoint,
+    params: &HashMap<String, String>,
+    headers: &HeaderMap,
+) -> Response<Body> {
+    let accepts_json = header(headers, header::ACCEPT)
+        .is_some_and(|a| a.to_ascii_lowercase().contains("application/json"));
+    if !accepts_json {
+        return with_body(
+            StatusCode::NOT_ACCEPTABLE,
+            "text/plain; charset=utf-8",
+            "The simulator only serves JSON: send 'Accept: application/json'",
+        );
+    }
+    let now_ms = app.clock.now_ms();
+    let kind = match app
+        .identity
+        .authenticate(header(headers, header::AUTHORIZATION), now_ms)
+    {
+        Ok(kind) => kind,
+        Err(unauthorized) => return problem(StatusCode::UNAUTHORIZED, &unauthorized.0),
+    };
+    let Some(tenant_id) = tenant_for(app, kind, headers) else {
+        return problem(StatusCode::FORBIDDEN, "AuthenticationUnsuccessful");
+    };
+    let admitted = match app.limiter.admit(tenant_id, now_ms) {
+        Ok(admitted) => admitted,
+        Err(refused) => {
+            app.stats.rate_limited(refused.problem.as_str());
+            let problem = refused.problem.as_str();
+            return too_many(problem, refused.retry_after_secs, refused.remaining);
+        }
+    };
+    app.stats.in_flight(tenant_id, admitted.in_flight);
+    let mut response = answer(app, endpoint, params, headers, tenant_id).await;
+    if response.status() != StatusCode::TOO_MANY_REQUESTS {
+        limit_headers(response.headers_mut(), admitted.remaining);
+    }
+    // The permit is held until here: a slow or delayed call stays in flight.
+    drop(admitted);
+    response
+}
+
+/// Everything after the call was admitted: faults, latency, the body.
+async fn answer(
+    app: &App,
+    endpoint: &'static accounting::Endpoint,
+    params: &HashMap<String, String>,
+    headers: &HeaderMap,
+    tenant_id: Uuid,
+) -> Response<Body> {
+    let fault = app.faults.take(endpoint.name, tenant_id, &app.fault_rng);
+    if let Some(Fault {
+        kind: FaultKind::Slow,
+        delay_ms,
+        ..
+    }) = fault
+    {
+        tokio::time::sleep(Duration::from_millis(delay_ms)).await;
+    }
+    if app.config.latency_ms > 0 {
+        tokio::time::sleep(Duration::from_millis(app.config.latency_ms)).await;
+    }
+    match fault.map(|f| (f.kind, f.retry_after_secs)) {
+        Some((FaultKind::Status500, _)) => {
+            return with_body(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "text/plain; charset=utf-8",
+                "An unhandled error with the Xero API. Contact the Xero API team if problems persist",
+            );
+        }
+        Some((FaultKind::Offline503, _)) => {
+            return with_body(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "text/plain; charset=utf-8",
+                "The Organisation is offline",
+            );
+        }
+        Some((FaultKind::RateLimit429, retry_after)) => {
+            app.stats.rate_limited("minute");
+            let mut remaining = app.limiter.remaining(tenant_id, app.clock.now_ms());
+            remaining.minute = 0;
+            return too_many("minute", retry_after, remaining);
+        }
+        _ => {}
+    }
+    let query = match parse_query(params, headers) {
+        Ok(q) => q,
+        Err(message) => return validation_error(&message),
+    };
+    let Some(tenant) = app.tenant(tenant_id) else {
+        return problem(StatusCode::FORBIDDEN, "AuthenticationUnsuccessful");
+    };
+    let envelope = Envelope {
+        id: Uuid::new_v4(),
+        now_ms: app.clock.now_ms(),
+    };
+    let rendered = {
+        let data = tenant.read();
+        (endpoint.render)(&data, &query, envelope)
+    };
+    let mut body = match rendered {
+        Ok(body) => body,
+        Err(e) => {
+            tracing::error!(error = %e, "sim: rendering a response failed");
+            return with_body(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "text/plain; charset=utf-8",
+                "",
+            );
+        }
+    };
+    let truncated = matches!(
+        fault,
+        Some(Fault {
+            kind: FaultKind::Truncate,
+            ..
+        })
+    );
+    if truncated {
+        body.truncate(body.len() / 2);
+    } else {
+        app.stats
+            .served(endpoint.name, tenant_id, query.cursor_key(endpoint));
+    }
+    let mut response = with_body(StatusCode::OK, JSON_UTF8, body);
+    set(
+        response.headers_mut(),
+        "xero-correlation-id",
+        envelope.id.to_string(),
+    );
+    response
+}
+
+/// Reads `If-Modified-Since`, `page`, `pageSize`, `offset`, `includeArchived`, `summaryOnly`
+/// (query names case-insensitive, as Xero's).
+fn parse_query(params: &HashMap<String, String>, headers: &HeaderMap) -> Result<ListQuery, String> {
+    let get = |name: &str| {
+        params
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.trim())
+    };
+    let ims_ms = match header(headers, header::IF_MODIFIED_SINCE) {
+        Some(raw) => Some(parse_if_modified_since(raw).map_err(|e| e.to_string())?),
+        None => None,
+    };
+    let page = match get("page").filter(|p| !p.is_empty()) {
+        Some(p) => Some(
+            p.parse::<i64>()
+                .map_err(|_| format!("'{p}' is not a valid page number"))?
+                .clamp(1, i64::from(u32::MAX)) as u32,
+        ),
+        None => None,
+    };
+    // Out-of-range page sizes are clamped to the nearest supported size, as Xero documents.
+    let page_size = get("pageSize")
+        .and_then(|s| s.parse::<i64>().ok())
+        .map_or(DEFAULT_PAGE_SIZE, |s| {
+            s.clamp(1, i64::from(MAX_PAGE_SIZE)) as u32
+        });
+    let offset = get("offset")
+        .and_then(|s| s.parse::<i64>().ok())
+        .map_or(0, |o| o.max(0).unsigned_abs());
+    let flag = |name: &str| get(name).is_some_and(|v| v.eq_ignore_ascii_case("true"));
+    Ok(ListQuery {
+        ims_ms,
+        page,
+        page_size,
+        offset,
+        include_archived: flag("includeArchived"),
+        summary_only: flag("summaryOnly"),
+    })
+}

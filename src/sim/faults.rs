@@ -1,0 +1,158 @@
+//! Faults on demand: scripted through `POST /sim/faults` ("fail the next 3 requests to
+//! /Invoices") or at random by `--fault-rate`. They apply to Accounting calls only, after the
+//! call has been counted against the rate limits (Xero counts a call that then fails).
+//!
+//! Kinds: `status_500` (an unhandled error), `offline_503` ("The Organisation is offline"),
+//! `rate_limit_429` (a minute-limit 429 with `Retry-After`), `slow` (the response is held for
+//! `delay_ms`, long enough to pass a client's timeout, while the call stays in flight), and
+//! `truncate` (status 200 and a JSON content type, but only the first half of the body: the
+//! `Content-Length` matches what is sent, so the client sees invalid JSON rather than a transport
+//! error).
+
+use std::sync::Mutex;
+
+use rand::Rng;
+use rand::rngs::SmallRng;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// Default hold of a `slow` fault: longer than any sensible client timeout in tests.
+pub const DEFAULT_SLOW_MS: u64 = 30_000;
+
+/// What goes wrong.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+pub enum FaultKind {
+    /// HTTP 500.
+    #[serde(rename = "status_500")]
+    Status500,
+    /// HTTP 503 "The Organisation is offline".
+    #[serde(rename = "offline_503")]
+    Offline503,
+    /// HTTP 429 (minute limit) without the limit being reached.
+    #[serde(rename = "rate_limit_429")]
+    RateLimit429,
+    /// The response is delayed by `delay_ms`.
+    #[serde(rename = "slow")]
+    Slow,
+    /// The body is cut mid-JSON.
+    #[serde(rename = "truncate")]
+    Truncate,
+}
+
+/// A scripted fault: the next `count` matching calls fail this way.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct FaultSpec {
+    /// Endpoint name as in the path (`Invoices`), case-insensitive; absent or `*` = any.
+    #[serde(default)]
+    pub endpoint: Option<String>,
+    /// Only this tenant; absent = any.
+    #[serde(default)]
+    pub tenant_id: Option<Uuid>,
+    /// What goes wrong.
+    pub kind: FaultKind,
+    /// How many calls it applies to.
+    #[serde(default = "one")]
+    pub count: u32,
+    /// Hold time of `slow` (default [`DEFAULT_SLOW_MS`]).
+    #[serde(default)]
+    pub delay_ms: Option<u64>,
+    /// `Retry-After` of `rate_limit_429` (default 1).
+    #[serde(default)]
+    pub retry_after_secs: Option<u64>,
+}
+
+fn one() -> u32 {
+    1
+}
+
+/// A fault chosen for one call.
+#[derive(Debug, Clone, Copy)]
+pub struct Fault {
+    /// What goes wrong.
+    pub kind: FaultKind,
+    /// Hold time for `slow`.
+    pub delay_ms: u64,
+    /// `Retry-After` for `rate_limit_429`.
+    pub retry_after_secs: u64,
+}
+
+/// The scripted faults and the random fault rate.
+#[derive(Debug)]
+pub struct Faults {
+    scripted: Mutex<Vec<FaultSpec>>,
+    rate: f64,
+}
+
+impl Faults {
+    /// No scripted faults; `rate` of calls fail at random.
+    pub fn new(rate: f64) -> Self {
+        Self {
+            scripted: Mutex::new(Vec::new()),
+            rate: rate.clamp(0.0, 1.0),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<FaultSpec>> {
+        self.scripted.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Adds scripted faults (applied in the order added).
+    pub fn add(&self, specs: Vec<FaultSpec>) {
+        self.lock()
+            .extend(specs.into_iter().filter(|s| s.count > 0));
+    }
+
+    /// Removes every scripted fault.
+    pub fn clear(&self) {
+        self.lock().clear();
+    }
+
+    /// The scripted faults still pending.
+    pub fn pending(&self) -> Vec<FaultSpec> {
+        self.lock().clone()
+    }
+
+    /// The fault for this call, if any: a matching scripted one first (using it up), else a
+    /// random one at the configured rate (500, 503 or a truncated body).
+    pub fn take(&self, endpoint: &str, tenant: Uuid, rng: &Mutex<SmallRng>) -> Option<Fault> {
+        let mut scripted = self.lock();
+        let matching = scripted.iter().position(|s| {
+            let endpoint_ok = s
+                .endpoint
+                .as_deref()
+                .is_none_or(|e| e == "*" || e.eq_ignore_ascii_case(endpoint));
+            endpoint_ok && s.tenant_id.is_none_or(|t| t == tenant)
+        });
+        if let Some(i) = matching {
+            let spec = &mut scripted[i];
+            let fault = Fault {
+                kind: spec.kind,
+                delay_ms: spec.delay_ms.unwrap_or(DEFAULT_SLOW_MS),
+                retry_after_secs: spec.retry_after_secs.unwrap_or(1).max(1),
+            };
+            spec.count -= 1;
+            if spec.count == 0 {
+                scripted.remove(i);
+            }
+            return Some(fault);
+        }
+        drop(scripted);
+        if self.rate <= 0.0 {
+            return None;
+        }
+        let mut rng = rng.lock().unwrap_or_else(|p| p.into_inner());
+        if !rng.random_bool(self.rate) {
+            return None;
+        }
+        let kind = match rng.random_range(0..3) {
+            0 => FaultKind::Status500,
+            1 => FaultKind::Offline503,
+            _ => FaultKind::Truncate,
+        };
+        Some(Fault {
+            kind,
+            delay_ms: 0,
+            retry_after_secs: 1,
+        })
+    }
+}

@@ -1,0 +1,419 @@
+//! Xero identity: the authorize redirect, the token endpoint (authorization_code with PKCE,
+//! refresh_token with rotation and a 30-minute grace, client_credentials) and bearer-token
+//! checks. Times come from the simulator clock.
+//!
+//! Choices where Xero's behaviour is not documented: replaying a rotated refresh token within
+//! the grace period returns a fresh pair each time; refreshing does not revoke the previous
+//! access token (it simply expires); a refresh token is issued only when `offline_access` is
+//! requested, and never for client_credentials.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use base64::Engine;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use chrono::{TimeZone, Utc};
+use rand::RngCore;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+/// How long an authorization code stays valid.
+const CODE_LIFETIME_MS: i64 = 5 * 60_000;
+/// How long a rotated refresh token may still be replayed.
+pub const REFRESH_GRACE_MS: i64 = 30 * 60_000;
+/// Unused refresh tokens expire after 60 days.
+const REFRESH_IDLE_MS: i64 = 60 * 86_400_000;
+/// Scope granted to client_credentials when none is asked for.
+const DEFAULT_SCOPE: &str = "accounting.transactions.read accounting.contacts.read \
+                             accounting.settings.read accounting.journals.read";
+
+/// How an access token was obtained.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GrantKind {
+    /// A user consented (authorization code, or refreshed from one).
+    User,
+    /// A custom connection (client_credentials): no tenant header needed.
+    Custom,
+}
+
+#[derive(Debug, Clone)]
+struct AuthCode {
+    redirect_uri: String,
+    scope: String,
+    challenge: Option<(String, String)>,
+    expires_ms: i64,
+}
+
+#[derive(Debug, Clone)]
+struct AccessToken {
+    expires_ms: i64,
+    kind: GrantKind,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum RefreshState {
+    Active,
+    Rotated { at_ms: i64 },
+    Revoked,
+}
+
+#[derive(Debug, Clone)]
+struct RefreshToken {
+    scope: String,
+    public_client: bool,
+    issued_ms: i64,
+    state: RefreshState,
+}
+
+#[derive(Debug, Default)]
+struct Tokens {
+    codes: HashMap<String, AuthCode>,
+    access: HashMap<String, AccessToken>,
+    refresh: HashMap<String, RefreshToken>,
+}
+
+/// A token endpoint or authorize error: status and OAuth error code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OAuthError {
+    /// HTTP status (400, or 401 for `invalid_client`).
+    pub status: u16,
+    /// The `error` value.
+    pub error: &'static str,
+}
+
+impl OAuthError {
+    const fn new(status: u16, error: &'static str) -> Self {
+        Self { status, error }
+    }
+    const INVALID_GRANT: Self = Self::new(400, "invalid_grant");
+    const INVALID_CLIENT: Self = Self::new(401, "invalid_client");
+    const INVALID_REQUEST: Self = Self::new(400, "invalid_request");
+}
+
+/// Why a bearer token was refused: the 401 problem `Detail`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unauthorized(pub String);
+
+/// The form of `POST /connect/token`.
+#[derive(Debug, Default, Deserialize)]
+pub struct TokenForm {
+    grant_type: Option<String>,
+    code: Option<String>,
+    redirect_uri: Option<String>,
+    code_verifier: Option<String>,
+    refresh_token: Option<String>,
+    client_id: Option<String>,
+    client_secret: Option<String>,
+    scope: Option<String>,
+}
+
+/// The query of `GET /identity/connect/authorize`.
+#[derive(Debug, Deserialize)]
+pub struct AuthorizeQuery {
+    response_type: Option<String>,
+    client_id: Option<String>,
+    redirect_uri: Option<String>,
+    scope: Option<String>,
+    state: Option<String>,
+    code_challenge: Option<String>,
+    code_challenge_method: Option<String>,
+}
+
+/// The OAuth app (one client id/secret) and every code and token it issued.
+#[derive(Debug)]
+pub struct Identity {
+    /// The app's client id.
+    pub client_id: String,
+    /// The app's client secret.
+    pub client_secret: String,
+    /// Links the connections of the one consent flow.
+    pub auth_event_id: Uuid,
+    token_lifetime_ms: i64,
+    tokens: Mutex<Tokens>,
+}
+
+fn random_token(bytes: usize) -> String {
+    let mut buf = vec![0u8; bytes];
+    rand::rng().fill_bytes(&mut buf);
+    URL_SAFE_NO_PAD.encode(buf)
+}
+
+/// `04/09/2023 05:16:59`, as in Xero's `TokenExpired` detail.
+fn expiry_text(ms: i64) -> String {
+    Utc.timestamp_millis_opt(ms)
+        .single()
+        .map(|t| t.format("%m/%d/%Y %H:%M:%S").to_string())
+        .unwrap_or_default()
+}
+
+impl Identity {
+    /// An app with credentials derived from the seed.
+    pub fn new(seed: u64, token_lifetime_secs: u64) -> Self {
+        let id = Uuid::new_v5(
+            &Uuid::NAMESPACE_OID,
+            format!("xero-sync-sim/{seed}/client").as_bytes(),
+        );
+        let secret = Sha256::digest(format!("xero-sync-sim/{seed}/secret").as_bytes());
+        Self {
+            client_id: id.simple().to_string().to_uppercase(),
+            client_secret: URL_SAFE_NO_PAD.encode(&secret[..30]),
+            auth_event_id: Uuid::new_v5(&id, b"auth-event"),
+            token_lifetime_ms: i64::try_from(token_lifetime_secs).unwrap_or(i64::MAX / 2) * 1000,
+            tokens: Mutex::new(Tokens::default()),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Tokens> {
+        self.tokens.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Auto-consents: returns the redirect location with `code` and `state`.
+    pub fn authorize(&self, q: AuthorizeQuery, now_ms: i64) -> Result<String, OAuthError> {
+        if q.response_type.as_deref() != Some("code") {
+            return Err(OAuthError::new(400, "unsupported_response_type"));
+        }
+        if q.client_id.as_deref() != Some(self.client_id.as_str()) {
+            return Err(OAuthError::new(400, "unauthorized_client"));
+        }
+        let redirect_uri = q.redirect_uri.ok_or(OAuthError::INVALID_REQUEST)?;
+        let challenge = q.code_challenge.map(|c| {
+            let method = q
+                .code_challenge_method
+                .unwrap_or_else(|| "plain".to_owned());
+            (c, method)
+        });
+        let code = random_token(24);
+        self.lock().codes.insert(
+            code.clone(),
+            AuthCode {
+                redirect_uri: redirect_uri.clone(),
+                scope: q.scope.unwrap_or_default(),
+                challenge,
+                expires_ms: now_ms + CODE_LIFETIME_MS,
+            },
+        );
+        let sep = if redirect_uri.contains('?') { '&' } else { '?' };
+        let mut location = format!("{redirect_uri}{sep}code={code}");
+        if let Some(state) = q.state {
+            location.push_str("&state=");
+            location.push_str(&percent_encode(&state));
+        }
+        Ok(location)
+    }
+
+    /// `POST /connect/token`: the token response, or the OAuth error.
+    pub fn token(
+        &self,
+        basic: Option<(String, String)>,
+        form: TokenForm,
+        now_ms: i64,
+    ) -> Result<(&'static str, Value), OAuthError> {
+        let (client_id, secret) = match basic {
+            Some((id, secret)) => (Some(id), Some(secret)),
+            None => (form.client_id.clone(), form.client_secret.clone()),
+        };
+        if client_id.as_deref() != Some(self.client_id.as_str()) {
+            return Err(OAuthError::INVALID_CLIENT);
+        }
+        let secret_ok = secret.as_deref() == Some(self.client_secret.as_str());
+        if secret.is_some() && !secret_ok {
+            return Err(OAuthError::INVALID_CLIENT);
+        }
+        let grant = form.grant_type.clone().unwrap_or_default();
+        let body = match grant.as_str() {
+            "authorization_code" => self.exchange_code(form, secret_ok, now_ms)?,
+            "refresh_token" => self.refresh(form, secret_ok, now_ms)?,
+            "client_credentials" if secret_ok => {
+                let scope = form.scope.unwrap_or_else(|| DEFAULT_SCOPE.to_owned());
+                self.issue(GrantKind::Custom, &scope, false, false, now_ms)
+            }
+            "client_credentials" => return Err(OAuthError::INVALID_CLIENT),
+            _ => return Err(OAuthError::new(400, "unsupported_grant_type")),
+        };
+        let kind = match grant.as_str() {
+            "authorization_code" => "authorization_code",
+            "refresh_token" => "refresh_token",
+            _ => "client_credentials",
+        };
+        Ok((kind, body))
+    }
+
+    fn exchange_code(
+        &self,
+        form: TokenForm,
+        secret_ok: bool,
+        now_ms: i64,
+    ) -> Result<Value, OAuthError> {
+        let code = form.code.ok_or(OAuthError::INVALID_REQUEST)?;
+        // Codes are single-use: removed whether or not the exchange then succeeds.
+        let auth = self
+            .lock()
+            .codes
+            .remove(&code)
+            .ok_or(OAuthError::INVALID_GRANT)?;
+        if auth.expires_ms < now_ms {
+            return Err(OAuthError::INVALID_GRANT);
+        }
+        if form.redirect_uri.is_some_and(|r| r != auth.redirect_uri) {
+            return Err(OAuthError::INVALID_GRANT);
+        }
+        let public_client = match &auth.challenge {
+            Some((challenge, method)) => {
+                let verifier = form.code_verifier.ok_or(OAuthError::INVALID_GRANT)?;
+                let computed = if method.eq_ignore_ascii_case("S256") {
+                    URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
+                } else {
+                    verifier
+                };
+                if &computed != challenge {
+                    return Err(OAuthError::INVALID_GRANT);
+                }
+                !secret_ok
+            }
+            None if secret_ok => false,
+            None => return Err(OAuthError::INVALID_CLIENT),
+        };
+        let offline = has_scope(&auth.scope, "offline_access");
+        Ok(self.issue(GrantKind::User, &auth.scope, offline, public_client, now_ms))
+    }
+
+    fn refresh(&self, form: TokenForm, secret_ok: bool, now_ms: i64) -> Result<Value, OAuthError> {
+        let presented = form.refresh_token.ok_or(OAuthError::INVALID_REQUEST)?;
+        let (scope, public_client) = {
+            let mut tokens = self.lock();
+            let rt = tokens
+                .refresh
+                .get_mut(&presented)
+                .ok_or(OAuthError::INVALID_GRANT)?;
+            if !rt.public_client && !secret_ok {
+                return Err(OAuthError::INVALID_CLIENT);
+            }
+            match rt.state {
+                RefreshState::Active if now_ms - rt.issued_ms <= REFRESH_IDLE_MS => {
+                    rt.state = RefreshState::Rotated { at_ms: now_ms };
+                }
+                RefreshState::Rotated { at_ms } if now_ms - at_ms <= REFRESH_GRACE_MS => {}
+                _ => return Err(OAuthError::INVALID_GRANT),
+            }
+            (rt.scope.clone(), rt.public_client)
+        };
+        Ok(self.issue(GrantKind::User, &scope, true, public_client, now_ms))
+    }
+
+    fn issue(
+        &self,
+        kind: GrantKind,
+        scope: &str,
+        with_refresh: bool,
+        public_client: bool,
+        now_ms: i64,
+    ) -> Value {
+        let access = random_token(32);
+        let expires_ms = now_ms + self.token_lifetime_ms;
+        let mut tokens = self.lock();
+        tokens
+            .access
+            .insert(access.clone(), AccessToken { expires_ms, kind });
+        let mut body = json!({
+            "access_token": access,
+            "expires_in": self.token_lifetime_ms / 1000,
+            "token_type": "Bearer",
+            "scope": scope,
+        });
+        if with_refresh {
+            let refresh = random_token(32);
+            tokens.refresh.insert(
+                refresh.clone(),
+                RefreshToken {
+                    scope: scope.to_owned(),
+                    public_client,
+                    issued_ms: now_ms,
+                    state: RefreshState::Active,
+                },
+            );
+            body["refresh_token"] = json!(refresh);
+        }
+        if has_scope(scope, "openid") {
+            body["id_token"] = json!(self.id_token(now_ms));
+        }
+        body
+    }
+
+    /// An unsigned JWT-shaped id token: enough for clients that only decode it.
+    fn id_token(&self, now_ms: i64) -> String {
+        let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"none","typ":"JWT"}"#);
+        let claims = json!({
+            "iss": "https://identity.xero.com", "aud": self.client_id, "iat": now_ms / 1000,
+            "exp": now_ms / 1000 + 300, "sub": Uuid::new_v5(&self.auth_event_id, b"user"),
+            "email": "demo@example.com", "given_name": "Demo", "family_name": "User",
+        });
+        format!("{header}.{}.", URL_SAFE_NO_PAD.encode(claims.to_string()))
+    }
+
+    /// Revokes one refresh token, or all of them: the next use answers `invalid_grant`.
+    pub fn revoke(&self, refresh_token: Option<&str>) -> usize {
+        let mut tokens = self.lock();
+        let mut n = 0;
+        for (token, rt) in tokens.refresh.iter_mut() {
+            if refresh_token.is_none_or(|t| t == token) && rt.state != RefreshState::Revoked {
+                rt.state = RefreshState::Revoked;
+                n += 1;
+            }
+        }
+        n
+    }
+
+    /// Checks `Authorization: Bearer …` against issued, unexpired access tokens.
+    pub fn authenticate(
+        &self,
+        authorization: Option<&str>,
+        now_ms: i64,
+    ) -> Result<GrantKind, Unauthorized> {
+        let token = authorization
+            .and_then(|h| {
+                h.strip_prefix("Bearer ")
+                    .or_else(|| h.strip_prefix("bearer "))
+            })
+            .map(str::trim)
+            .ok_or_else(|| Unauthorized("AuthenticationUnsuccessful".to_owned()))?;
+        let tokens = self.lock();
+        let access = tokens
+            .access
+            .get(token)
+            .ok_or_else(|| Unauthorized("AuthenticationUnsuccessful".to_owned()))?;
+        if access.expires_ms <= now_ms {
+            return Err(Unauthorized(format!(
+                "TokenExpired: token expired at {}",
+                expiry_text(access.expires_ms)
+            )));
+        }
+        Ok(access.kind)
+    }
+}
+
+/// Parses `Authorization: Basic base64(id:secret)`.
+pub fn basic_credentials(authorization: Option<&str>) -> Option<(String, String)> {
+    let encoded = authorization?.strip_prefix("Basic ")?;
+    let decoded = String::from_utf8(STANDARD.decode(encoded.trim()).ok()?).ok()?;
+    let (id, secret) = decoded.split_once(':')?;
+    Some((id.to_owned(), secret.to_owned()))
+}
+
+fn has_scope(scope: &str, wanted: &str) -> bool {
+    scope.split_whitespace().any(|s| s == wanted)
+}
+
+/// Percent-encodes a query value (RFC 3986 unreserved characters pass through).
+fn percent_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}

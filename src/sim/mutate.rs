@@ -1,0 +1,330 @@
+//! `POST /sim/mutate`: "a day of changes" to one tenant. Edits bump `UpdatedDateUTC` with the
+//! simulator clock (strictly increasing stamps), journals are only ever appended: voiding an
+//! authorised invoice posts a reversing journal, editing one posts a reversal and a new posting,
+//! paying one posts the payment. The choices come from the tenant's seeded stream, so the same
+//! sequence of calls on the same seed changes the same records.
+
+use std::collections::HashSet;
+
+use rand::Rng;
+use serde::Serialize;
+
+use super::clock::SimClock;
+use super::dates::{MsDate, MsDateTime};
+use super::generate;
+use super::invoices::{self, NewInvoice};
+use super::model::{Account, AccountInfo, Shared};
+use super::postings::{self, Source};
+use super::state::TenantData;
+
+/// What a mutation changed.
+#[derive(Debug, Default, Clone, Serialize)]
+pub struct Outcome {
+    /// Records edited (including paid invoices).
+    pub updated: usize,
+    /// Records created.
+    pub created: usize,
+    /// Invoices voided.
+    pub voided: usize,
+    /// Invoices paid.
+    pub paid: usize,
+    /// Draft invoices deleted.
+    pub deleted: usize,
+    /// Journals appended.
+    pub journals_posted: usize,
+}
+
+/// Applies `count` changes to `entity` (`invoices`, `contacts`, `accounts` or `journals`).
+pub fn apply(
+    data: &mut TenantData,
+    clock: &SimClock,
+    entity: &str,
+    count: usize,
+) -> Result<Outcome, String> {
+    let mut out = Outcome::default();
+    for _ in 0..count {
+        match entity.to_ascii_lowercase().as_str() {
+            "invoices" => invoice_change(data, clock, &mut out),
+            "contacts" => contact_change(data, clock, &mut out),
+            "accounts" => account_change(data, clock, &mut out),
+            "journals" => {
+                other_journal(data, clock.next_stamp_ms());
+                out.created += 1;
+                out.journals_posted += 1;
+            }
+            other => {
+                return Err(format!(
+                    "unknown entity '{other}' (invoices, contacts, accounts, journals)"
+                ));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// A random record index whose status is one of `statuses` (a few tries, then none).
+fn find_invoice(data: &mut TenantData, statuses: &[&str]) -> Option<usize> {
+    let n = data.invoices.len();
+    if n == 0 {
+        return None;
+    }
+    (0..40)
+        .map(|_| data.rng.random_range(0..n))
+        .find(|&i| statuses.contains(&data.invoices.row(i).head.status))
+}
+
+fn invoice_change(data: &mut TenantData, clock: &SimClock, out: &mut Outcome) {
+    let roll = data.rng.random_range(0..100);
+    let (wanted, action): (&[&str], _) = match roll {
+        0..40 => (&["DRAFT", "SUBMITTED", "AUTHORISED"], Action::Edit),
+        40..52 => (&["AUTHORISED"], Action::Void),
+        52..64 => (&["AUTHORISED"], Action::Pay),
+        64..72 => (&["DRAFT", "SUBMITTED"], Action::Delete),
+        _ => (&[], Action::Create),
+    };
+    match find_invoice(data, wanted).filter(|_| action != Action::Create) {
+        Some(i) => change_invoice(data, i, action, clock.next_stamp_ms(), out),
+        None => create_invoice(data, clock.next_stamp_ms(), out),
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Action {
+    Edit,
+    Void,
+    Pay,
+    Delete,
+    Create,
+}
+
+fn change_invoice(data: &mut TenantData, i: usize, action: Action, stamp: i64, out: &mut Outcome) {
+    let TenantData {
+        invoices,
+        journals,
+        book,
+        rng,
+        ..
+    } = data;
+    let day = MsDate::of_instant(stamp);
+    invoices.update(i, |inv| {
+        inv.touch(stamp);
+        let was_posted = inv.head.status == "AUTHORISED";
+        // Whatever changes an authorised invoice first reverses its current posting.
+        let reverses = was_posted && action != Action::Pay && action != Action::Delete;
+        if reverses && let Some(original) = inv.posting.take().and_then(|j| journals.get(j)) {
+            let lines = postings::reversal_lines(rng, &original.journal_lines);
+            let source = Source {
+                date: day,
+                ..postings::invoice_source(inv)
+            };
+            let number = journals.next_number();
+            journals.post(postings::journal(rng, number, stamp, source, lines));
+            out.journals_posted += 1;
+        }
+        match action {
+            Action::Edit => {
+                invoices::set_lines(inv, invoices::fresh_lines(rng, book, inv.head.kind));
+                if was_posted {
+                    let lines = postings::invoice_lines(rng, book, inv);
+                    let number = journals.next_number();
+                    let j = journals.post(postings::journal(
+                        rng,
+                        number,
+                        stamp,
+                        postings::invoice_source(inv),
+                        lines,
+                    ));
+                    inv.posting = Some(j);
+                    out.journals_posted += 1;
+                }
+                out.updated += 1;
+            }
+            Action::Void => {
+                inv.head.status = "VOIDED";
+                inv.head.amount_due = inv.head.amount_paid;
+                out.voided += 1;
+            }
+            Action::Pay => {
+                let payment = invoices::pay(rng, inv, day);
+                let lines = postings::payment_lines(rng, book, inv.head.kind, payment.amount);
+                let source = postings::payment_source(inv, payment.payment_id, day);
+                journals.post(postings::journal(
+                    rng,
+                    journals.next_number(),
+                    stamp,
+                    source,
+                    lines,
+                ));
+                out.journals_posted += 1;
+                out.paid += 1;
+                out.updated += 1;
+            }
+            Action::Delete => {
+                inv.head.status = "DELETED";
+                inv.head.amount_due = inv.head.amount_paid;
+                out.deleted += 1;
+            }
+            Action::Create => {}
+        }
+    });
+}
+
+fn create_invoice(data: &mut TenantData, stamp: i64, out: &mut Outcome) {
+    let TenantData {
+        invoices,
+        journals,
+        contacts,
+        book,
+        rng,
+        next_invoice_number,
+        ..
+    } = data;
+    let n = contacts.len();
+    let contact = &contacts.row(rng.random_range(0..n)).head;
+    let kind = if rng.random_ratio(7, 10) {
+        "ACCREC"
+    } else {
+        "ACCPAY"
+    };
+    let status = match rng.random_range(0..10) {
+        0..3 => "DRAFT",
+        3 => "SUBMITTED",
+        _ => "AUTHORISED",
+    };
+    let prefix = if kind == "ACCREC" { "INV" } else { "BILL" };
+    let spec = NewInvoice {
+        kind,
+        number: format!("{prefix}-{:05}", *next_invoice_number),
+        contact,
+        updated_ms: stamp,
+        date: MsDate::of_instant(stamp),
+        status,
+    };
+    *next_invoice_number += 1;
+    let mut invoice = invoices::build(rng, book, spec);
+    if status == "AUTHORISED" {
+        let lines = postings::invoice_lines(rng, book, &invoice);
+        let j = journals.post(postings::journal(
+            rng,
+            journals.next_number(),
+            stamp,
+            postings::invoice_source(&invoice),
+            lines,
+        ));
+        invoice.posting = Some(j);
+        out.journals_posted += 1;
+    }
+    invoices.insert(invoice);
+    out.created += 1;
+}
+
+fn contact_change(data: &mut TenantData, clock: &SimClock, out: &mut Outcome) {
+    let stamp = clock.next_stamp_ms();
+    let n = data.contacts.len();
+    if n > 0 && data.rng.random_ratio(7, 10) {
+        let i = data.rng.random_range(0..n);
+        let TenantData { contacts, rng, .. } = data;
+        contacts.update(i, |c| {
+            c.head.updated = MsDateTime(stamp);
+            if let Some(phone) = c.detail.phones.first_mut() {
+                phone.phone_number = format!(
+                    "{:03}-{:04}",
+                    rng.random_range(200..999),
+                    rng.random_range(0..9999)
+                );
+            }
+            if rng.random_ratio(1, 20) {
+                c.head.contact_status = if c.head.contact_status == "ACTIVE" {
+                    "ARCHIVED"
+                } else {
+                    "ACTIVE"
+                };
+            }
+        });
+        out.updated += 1;
+        return;
+    }
+    let mut names: HashSet<String> = data
+        .contacts
+        .rows()
+        .iter()
+        .map(|c| c.head.name.clone())
+        .collect();
+    let number = data.next_contact_number;
+    data.next_contact_number += 1;
+    let contact = generate::contact(&mut data.rng, number, stamp, &mut names);
+    data.contacts.insert(contact);
+    out.created += 1;
+}
+
+fn account_change(data: &mut TenantData, clock: &SimClock, out: &mut Outcome) {
+    let stamp = clock.next_stamp_ms();
+    let n = data.accounts.len();
+    if n > 0 && data.rng.random_ratio(8, 10) {
+        let i = data.rng.random_range(0..n);
+        let version = data.rng.random_range(1..1000);
+        data.accounts.update(i, |a| {
+            a.updated = MsDateTime(stamp);
+            a.description = format!("{} (rev {version})", a.name);
+        });
+        out.updated += 1;
+        return;
+    }
+    let code = format!("{}", 6000 + n);
+    let name = format!("Expense account {code}");
+    let account = Account {
+        account_id: postings::new_id(&mut data.rng),
+        code: Shared::new(&code),
+        name: name.clone(),
+        status: "ACTIVE",
+        kind: "OVERHEADS",
+        tax_type: "INPUT2",
+        description: name.clone(),
+        class: "EXPENSE",
+        system_account: None,
+        enable_payments_to_account: false,
+        show_in_expense_claims: true,
+        bank_account_number: None,
+        bank_account_type: None,
+        currency_code: None,
+        reporting_code: "EXP",
+        reporting_code_name: "Expenses",
+        has_attachments: false,
+        updated: MsDateTime(stamp),
+        add_to_watchlist: false,
+    };
+    let info = AccountInfo {
+        id: account.account_id,
+        code: account.code.clone(),
+        name: Shared::new(&name),
+        kind: "OVERHEADS",
+    };
+    data.book.expense.push(info.clone());
+    data.book.by_id.insert(info.id, info);
+    data.accounts.insert(account);
+    out.created += 1;
+}
+
+/// Appends a manual journal or cash transaction.
+fn other_journal(data: &mut TenantData, stamp: i64) {
+    let kind = match data.rng.random_range(0..3) {
+        0 => "MANJOURNAL",
+        1 => "CASHREC",
+        _ => "CASHPAID",
+    };
+    let TenantData {
+        journals,
+        book,
+        rng,
+        ..
+    } = data;
+    let lines = postings::other_lines(rng, book, kind);
+    let number = journals.next_number();
+    let source = Source {
+        id: postings::new_id(rng),
+        kind,
+        reference: format!("Simulated {} {number}", kind.to_lowercase()),
+        date: MsDate::of_instant(stamp),
+    };
+    journals.post(postings::journal(rng, number, stamp, source, lines));
+}

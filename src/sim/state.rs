@@ -1,0 +1,135 @@
+//! The simulator's shared state: the tenants' data and everything the handlers share.
+
+use std::collections::HashMap;
+use std::sync::{Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+use rand::rngs::SmallRng;
+use uuid::Uuid;
+
+use super::args::SimConfig;
+use super::clock::SimClock;
+use super::faults::Faults;
+use super::identity::Identity;
+use super::limits::Limiter;
+use super::model::{Account, AccountInfo, Contact, Invoice, Shared};
+use super::stats::Stats;
+use super::store::{JournalLog, Table};
+
+/// A tracking category with its options.
+#[derive(Debug, Clone)]
+pub struct TrackingDef {
+    /// `TrackingCategoryID`.
+    pub category_id: Uuid,
+    /// The category's name, e.g. "Region".
+    pub name: Shared,
+    /// `(TrackingOptionID, option name)`.
+    pub options: Vec<(Uuid, Shared)>,
+}
+
+/// What postings need to know about the chart of accounts: role accounts and pools.
+#[derive(Debug, Clone)]
+pub struct Book {
+    /// The bank account payments and cash journals go through.
+    pub bank: AccountInfo,
+    /// Accounts Receivable.
+    pub receivable: AccountInfo,
+    /// Accounts Payable.
+    pub payable: AccountInfo,
+    /// The GST control account.
+    pub tax: AccountInfo,
+    /// Accounts sales lines may use.
+    pub revenue: Vec<AccountInfo>,
+    /// Accounts purchase lines may use.
+    pub expense: Vec<AccountInfo>,
+    /// Every account by id (journal lines name the account of each invoice line).
+    pub by_id: HashMap<Uuid, AccountInfo>,
+    /// The organisation's tracking categories.
+    pub tracking: Vec<TrackingDef>,
+}
+
+/// One organisation's records, plus what its mutations need to stay deterministic.
+#[derive(Debug)]
+pub struct TenantData {
+    /// The chart of accounts.
+    pub accounts: Table<Account>,
+    /// Contacts.
+    pub contacts: Table<Contact>,
+    /// Invoices (ACCREC and ACCPAY).
+    pub invoices: Table<Invoice>,
+    /// The append-only journal log.
+    pub journals: JournalLog,
+    /// Role accounts and tracking categories.
+    pub book: Book,
+    /// The random stream of `/sim/mutate`, seeded from the seed and the tenant: the same
+    /// sequence of calls makes the same changes.
+    pub rng: SmallRng,
+    /// Next `INV-` number.
+    pub next_invoice_number: u64,
+    /// Next contact number.
+    pub next_contact_number: u64,
+}
+
+/// A simulated organisation.
+#[derive(Debug)]
+pub struct Tenant {
+    /// `tenantId` (the `xero-tenant-id` header).
+    pub id: Uuid,
+    /// `tenantName`.
+    pub name: String,
+    /// When it was connected (`createdDateUtc` of its connection).
+    pub connected_ms: i64,
+    /// Its data; read by requests, written by `/sim/mutate`.
+    data: RwLock<TenantData>,
+}
+
+impl Tenant {
+    /// Wraps generated data.
+    pub fn new(id: Uuid, name: String, connected_ms: i64, data: TenantData) -> Self {
+        Self {
+            id,
+            name,
+            connected_ms,
+            data: RwLock::new(data),
+        }
+    }
+
+    /// Shared access for serving requests. A poisoned lock only means a panicking writer;
+    /// the data is still consistent enough to serve, so we carry on.
+    pub fn read(&self) -> RwLockReadGuard<'_, TenantData> {
+        self.data.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Exclusive access for mutations.
+    pub fn write(&self) -> RwLockWriteGuard<'_, TenantData> {
+        self.data.write().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// Everything the HTTP handlers share.
+#[derive(Debug)]
+pub struct App {
+    /// The configuration it was started with.
+    pub config: SimConfig,
+    /// The simulator clock.
+    pub clock: SimClock,
+    /// The organisations, in connection order (the first serves tenant-less custom
+    /// connections).
+    pub tenants: Vec<Tenant>,
+    /// OAuth state: codes, tokens.
+    pub identity: Identity,
+    /// Rate limits.
+    pub limiter: Limiter,
+    /// Scripted and random faults.
+    pub faults: Faults,
+    /// Counters for `/sim/stats`.
+    pub stats: Stats,
+    /// The random stream behind `--fault-rate`.
+    pub fault_rng: Mutex<SmallRng>,
+}
+
+impl App {
+    /// The tenant with this id.
+    pub fn tenant(&self, id: Uuid) -> Option<&Tenant> {
+        self.tenants.iter().find(|t| t.id == id)
+    }
+}
