@@ -49,7 +49,10 @@ pub fn history_start_ms(seed: u64) -> i64 {
 
 /// The random stream of one tenant's purpose (`salt` separates generation from mutation).
 pub fn tenant_rng(seed: u64, index: usize, salt: u64) -> SmallRng {
-    let mix = (index as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ salt;
+    let mix = (index as u64)
+        .wrapping_add(1)
+        .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+        ^ salt;
     SmallRng::seed_from_u64(seed ^ mix)
 }
 
