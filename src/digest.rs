@@ -29,10 +29,14 @@ pub struct Digest {
 /// Ordering is imposed here rather than trusted to each entity's query: `COLLATE "C"` sorts by
 /// bytes, as the simulator does, whatever the database's collation. A record without a version
 /// hashes as `"{id}|\n"`.
-pub async fn digest(pool: &PgPool, entity: &Entity, tenant_id: Uuid) -> Result<Digest, sqlx::Error> {
+pub async fn digest(
+    pool: &PgPool,
+    entity: &Entity,
+    tenant_id: Uuid,
+) -> Result<Digest, sqlx::Error> {
     let sql = format!(
         "SELECT lower(d.id) AS id, d.version FROM ({}) AS d(id, version) \
-         ORDER BY 1 COLLATE \"C\"",
+         ORDER BY lower(d.id) COLLATE \"C\"",
         entity.digest.trim().trim_end_matches(';')
     );
     let mut rows = sqlx::query_as::<_, (String, Option<i64>)>(AssertSqlSafe(sql))

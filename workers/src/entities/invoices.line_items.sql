@@ -34,7 +34,9 @@ removed AS (
     USING invoice
     WHERE old.tenant_id = $1
       AND old.invoice_id = invoice.invoice_id
-      AND NOT EXISTS (SELECT 1 FROM line WHERE line.line_item_id = old.line_item_id)
+      -- NOT IN over a CTE becomes a hashed lookup; NOT EXISTS was planned as a nested loop
+      -- (lines x stored lines: seconds for a page of 1,000 invoices). Ids are never NULL.
+      AND old.line_item_id NOT IN (SELECT line.line_item_id FROM line)
 )
 INSERT INTO xero.invoice_line_items AS t (
     tenant_id, line_item_id, invoice_id, line_number, description, quantity, unit_amount,

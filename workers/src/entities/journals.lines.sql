@@ -32,7 +32,9 @@ removed AS (
     USING journal
     WHERE old.tenant_id = $1
       AND old.journal_id = journal.journal_id
-      AND NOT EXISTS (SELECT 1 FROM line WHERE line.journal_line_id = old.journal_line_id)
+      -- NOT IN over a CTE becomes a hashed lookup; NOT EXISTS was planned as a nested loop
+      -- (lines x stored lines: seconds for a page of 1,000 invoices). Ids are never NULL.
+      AND old.journal_line_id NOT IN (SELECT line.journal_line_id FROM line)
 )
 INSERT INTO xero.journal_lines AS t (
     tenant_id, journal_line_id, journal_id, account_id, account_code, account_type, account_name,
