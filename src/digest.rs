@@ -24,20 +24,32 @@ pub struct Digest {
 
 /// Computes the digest of the records of `entity` stored for `tenant_id`, from the entity's
 /// digest query.
-///
-/// The rows are streamed, not collected, so memory stays flat however many records a tenant has.
-/// Ordering is imposed here rather than trusted to each entity's query: `COLLATE "C"` sorts by
-/// bytes, as the simulator does, whatever the database's collation. A record without a version
-/// hashes as `"{id}|\n"`.
 pub async fn digest(
     pool: &PgPool,
     entity: &Entity,
     tenant_id: Uuid,
 ) -> Result<Digest, sqlx::Error> {
+    digest_query(pool, entity.digest, tenant_id).await
+}
+
+/// Computes the digest of the rows `query` returns for `tenant_id` (`$1`): `(id text, version
+/// bigint)`, as [`Entity::digest`]. For sets that are not entities of their own but that the
+/// simulator digests too, such as invoice line items.
+///
+/// The rows are streamed, not collected, so memory stays flat however many records a tenant has.
+/// Ordering is imposed here rather than trusted to each query: `COLLATE "C"` sorts by bytes, as
+/// the simulator does, whatever the database's collation. A record without a version hashes as
+/// `"{id}|\n"`. `query` is `'static`: program text, never built from input.
+pub async fn digest_query(
+    pool: &PgPool,
+    query: &'static str,
+    tenant_id: Uuid,
+) -> Result<Digest, sqlx::Error> {
+    // Newlines around the query: a trailing `--` comment in it must not swallow the parenthesis.
     let sql = format!(
-        "SELECT lower(d.id) AS id, d.version FROM ({}) AS d(id, version) \
+        "SELECT lower(d.id) AS id, d.version FROM (\n{}\n) AS d(id, version) \
          ORDER BY lower(d.id) COLLATE \"C\"",
-        entity.digest.trim().trim_end_matches(';')
+        query.trim().trim_end_matches(';')
     );
     let mut rows = sqlx::query_as::<_, (String, Option<i64>)>(AssertSqlSafe(sql))
         .bind(tenant_id)

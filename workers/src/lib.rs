@@ -23,3 +23,13 @@ pub fn registry() -> &'static [Entity] {
 pub fn entity(name: &str) -> Option<&'static Entity> {
     REGISTRY.iter().find(|entity| entity.name == name)
 }
+
+/// Digests of the sets stored beside entities rather than as entities of their own: the name the
+/// simulator's `/sim/digest?entity=` knows them by, and the query for
+/// [`xero_sync::digest::digest_query`].
+pub fn line_digests() -> &'static [(&'static str, &'static str)] {
+    &[
+        ("invoice_line_items", entities::invoices::LINE_ITEMS_DIGEST),
+        ("journal_lines", entities::journals::LINES_DIGEST),
+    ]
+}

@@ -14,11 +14,11 @@ use serde_json::{Value, json};
 use sha2::{Digest as _, Sha256};
 use sqlx::{AssertSqlSafe, PgPool};
 use uuid::Uuid;
-use xero_sync::digest::{Digest, digest};
+use xero_sync::digest::{Digest, digest, digest_query};
 use xero_sync::entity::Entity;
 use xero_sync::testing::TestDb;
 use xero_sync_workers::entities::{accounts, contacts, invoices, journals};
-use xero_sync_workers::{entity, registry};
+use xero_sync_workers::{entity, line_digests, registry};
 
 const EXAMPLES: &str = "/work/shared/reference/xero-openapi/examples";
 
@@ -99,6 +99,38 @@ fn expected_digest(records: &[Value], id_field: &str, version: impl Fn(&Value) -
         count: newest.len() as u64,
         digest: hex::encode(hasher.finalize()),
     }
+}
+
+/// The digest of the lines of `records` (newest version of each parent, ties: the last), each
+/// line versioned by its parent, computed from the JSON alone.
+fn expected_line_digest(
+    records: &[Value],
+    id_field: &str,
+    lines_field: &str,
+    line_id_field: &str,
+    version: impl Fn(&Value) -> i64,
+) -> Digest {
+    let mut newest: BTreeMap<String, &Value> = BTreeMap::new();
+    for record in records {
+        let id = record[id_field].as_str().unwrap().to_lowercase();
+        if newest
+            .get(&id)
+            .is_none_or(|old| version(record) >= version(old))
+        {
+            newest.insert(id, record);
+        }
+    }
+    let lines: Vec<Value> = newest
+        .values()
+        .flat_map(|record| {
+            record[lines_field]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|line| json!({ "id": line[line_id_field], "version": version(record) }))
+        })
+        .collect();
+    expected_digest(&lines, "id", |line| line["version"].as_i64().unwrap())
 }
 
 /// How a test reads a record's digest version from its JSON.
@@ -973,6 +1005,35 @@ async fn the_digest_equals_a_hash_computed_from_the_pages() -> anyhow::Result<()
             entity.name
         );
     }
+    // The lines, as the simulator digests them: versioned by their invoice or journal. The
+    // newest INV_A of the page has no lines, so its three older lines must be gone.
+    let mut invoice_page = invoice_records();
+    invoice_page.push(invoice_a("/Date(1551981600000+0000)/", vec![]));
+    let expected = [
+        expected_line_digest(
+            &invoice_page,
+            "InvoiceID",
+            "LineItems",
+            "LineItemID",
+            updated_ms,
+        ),
+        expected_line_digest(
+            &journal_records(),
+            "JournalID",
+            "JournalLines",
+            "JournalLineID",
+            journal_number,
+        ),
+    ];
+    assert_eq!(expected[0].count, 2);
+    for ((name, query), expected) in line_digests().iter().zip(expected) {
+        assert_eq!(
+            digest_query(&db.pool, query, tenant_id).await?,
+            expected,
+            "{name}"
+        );
+    }
+
     let empty = digest(&db.pool, &accounts::ENTITY, Uuid::new_v4()).await?;
     assert_eq!(empty, expected_digest(&[], "AccountID", updated_ms));
     assert_eq!(
@@ -1078,6 +1139,13 @@ async fn every_statement_runs_on_an_empty_page() -> anyhow::Result<()> {
         store(&db.pool, entity, tenant_id, &json!({"Status": "OK"})).await;
         let empty = digest(&db.pool, entity, tenant_id).await?;
         assert_eq!(empty.count, 0, "{}", entity.name);
+    }
+    for (name, query) in line_digests() {
+        assert_eq!(
+            digest_query(&db.pool, query, tenant_id).await?.count,
+            0,
+            "{name}"
+        );
     }
     Ok(())
 }
@@ -1192,6 +1260,10 @@ async fn a_page_of_a_thousand_invoices_is_stored_in_one_statement_per_table() ->
     assert_eq!(
         digest(&db.pool, &invoices::ENTITY, tenant_id).await?,
         expected_digest(&records, "InvoiceID", updated_ms)
+    );
+    assert_eq!(
+        digest_query(&db.pool, invoices::LINE_ITEMS_DIGEST, tenant_id).await?,
+        expected_line_digest(&records, "InvoiceID", "LineItems", "LineItemID", updated_ms)
     );
     Ok(())
 }

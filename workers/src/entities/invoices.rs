@@ -22,3 +22,6 @@ pub const ENTITY: Entity = Entity {
     digest: include_str!("invoices.digest.sql"),
     query: &[],
 };
+
+/// The digest query of the stored line items (the simulator's `invoice_line_items` digest).
+pub const LINE_ITEMS_DIGEST: &str = include_str!("invoices.line_items.digest.sql");

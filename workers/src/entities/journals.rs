@@ -21,3 +21,6 @@ pub const ENTITY: Entity = Entity {
     digest: include_str!("journals.digest.sql"),
     query: &[],
 };
+
+/// The digest query of the stored journal lines (the simulator's `journal_lines` digest).
+pub const LINES_DIGEST: &str = include_str!("journals.lines.digest.sql");
