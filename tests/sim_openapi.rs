@@ -18,6 +18,11 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sim_support::{Harness, small};
 
+/// A spec path, an endpoint and a query.
+type Case = (&'static str, &'static str, Vec<(&'static str, &'static str)>);
+/// What a broken body breaks, and how.
+type Breakage = (&'static str, fn(&mut Value));
+
 fn spec(name: &str) -> Option<Value> {
     let path = PathBuf::from(concat!(
         env!("CARGO_MANIFEST_DIR"),
@@ -91,7 +96,7 @@ async fn every_accounting_response_validates_against_the_official_schema() {
     let h = Harness::start(small()).await;
     h.post("mutate", json!({ "entity": "invoices", "count": 30 }))
         .await;
-    let cases: [(&str, &str, Vec<(&str, &str)>); 6] = [
+    let cases: [Case; 6] = [
         ("/Accounts", "Accounts", vec![]),
         (
             "/Contacts",
@@ -182,7 +187,7 @@ async fn the_validator_rejects_a_wrong_type_a_bad_uuid_a_bad_enum_and_a_missing_
     let v = validator(&spec, response_schema(&spec, "/Invoices"));
     assert!(errors(&v, &body).is_empty());
 
-    let broken: [(&str, fn(&mut Value)); 5] = [
+    let broken: [Breakage; 5] = [
         ("a string total", |b| {
             b["Invoices"][0]["Total"] = json!("12.50")
         }),
