@@ -19,7 +19,11 @@ use serde_json::{Value, json};
 use sim_support::{Harness, small};
 
 /// A spec path, an endpoint and a query.
-type Case = (&'static str, &'static str, Vec<(&'static str, &'static str)>);
+type Case = (
+    &'static str,
+    &'static str,
+    Vec<(&'static str, &'static str)>,
+);
 /// What a broken body breaks, and how.
 type Breakage = (&'static str, fn(&mut Value));
 
