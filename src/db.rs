@@ -63,7 +63,7 @@ async fn create_database_if_missing(options: &PgConnectOptions) -> Result<(), Db
     if !exists {
         let quoted = format!("\"{}\"", name.replace('"', "\"\""));
         // Two replicas may race here; losing the race is fine.
-        if let Err(e) = sqlx::raw_sql(&format!("CREATE DATABASE {quoted}").into())
+        if let Err(e) = sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {quoted}")))
             .execute(&mut conn)
             .await
         {

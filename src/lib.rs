@@ -1,8 +1,18 @@
 //! The xero-sync engine: configuration, database, Xero HTTP client, token vault, job runner and
 //! the Xero simulator. It names no Xero entity; those live in the `xero-sync-workers` crate.
 
+pub mod app;
+pub mod config;
+pub mod connect;
 pub mod db;
+pub mod demo;
 pub mod digest;
 pub mod entity;
+pub mod shutdown;
 pub mod sim;
+pub mod sync;
+pub mod telemetry;
 pub mod testing;
+pub mod vault;
+pub mod worker;
+pub mod xero;

@@ -55,9 +55,11 @@ impl Drop for TestDb {
             };
             rt.block_on(async move {
                 if let Ok(admin) = PgPool::connect(&format!("{server}/postgres")).await {
-                    let _ = sqlx::raw_sql(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").into())
-                        .execute(&admin)
-                        .await;
+                    let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+                        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                    )))
+                    .execute(&admin)
+                    .await;
                 }
             });
         });

@@ -1,26 +1,238 @@
 //! The `xero-sync` binary: a thin `main` that parses the command line and hands over to the
-//! engine library.
+//! engine library with this crate's entity registry.
 
+use std::time::Duration;
+
+use anyhow::Context;
 use clap::{Parser, Subcommand};
+use uuid::Uuid;
+use xero_sync::app::{self, Selection};
+use xero_sync::config::{DbArgs, SyncArgs, WorkerArgs, XeroArgs};
+use xero_sync::sim::{SimArgs, SimConfig};
+use xero_sync::{connect, db, demo, shutdown, telemetry, worker};
+use xero_sync_workers::registry;
 
 /// Keeps Postgres copies of many Xero organisations current.
 #[derive(Debug, Parser)]
 #[command(name = "xero-sync", version, about)]
 struct Cli {
+    /// Log one JSON object per line (for log pipelines).
+    #[arg(long, env = "LOG_FORMAT_JSON", global = true)]
+    log_json: bool,
     #[command(subcommand)]
     command: Command,
 }
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Create or upgrade the database schema (apalis's, then ours). Safe to repeat.
+    Migrate {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Connect Xero organisations: OAuth 2.0 with PKCE, or a custom connection.
+    Connect {
+        #[command(flatten)]
+        db: DbArgs,
+        #[command(flatten)]
+        xero: XeroArgs,
+        /// Use client credentials (a Xero custom connection) instead of a browser consent.
+        #[arg(long)]
+        client_credentials: bool,
+        /// Where Xero sends the browser back; must be registered with the app and reach this
+        /// machine's loopback.
+        #[arg(
+            long,
+            env = "XERO_REDIRECT_URI",
+            default_value = "http://localhost:8749/callback"
+        )]
+        redirect_uri: String,
+    },
+    /// Start sync runs (full, or incremental from the stored watermark).
+    Sync {
+        #[command(flatten)]
+        db: DbArgs,
+        #[command(flatten)]
+        sync: SyncArgs,
+        /// Tenant ids to sync (repeatable).
+        #[arg(
+            long = "tenant",
+            conflicts_with = "all_tenants",
+            required_unless_present = "all_tenants"
+        )]
+        tenants: Vec<Uuid>,
+        /// Sync every connected tenant.
+        #[arg(long)]
+        all_tenants: bool,
+        /// Entities to sync (repeatable): accounts, contacts, invoices, journals.
+        #[arg(
+            long = "entity",
+            conflicts_with = "all_entities",
+            required_unless_present = "all_entities"
+        )]
+        entities: Vec<String>,
+        /// Sync every entity.
+        #[arg(long)]
+        all_entities: bool,
+        /// Ignore the watermark and fetch everything.
+        #[arg(long = "full", env = "FORCE_FULL_SYNC")]
+        full: bool,
+    },
+    /// Run a worker: claim batch jobs and sync them until SIGINT or SIGTERM.
+    Worker {
+        #[command(flatten)]
+        db: DbArgs,
+        #[command(flatten)]
+        xero: XeroArgs,
+        #[command(flatten)]
+        sync: SyncArgs,
+        #[command(flatten)]
+        worker: WorkerArgs,
+    },
     /// Serve the Xero simulator (identity, connections and the Accounting API) over HTTP.
-    Simulate(xero_sync::sim::SimArgs),
+    Simulate(SimArgs),
+    /// Demo: a simulated organisation, a full sync, a day of changes, an incremental sync.
+    Demo {
+        /// The demo's database; dropped and created afresh.
+        #[arg(long, env = "DEMO_DATABASE_URL", default_value = demo::DEFAULT_DEMO_DATABASE_URL)]
+        database_url: String,
+        #[command(flatten)]
+        sim: SimArgs,
+        /// Records per entity changed between the full and the incremental run.
+        #[arg(long, default_value_t = 200)]
+        changes: usize,
+        #[command(flatten)]
+        sync: SyncArgs,
+        /// Jobs at once.
+        #[arg(long, env = "WORKER_CONCURRENCY", default_value_t = 8)]
+        concurrency: usize,
+    },
 }
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
+    telemetry::init(cli.log_json);
     match cli.command {
-        Command::Simulate(args) => xero_sync::sim::run_cli(args).await,
+        Command::Migrate { db } => {
+            let pool = db::connect(&db.database_url, 2).await?;
+            db::migrate(&pool).await?;
+            println!("database migrated");
+        }
+        Command::Connect {
+            db,
+            xero,
+            client_credentials,
+            redirect_uri,
+        } => {
+            let pool = db::connect(&db.database_url, 4).await?;
+            db::migrate(&pool).await?;
+            let http = app::http_client()?;
+            let oauth = app::oauth_app(&http, &xero)?;
+            let tenants = if client_credentials {
+                connect::client_credentials(&pool, &oauth, &http, &xero.api_url).await?
+            } else {
+                let listen = loopback_addr(&redirect_uri)?;
+                let listener = tokio::net::TcpListener::bind(&listen)
+                    .await
+                    .with_context(|| format!("cannot listen for the OAuth redirect on {listen}"))?;
+                let consent = connect::PrintConsent;
+                connect::authorization_code(
+                    &pool,
+                    &oauth,
+                    &http,
+                    &xero.api_url,
+                    listener,
+                    &redirect_uri,
+                    &consent,
+                )
+                .await?
+            };
+            for t in tenants {
+                println!("connected {} ({})", t.tenant_name, t.tenant_id);
+            }
+        }
+        Command::Sync {
+            db,
+            sync,
+            tenants,
+            all_tenants,
+            entities,
+            all_entities,
+            full,
+        } => {
+            let pool = db::connect(&db.database_url, 4).await?;
+            db::migrate(&pool).await?;
+            let selection = Selection {
+                tenants: (!all_tenants).then_some(tenants),
+                entities: (!all_entities).then_some(entities),
+            };
+            let runs =
+                app::request_sync(&pool, registry(), &selection, full, sync.max_attempts).await?;
+            for (tenant, entity, started) in runs {
+                let state = if started.created {
+                    "started"
+                } else {
+                    "already running"
+                };
+                println!(
+                    "{tenant} {:<10} {:?} run {} {state}",
+                    entity.name, started.mode, started.run_id
+                );
+            }
+        }
+        Command::Worker {
+            db,
+            xero,
+            sync,
+            worker: options,
+        } => {
+            let pool = db::connect(&db.database_url, options.concurrency as u32 + 4).await?;
+            db::migrate(&pool).await?;
+            let http = app::http_client()?;
+            let engine = app::engine(pool, &http, &xero, &sync, registry())?;
+            let options = worker::WorkerOptions {
+                concurrency: options.concurrency,
+                shutdown_timeout: Duration::from_secs(options.shutdown_timeout_secs),
+            };
+            worker::run(engine, options, worker::unique_name(), shutdown::signal()).await?;
+        }
+        Command::Simulate(args) => xero_sync::sim::run_cli(args).await?,
+        Command::Demo {
+            database_url,
+            sim,
+            changes,
+            sync,
+            concurrency,
+        } => {
+            let options = demo::DemoOptions {
+                database_url,
+                sim: SimConfig::from(sim),
+                changes,
+                sync,
+                concurrency,
+            };
+            if !demo::run(options, registry()).await? {
+                std::process::exit(1);
+            }
+        }
     }
+    Ok(())
+}
+
+/// The loopback address the redirect URI points at.
+fn loopback_addr(redirect_uri: &str) -> anyhow::Result<String> {
+    let rest = redirect_uri
+        .strip_prefix("http://")
+        .context("the redirect URI must be http://localhost:PORT/… (a loopback listener)")?;
+    let authority = rest.split('/').next().unwrap_or(rest);
+    let (host, port) = authority
+        .rsplit_once(':')
+        .context("the redirect URI needs an explicit port")?;
+    let host = if host == "localhost" {
+        "127.0.0.1"
+    } else {
+        host
+    };
+    Ok(format!("{host}:{port}"))
 }

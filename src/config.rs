@@ -1,0 +1,171 @@
+//! Configuration, parsed once by clap from flags and environment variables, grouped by concern.
+//! Nothing below `main` reads the environment. An invalid value stops the program at start with
+//! clap's message, which names the variable (each value is shown as `<VARIABLE>`).
+
+use std::fmt;
+use std::str::FromStr;
+use std::time::Duration;
+
+/// Where the database is when `DATABASE_URL` is not set.
+pub const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/xero_sync";
+/// Xero's API host (Accounting API under `/api.xro/2.0`, connections under `/connections`).
+pub const DEFAULT_API_URL: &str = "https://api.xero.com";
+/// Xero's identity host (token endpoint `/connect/token`).
+pub const DEFAULT_IDENTITY_URL: &str = "https://identity.xero.com";
+/// Xero's login host (consent page `/identity/connect/authorize`).
+pub const DEFAULT_LOGIN_URL: &str = "https://login.xero.com";
+/// Xero calls per job.
+pub const DEFAULT_BATCH_SIZE: u32 = 10;
+/// Jobs a worker process runs at once.
+pub const DEFAULT_CONCURRENCY: usize = 8;
+
+/// A value that must never be printed: `Debug` and `Display` show a placeholder.
+#[derive(Clone, PartialEq, Eq, Default)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret.
+    pub fn new(value: impl Into<String>) -> Secret {
+        Secret(value.into())
+    }
+
+    /// The secret itself, for the one place that sends it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
+}
+
+impl FromStr for Secret {
+    type Err = std::convert::Infallible;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(Secret(s.to_owned()))
+    }
+}
+
+/// The database.
+#[derive(Debug, Clone, clap::Args)]
+pub struct DbArgs {
+    /// Postgres URL; the database is created if missing.
+    #[arg(long, env = "DATABASE_URL", value_name = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
+    pub database_url: String,
+}
+
+/// The Xero app and where Xero is.
+#[derive(Debug, Clone, clap::Args)]
+pub struct XeroArgs {
+    /// The app's client id (developer.xero.com → My Apps).
+    #[arg(
+        long,
+        env = "XERO_CLIENT_ID",
+        value_name = "XERO_CLIENT_ID",
+        default_value = ""
+    )]
+    pub client_id: String,
+    /// The app's client secret.
+    #[arg(
+        long,
+        env = "XERO_CLIENT_SECRET",
+        value_name = "XERO_CLIENT_SECRET",
+        default_value = "",
+        hide_env_values = true,
+        hide_default_value = true
+    )]
+    pub client_secret: Secret,
+    /// Xero's API host.
+    #[arg(long, env = "XERO_API_URL", value_name = "XERO_API_URL", default_value = DEFAULT_API_URL, value_parser = parse_url)]
+    pub api_url: String,
+    /// Xero's identity host (token endpoint).
+    #[arg(long, env = "XERO_IDENTITY_URL", value_name = "XERO_IDENTITY_URL", default_value = DEFAULT_IDENTITY_URL, value_parser = parse_url)]
+    pub identity_url: String,
+    /// Xero's login host (consent page).
+    #[arg(long, env = "XERO_LOGIN_URL", value_name = "XERO_LOGIN_URL", default_value = DEFAULT_LOGIN_URL, value_parser = parse_url)]
+    pub login_url: String,
+    /// Seconds to wait for one Xero answer.
+    #[arg(long, env = "XERO_TIMEOUT_SECS", value_name = "XERO_TIMEOUT_SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=600))]
+    pub timeout_secs: u64,
+}
+
+impl XeroArgs {
+    /// The per-call timeout.
+    pub fn timeout(&self) -> Duration {
+        Duration::from_secs(self.timeout_secs)
+    }
+}
+
+/// How runs are cut into jobs.
+#[derive(Debug, Clone, clap::Args)]
+pub struct SyncArgs {
+    /// Xero calls (pages) per job; each job commits its pages in one transaction.
+    #[arg(long, env = "SYNC_BATCH_SIZE", value_name = "SYNC_BATCH_SIZE", default_value_t = DEFAULT_BATCH_SIZE, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub batch_size: u32,
+    /// Attempts a job gets for transient failures (5xx, timeouts) before it is failed.
+    #[arg(long, env = "SYNC_MAX_ATTEMPTS", value_name = "SYNC_MAX_ATTEMPTS", default_value_t = 8, value_parser = clap::value_parser!(i32).range(1..=100))]
+    pub max_attempts: i32,
+}
+
+/// A worker process.
+#[derive(Debug, Clone, clap::Args)]
+pub struct WorkerArgs {
+    /// Jobs this process runs at once.
+    #[arg(long, env = "WORKER_CONCURRENCY", value_name = "WORKER_CONCURRENCY", default_value_t = DEFAULT_CONCURRENCY, value_parser = parse_concurrency)]
+    pub concurrency: usize,
+    /// Seconds in-flight jobs get to commit after SIGTERM/SIGINT.
+    #[arg(
+        long,
+        env = "WORKER_SHUTDOWN_TIMEOUT_SECS",
+        value_name = "WORKER_SHUTDOWN_TIMEOUT_SECS",
+        default_value_t = 30
+    )]
+    pub shutdown_timeout_secs: u64,
+}
+
+fn parse_concurrency(value: &str) -> Result<usize, String> {
+    match value.parse::<usize>() {
+        Ok(n) if (1..=256).contains(&n) => Ok(n),
+        _ => Err(format!(
+            "`{value}` is not a number of jobs between 1 and 256"
+        )),
+    }
+}
+
+fn parse_url(value: &str) -> Result<String, String> {
+    let trimmed = value.trim_end_matches('/');
+    let rest = trimmed
+        .strip_prefix("https://")
+        .or_else(|| trimmed.strip_prefix("http://"))
+        .ok_or_else(|| format!("`{value}` is not an http(s) URL"))?;
+    if rest.is_empty() || rest.contains(char::is_whitespace) {
+        return Err(format!("`{value}` is not an http(s) URL"));
+    }
+    Ok(trimmed.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_never_print() {
+        let s = Secret::new("hunter2");
+        assert_eq!(format!("{s:?} {s}"), "Secret(***) ***");
+    }
+
+    #[test]
+    fn urls_must_be_http() {
+        assert_eq!(parse_url("http://x:1/").as_deref(), Ok("http://x:1"));
+        assert!(parse_url("ftp://x").is_err());
+        assert!(parse_url("http://").is_err());
+    }
+}

@@ -1,0 +1,284 @@
+//! The demo, README's main command: a simulated organisation, connected through the real OAuth
+//! flow, synced in full by in-process workers, then a "day of changes" and an incremental run —
+//! with the Xero calls of both runs side by side and a digest check after each.
+
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use crate::app::{self, Selection};
+use crate::config::{Secret, SyncArgs, XeroArgs};
+use crate::connect::{self, AutoConsent};
+use crate::digest;
+use crate::entity::Entity;
+use crate::sim::{SimConfig, Simulator};
+use crate::worker::{self, WorkerOptions};
+
+/// The demo's own database: it is dropped and created afresh on every demo.
+pub const DEFAULT_DEMO_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/xero_sync_demo";
+
+/// Options of `xero-sync demo`.
+#[derive(Debug, Clone)]
+pub struct DemoOptions {
+    /// The demo database (recreated).
+    pub database_url: String,
+    /// The simulated organisation.
+    pub sim: SimConfig,
+    /// Records each entity's "day of changes" touches.
+    pub changes: usize,
+    /// Batch settings.
+    pub sync: SyncArgs,
+    /// Worker concurrency.
+    pub concurrency: usize,
+}
+
+/// One run's figures for one entity.
+#[derive(Debug, Clone, Default)]
+struct Figures {
+    records: i64,
+    calls: i32,
+    equal: bool,
+}
+
+/// Runs the demo; `Ok(false)` when Postgres and the simulator differ.
+pub async fn run(options: DemoOptions, registry: &'static [Entity]) -> anyhow::Result<bool> {
+    let started = Instant::now();
+    let pool = fresh_database(&options.database_url).await?;
+    crate::db::migrate(&pool).await?;
+    let sim = Simulator::start(options.sim.clone()).await?;
+    println!(
+        "Simulated Xero at {} ({} tenant(s))",
+        sim.origin(),
+        sim.tenant_ids().len()
+    );
+    let http = app::http_client()?;
+    let xero = XeroArgs {
+        client_id: sim.client_id().to_owned(),
+        client_secret: Secret::new(sim.client_secret()),
+        api_url: sim.origin(),
+        identity_url: sim.origin(),
+        login_url: sim.origin(),
+        timeout_secs: 30,
+    };
+    connect_through_oauth(&pool, &http, &xero).await?;
+    let engine = app::engine(pool.clone(), &http, &xero, &options.sync, registry)?;
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let worker = tokio::spawn(worker::run(
+        engine,
+        WorkerOptions {
+            concurrency: options.concurrency,
+            shutdown_timeout: Duration::from_secs(30),
+        },
+        worker::unique_name(),
+        async move {
+            let _ = stopped.await;
+            Ok(())
+        },
+    ));
+    let sim_http = reqwest::Client::new();
+    let full = sync_and_check(&pool, &sim, &sim_http, registry, true, &options).await?;
+    mutate(&sim, &sim_http, registry, options.changes).await?;
+    let incremental = sync_and_check(&pool, &sim, &sim_http, registry, false, &options).await?;
+    let _ = stop.send(());
+    worker.await.context("worker task")??;
+    print_summary(registry, &full, &incremental);
+    let equal = full.iter().chain(&incremental).all(|(_, f)| f.equal);
+    println!(
+        "\n{} in {:.1}s",
+        if equal {
+            "Postgres equals Xero"
+        } else {
+            "MISMATCH: Postgres differs from Xero"
+        },
+        started.elapsed().as_secs_f64()
+    );
+    sim.shutdown().await;
+    Ok(equal)
+}
+
+async fn fresh_database(url: &str) -> anyhow::Result<PgPool> {
+    let (server, name) = url
+        .rsplit_once('/')
+        .context("the demo database URL has no database name")?;
+    let admin = crate::db::connect(&format!("{server}/postgres"), 2).await?;
+    let quoted = format!("\"{}\"", name.replace('"', "\"\""));
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+        "DROP DATABASE IF EXISTS {quoted} WITH (FORCE)"
+    )))
+    .execute(&admin)
+    .await?;
+    admin.close().await;
+    Ok(crate::db::connect(url, 20).await?)
+}
+
+async fn connect_through_oauth(
+    pool: &PgPool,
+    http: &reqwest::Client,
+    xero: &XeroArgs,
+) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let redirect = format!("http://{}/callback", listener.local_addr()?);
+    let app = app::oauth_app(http, xero)?;
+    let browser = AutoConsent {
+        http: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()?,
+    };
+    let tenants = connect::authorization_code(
+        pool,
+        &app,
+        http,
+        &xero.api_url,
+        listener,
+        &redirect,
+        &browser,
+    )
+    .await?;
+    for t in &tenants {
+        println!(
+            "Connected {} ({}) through OAuth 2.0 with PKCE",
+            t.tenant_name, t.tenant_id
+        );
+    }
+    Ok(())
+}
+
+async fn sync_and_check(
+    pool: &PgPool,
+    sim: &Simulator,
+    http: &reqwest::Client,
+    registry: &'static [Entity],
+    full: bool,
+    options: &DemoOptions,
+) -> anyhow::Result<Vec<((Uuid, &'static str), Figures)>> {
+    let label = if full { "full" } else { "incremental" };
+    println!("\nRunning a {label} sync of {} entities…", registry.len());
+    let runs = app::request_sync(
+        pool,
+        registry,
+        &Selection::default(),
+        full,
+        options.sync.max_attempts,
+    )
+    .await?;
+    let ids: Vec<Uuid> = runs.iter().map(|(_, _, s)| s.run_id).collect();
+    wait_for_runs(pool, &ids, Duration::from_secs(1800)).await?;
+    let mut figures = Vec::new();
+    for (tenant, entity, started) in runs {
+        let (records, calls): (i64, i32) =
+            sqlx::query_as("SELECT records, api_calls FROM xero.sync_log WHERE run_id = $1")
+                .bind(started.run_id)
+                .fetch_one(pool)
+                .await?;
+        let ours = digest::digest(pool, entity, tenant).await?;
+        let theirs: serde_json::Value = http
+            .get(format!("{}/sim/digest", sim.origin()))
+            .query(&[
+                ("tenant_id", tenant.to_string()),
+                ("entity", entity.name.to_owned()),
+            ])
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        let equal = theirs["digest"].as_str() == Some(ours.digest.as_str())
+            && theirs["count"].as_u64() == Some(ours.count);
+        figures.push((
+            (tenant, entity.name),
+            Figures {
+                records,
+                calls,
+                equal,
+            },
+        ));
+    }
+    Ok(figures)
+}
+
+/// Waits until none of `runs` is running; fails if one failed or time runs out.
+pub async fn wait_for_runs(pool: &PgPool, runs: &[Uuid], timeout: Duration) -> anyhow::Result<()> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        let rows: Vec<(String, String, Option<String>)> = sqlx::query_as(
+            "SELECT entity, status, error FROM xero.sync_log WHERE run_id = ANY($1)",
+        )
+        .bind(runs)
+        .fetch_all(pool)
+        .await?;
+        if let Some((entity, _, error)) = rows.iter().find(|(_, s, _)| s == "failed") {
+            bail!(
+                "the {entity} run failed: {}",
+                error.as_deref().unwrap_or("no error recorded")
+            );
+        }
+        if rows.iter().all(|(_, s, _)| s == "completed") {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            bail!("runs did not finish within {}s", timeout.as_secs());
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+async fn mutate(
+    sim: &Simulator,
+    http: &reqwest::Client,
+    registry: &[Entity],
+    count: usize,
+) -> anyhow::Result<()> {
+    println!("\nA day of changes in Xero: {count} edits, creations and voids per entity…");
+    for tenant in sim.tenant_ids() {
+        for entity in registry.iter().filter(|e| e.name != "journals") {
+            http.post(format!("{}/sim/mutate", sim.origin()))
+                .json(&serde_json::json!({"tenant_id": tenant, "entity": entity.name, "count": count}))
+                .send()
+                .await?
+                .error_for_status()
+                .with_context(|| format!("mutating {}", entity.name))?;
+        }
+    }
+    Ok(())
+}
+
+type Table = [((Uuid, &'static str), Figures)];
+
+fn print_summary(registry: &[Entity], full: &Table, incremental: &Table) {
+    println!(
+        "\n{:<12} {:>12} {:>10} {:>8} | {:>12} {:>10} {:>8}",
+        "entity", "full records", "calls", "equal", "incr records", "calls", "equal"
+    );
+    for entity in registry {
+        let sum = |t: &Table| {
+            t.iter().filter(|((_, e), _)| *e == entity.name).fold(
+                Figures {
+                    equal: true,
+                    ..Figures::default()
+                },
+                |acc, (_, f)| Figures {
+                    records: acc.records + f.records,
+                    calls: acc.calls + f.calls,
+                    equal: acc.equal && f.equal,
+                },
+            )
+        };
+        let (f, i) = (sum(full), sum(incremental));
+        println!(
+            "{:<12} {:>12} {:>10} {:>8} | {:>12} {:>10} {:>8}",
+            entity.name,
+            f.records,
+            f.calls,
+            yes(f.equal),
+            i.records,
+            i.calls,
+            yes(i.equal)
+        );
+    }
+}
+
+fn yes(b: bool) -> &'static str {
+    if b { "yes" } else { "NO" }
+}

@@ -1,0 +1,145 @@
+//! Every statement the engine runs against `apalis.jobs`. A job is ours while `lock_by` names
+//! this worker; each outcome is written in the caller's transaction, guarded by that lease, and
+//! clears `lock_by` so apalis's own acknowledgement afterwards cannot rewrite it.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use sqlx::PgConnection;
+
+/// The apalis queue (`job_type`) of batch jobs. Never renamed once deployed.
+pub const QUEUE: &str = "xero-sync";
+
+/// A claimed job: its id and the worker holding it.
+#[derive(Debug, Clone, Copy)]
+pub struct Lease<'a> {
+    /// `apalis.jobs.id`.
+    pub job_id: &'a str,
+    /// The worker name in `lock_by`.
+    pub worker: &'a str,
+}
+
+/// Adds a job unless one with the same idempotency key exists; `run_at` None means now.
+pub async fn enqueue(
+    conn: &mut PgConnection,
+    payload: &impl Serialize,
+    idempotency_key: &str,
+    run_at: Option<DateTime<Utc>>,
+    max_attempts: i32,
+) -> Result<(), sqlx::Error> {
+    let json = serde_json::to_string(payload).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+    sqlx::query(
+        "INSERT INTO apalis.jobs (id, job_type, job, max_attempts, run_at, idempotency_key)
+         VALUES (apalis.generate_ulid(), $1, convert_to($2, 'UTF8'), $3, coalesce($4, now()), $5)
+         ON CONFLICT (job_type, idempotency_key) DO NOTHING",
+    )
+    .bind(QUEUE)
+    .bind(json)
+    .bind(max_attempts)
+    .bind(run_at)
+    .bind(idempotency_key)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Marks the job done. `false` means the lease was lost: the caller must roll back.
+pub async fn complete(
+    conn: &mut PgConnection,
+    lease: Lease<'_>,
+    result: &str,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE apalis.jobs SET status = 'Done', done_at = now(), attempts = attempts + 1,
+                last_result = jsonb_build_object('Ok', $3::text), lock_by = NULL
+          WHERE id = $1 AND lock_by = $2 AND status IN ('Queued', 'Running')",
+    )
+    .bind(lease.job_id)
+    .bind(lease.worker)
+    .bind(result)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Puts the job back to wait until `until` without spending an attempt (Xero said "later").
+pub async fn snooze(
+    conn: &mut PgConnection,
+    lease: Lease<'_>,
+    until: DateTime<Utc>,
+    reason: &str,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE apalis.jobs SET status = 'Pending', run_at = $3, lock_by = NULL, lock_at = NULL,
+                last_result = jsonb_build_object('Snoozed', $4::text)
+          WHERE id = $1 AND lock_by = $2 AND status IN ('Queued', 'Running')",
+    )
+    .bind(lease.job_id)
+    .bind(lease.worker)
+    .bind(until)
+    .bind(reason)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// What [`retry`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Retried {
+    /// The job runs again at the given time.
+    Later(DateTime<Utc>),
+    /// It had no attempts left and is failed for good.
+    Exhausted,
+    /// The lease was lost; someone else owns the job.
+    LeaseLost,
+}
+
+/// Spends an attempt: the job runs again after `backoff_secs × 2^(attempts)` (capped), or is
+/// failed for good when its attempts are used up. apalis refetches `Failed` jobs with attempts
+/// left once `run_at` has passed, so the backoff is ours, in the row.
+pub async fn retry(
+    conn: &mut PgConnection,
+    lease: Lease<'_>,
+    error: &str,
+    base_secs: f64,
+    cap_secs: f64,
+) -> Result<Retried, sqlx::Error> {
+    let row: Option<(i32, i32, DateTime<Utc>)> = sqlx::query_as(
+        "UPDATE apalis.jobs SET status = 'Failed', attempts = attempts + 1, lock_by = NULL,
+                lock_at = NULL, done_at = now(), last_result = jsonb_build_object('Err', $3::text),
+                run_at = now() + make_interval(secs => least($5, $4 * power(2, attempts)))
+          WHERE id = $1 AND lock_by = $2 AND status IN ('Queued', 'Running')
+          RETURNING attempts, max_attempts, run_at",
+    )
+    .bind(lease.job_id)
+    .bind(lease.worker)
+    .bind(error)
+    .bind(base_secs)
+    .bind(cap_secs)
+    .fetch_optional(conn)
+    .await?;
+    Ok(match row {
+        None => Retried::LeaseLost,
+        Some((attempts, max, _)) if attempts >= max => Retried::Exhausted,
+        Some((_, _, at)) => Retried::Later(at),
+    })
+}
+
+/// Fails the job for good with `error` (nothing would change by retrying).
+pub async fn fail(
+    conn: &mut PgConnection,
+    lease: Lease<'_>,
+    error: &str,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE apalis.jobs SET status = 'Failed', attempts = greatest(attempts + 1, max_attempts),
+                done_at = now(), last_result = jsonb_build_object('Err', $3::text), lock_by = NULL,
+                lock_at = NULL
+          WHERE id = $1 AND lock_by = $2 AND status IN ('Queued', 'Running')",
+    )
+    .bind(lease.job_id)
+    .bind(lease.worker)
+    .bind(error)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}

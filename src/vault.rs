@@ -1,0 +1,219 @@
+//! The token vault: hands out a valid access token per connection, refreshing one that expires
+//! within a minute under `SELECT … FOR UPDATE` on its row, so across all replicas exactly one
+//! refresh happens per expiry and the rotated refresh token is stored in the same transaction.
+
+use chrono::{DateTime, Duration, Utc};
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use crate::config::Secret;
+use crate::xero::oauth::{DEFAULT_SCOPES, OAuthApp, OAuthError, TokenSet};
+
+/// A token this close to expiry is refreshed before use.
+const REFRESH_MARGIN: Duration = Duration::seconds(60);
+
+/// Why no token could be had.
+#[derive(Debug, thiserror::Error)]
+pub enum VaultError {
+    /// The connection's refresh token was refused; a person must run `xero-sync connect`.
+    #[error("connection {connection_id} needs re-authorisation: {reason}; run `xero-sync connect`")]
+    NeedsReauth {
+        /// The connection.
+        connection_id: Uuid,
+        /// Why, as recorded on the connection.
+        reason: String,
+    },
+    /// No connection holds this tenant.
+    #[error("tenant {0} is not connected; run `xero-sync connect`")]
+    UnknownTenant(Uuid),
+    /// The token endpoint failed transiently.
+    #[error(transparent)]
+    OAuth(#[from] OAuthError),
+    /// The database failed.
+    #[error("token vault: {0}")]
+    Db(#[from] sqlx::Error),
+}
+
+/// A usable access token and the connection it belongs to.
+#[derive(Debug, Clone)]
+pub struct AccessToken {
+    /// The connection.
+    pub connection_id: Uuid,
+    /// The bearer token.
+    pub token: Secret,
+}
+
+/// The vault. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Vault {
+    pool: PgPool,
+    app: OAuthApp,
+}
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    connection_id: Uuid,
+    grant_type: String,
+    status: String,
+    error: Option<String>,
+    access_token: String,
+    refresh_token: Option<String>,
+    expires_at: DateTime<Utc>,
+}
+
+const SELECT: &str = "SELECT c.connection_id, c.grant_type, c.status, c.error, t.access_token,
+        t.refresh_token, t.expires_at
+   FROM xero.tenants n
+   JOIN xero.connections c USING (connection_id)
+   JOIN xero.tokens t USING (connection_id)
+  WHERE n.tenant_id = $1";
+
+const SELECT_FOR_UPDATE: &str = "SELECT c.connection_id, c.grant_type, c.status, c.error,
+        t.access_token, t.refresh_token, t.expires_at
+   FROM xero.tenants n
+   JOIN xero.connections c USING (connection_id)
+   JOIN xero.tokens t USING (connection_id)
+  WHERE n.tenant_id = $1
+    FOR UPDATE OF t";
+
+impl Vault {
+    /// A vault over `xero.tokens`, refreshing through `app`.
+    pub fn new(pool: PgPool, app: OAuthApp) -> Vault {
+        Vault { pool, app }
+    }
+
+    /// A token for the tenant's connection, valid for at least a minute. `stale` is a token Xero
+    /// just refused with 401: it is refreshed even if it does not look expired.
+    pub async fn access_token(
+        &self,
+        tenant_id: Uuid,
+        stale: Option<&Secret>,
+    ) -> Result<AccessToken, VaultError> {
+        let row: Option<Row> = sqlx::query_as(SELECT)
+            .bind(tenant_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        let row = row.ok_or(VaultError::UnknownTenant(tenant_id))?;
+        if let Some(usable) = usable(&row, stale)? {
+            return Ok(usable);
+        }
+        self.refresh(tenant_id, stale).await
+    }
+
+    async fn refresh(
+        &self,
+        tenant_id: Uuid,
+        stale: Option<&Secret>,
+    ) -> Result<AccessToken, VaultError> {
+        let mut tx = self.pool.begin().await?;
+        let row: Row = sqlx::query_as(SELECT_FOR_UPDATE)
+            .bind(tenant_id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or(VaultError::UnknownTenant(tenant_id))?;
+        // Another replica may have refreshed while we waited for the lock.
+        if let Some(usable) = usable(&row, stale)? {
+            return Ok(usable);
+        }
+        let result = match (&row.grant_type[..], &row.refresh_token) {
+            ("client_credentials", _) => self.app.client_credentials(DEFAULT_SCOPES).await,
+            (_, Some(refresh)) => self.app.refresh(&Secret::new(refresh.clone())).await,
+            (_, None) => Err(OAuthError::InvalidGrant("no refresh token stored".into())),
+        };
+        match result {
+            Ok(tokens) => {
+                store_refreshed(&mut tx, row.connection_id, &tokens).await?;
+                tx.commit().await?;
+                tracing::info!(xero.connection_id = %row.connection_id, "access token refreshed");
+                Ok(AccessToken {
+                    connection_id: row.connection_id,
+                    token: tokens.access_token,
+                })
+            }
+            Err(OAuthError::InvalidGrant(reason)) => {
+                sqlx::query(
+                    "UPDATE xero.connections SET status = 'needs_reauth', error = $2,
+                            updated_at = now() WHERE connection_id = $1",
+                )
+                .bind(row.connection_id)
+                .bind(&reason)
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                tracing::error!(xero.connection_id = %row.connection_id, %reason,
+                    "refresh token refused; connection needs re-authorisation");
+                Err(VaultError::NeedsReauth {
+                    connection_id: row.connection_id,
+                    reason,
+                })
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+}
+
+fn usable(row: &Row, stale: Option<&Secret>) -> Result<Option<AccessToken>, VaultError> {
+    if row.status == "needs_reauth" {
+        return Err(VaultError::NeedsReauth {
+            connection_id: row.connection_id,
+            reason: row
+                .error
+                .clone()
+                .unwrap_or_else(|| "refresh token refused".into()),
+        });
+    }
+    let fresh = row.expires_at > Utc::now() + REFRESH_MARGIN;
+    let refused = stale.is_some_and(|s| s.expose() == row.access_token);
+    Ok((fresh && !refused).then(|| AccessToken {
+        connection_id: row.connection_id,
+        token: Secret::new(row.access_token.clone()),
+    }))
+}
+
+async fn store_refreshed(
+    tx: &mut sqlx::PgConnection,
+    connection_id: Uuid,
+    tokens: &TokenSet,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE xero.tokens SET access_token = $2,
+                refresh_token = coalesce($3, refresh_token), expires_at = $4,
+                scopes = CASE WHEN $5 = '' THEN scopes ELSE $5 END,
+                refreshed_at = now(), refresh_count = refresh_count + 1
+          WHERE connection_id = $1",
+    )
+    .bind(connection_id)
+    .bind(tokens.access_token.expose())
+    .bind(tokens.refresh_token.as_ref().map(Secret::expose))
+    .bind(tokens.expires_at)
+    .bind(&tokens.scopes)
+    .execute(tx)
+    .await?;
+    Ok(())
+}
+
+/// Stores a new connection with its first token set; returns its id.
+pub async fn store_connection(
+    tx: &mut sqlx::PgConnection,
+    grant_type: &str,
+    tokens: &TokenSet,
+) -> Result<Uuid, sqlx::Error> {
+    let connection_id: Uuid = sqlx::query_scalar(
+        "INSERT INTO xero.connections (grant_type) VALUES ($1) RETURNING connection_id",
+    )
+    .bind(grant_type)
+    .fetch_one(&mut *tx)
+    .await?;
+    sqlx::query(
+        "INSERT INTO xero.tokens (connection_id, access_token, refresh_token, expires_at, scopes)
+         VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(connection_id)
+    .bind(tokens.access_token.expose())
+    .bind(tokens.refresh_token.as_ref().map(Secret::expose))
+    .bind(tokens.expires_at)
+    .bind(&tokens.scopes)
+    .execute(&mut *tx)
+    .await?;
+    Ok(connection_id)
+}

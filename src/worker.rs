@@ -1,0 +1,107 @@
+//! A worker process: apalis claims batch jobs from Postgres (LISTEN/NOTIFY plus a one-second
+//! poll), runs up to `concurrency` at once, heartbeats so a dead replica's jobs return within
+//! about fifteen seconds, and on shutdown stops claiming and lets in-flight batches commit.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use apalis::prelude::*;
+use apalis_postgres::{Config, PostgresStorage, Pubsub};
+use serde_json::Value;
+use tracing::Instrument;
+
+use crate::sync::batch::{Engine, run_batch};
+use crate::sync::queue::{Lease, QUEUE};
+
+/// Heartbeat period; with [`MISSED_HEARTBEATS`] it sets how soon a dead worker's jobs return.
+pub const HEARTBEAT: Duration = Duration::from_secs(3);
+/// Heartbeats a worker may miss before its jobs are handed to others (3 s × 5 = 15 s).
+pub const MISSED_HEARTBEATS: usize = 5;
+/// How often an idle worker looks for due jobs (snoozed and delayed jobs are never notified).
+pub const POLL_INTERVAL: Duration = Duration::from_secs(1);
+
+/// How a worker runs.
+#[derive(Debug, Clone)]
+pub struct WorkerOptions {
+    /// Jobs at once.
+    pub concurrency: usize,
+    /// How long in-flight jobs get after the shutdown signal.
+    pub shutdown_timeout: Duration,
+}
+
+/// A worker name unique to this process incarnation: apalis only rescues a dead worker's jobs
+/// when no live worker heartbeats under its name.
+pub fn unique_name() -> String {
+    let host = std::fs::read_to_string("/etc/hostname")
+        .map(|h| h.trim().to_owned())
+        .ok()
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "host".into());
+    let suffix: u32 = rand::random();
+    format!("{host}-{}-{suffix:08x}", std::process::id())
+}
+
+/// Runs one worker until `shutdown` resolves, then drains: claimed jobs not yet started go back
+/// to the queue, in-flight ones get `shutdown_timeout` to commit.
+pub async fn run(
+    engine: Arc<Engine>,
+    options: WorkerOptions,
+    name: String,
+    shutdown: impl Future<Output = std::io::Result<()>> + Send + 'static,
+) -> anyhow::Result<()> {
+    let pool = engine.pool.clone();
+    let config = Config::default()
+        .queue(QUEUE)
+        .batch_size(options.concurrency)
+        .heartbeat_interval(HEARTBEAT)
+        .missed_heartbeats(MISSED_HEARTBEATS)
+        // No asynchronous "Running" flush: it could land after our own transaction already
+        // completed or snoozed the job. Our lease guard accepts `Queued`.
+        .lock_tasks(false);
+    let strategy = Strategy::new()
+        .stream(Pubsub::new(pool.clone(), QUEUE.to_owned()))
+        .interval(POLL_INTERVAL);
+    let backend = PostgresStorage::<Value>::new(&pool)
+        .with_config(config)
+        .poll_with_strategy(strategy);
+    tracing::info!(worker.name = %name, worker.concurrency = options.concurrency, "worker starting");
+    Monitor::new()
+        .register(move |_restarts| {
+            WorkerBuilder::new(name.as_str())
+                .backend(backend.clone())
+                .data(engine.clone())
+                .concurrency(options.concurrency)
+                .build(handle)
+        })
+        .shutdown_timeout(options.shutdown_timeout)
+        .run_with_signal(shutdown)
+        .await?;
+    tracing::info!("worker stopped");
+    Ok(())
+}
+
+async fn handle(
+    payload: Value,
+    task_id: TaskId,
+    worker: WorkerContext,
+    engine: Data<Arc<Engine>>,
+) -> Result<String, BoxDynError> {
+    let job_id = task_id.to_string();
+    let span = tracing::info_span!(
+        "job",
+        job.id = %job_id,
+        worker.name = worker.name(),
+        xero.tenant_id = tracing::field::Empty,
+        sync.entity = tracing::field::Empty,
+        sync.run_id = tracing::field::Empty,
+        sync.seq = tracing::field::Empty,
+    );
+    let lease = Lease {
+        job_id: &job_id,
+        worker: worker.name(),
+    };
+    run_batch(&engine, lease, payload)
+        .instrument(span)
+        .await
+        .map_err(|e| format!("{e:#}").into())
+}

@@ -1,0 +1,273 @@
+//! The Accounting API client: one GET per call, every answer mapped to an error a caller can
+//! decide on (snooze, retry, re-authorise or give up).
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use reqwest::StatusCode;
+use reqwest::header::{HeaderMap, RETRY_AFTER};
+use tracing::Instrument;
+use uuid::Uuid;
+
+use super::dates::modified_since_header;
+
+/// What went wrong talking to Xero, by what the caller should do about it.
+#[derive(Debug, thiserror::Error)]
+pub enum XeroError {
+    /// 429: a limit was crossed; wait `retry_after` (no attempt is spent).
+    #[error("Xero rate limit reached ({problem}); retry after {}s", retry_after.as_secs())]
+    RateLimited {
+        /// `X-Rate-Limit-Problem`: minute, day, concurrent or appminute.
+        problem: String,
+        /// From `Retry-After`, or a default when Xero sent none.
+        retry_after: Duration,
+    },
+    /// 503: the organisation is offline or Xero is down for maintenance; wait and come back.
+    #[error("Xero is unavailable (503): {message}")]
+    Unavailable {
+        /// Xero's message, e.g. "The Organisation is offline".
+        message: String,
+        /// From `Retry-After` when present.
+        retry_after: Option<Duration>,
+    },
+    /// 401: the access token was refused.
+    #[error("Xero refused the access token (401): {detail}")]
+    Unauthorized {
+        /// The problem's `Detail`, e.g. `TokenExpired: …`.
+        detail: String,
+    },
+    /// 403: the tenant is not (or no longer) connected to this app.
+    #[error(
+        "Xero forbids access to this tenant (403): {detail}; reconnect it with `xero-sync connect`"
+    )]
+    Forbidden {
+        /// The problem's `Detail`.
+        detail: String,
+    },
+    /// Another 4xx: the request itself is wrong; retrying will not help.
+    #[error("Xero rejected the request ({status}): {body}")]
+    Rejected {
+        /// The HTTP status.
+        status: u16,
+        /// The start of the body.
+        body: String,
+    },
+    /// 5xx other than 503: worth retrying with backoff.
+    #[error("Xero server error ({status}): {body}")]
+    Server {
+        /// The HTTP status.
+        status: u16,
+        /// The start of the body.
+        body: String,
+    },
+    /// No complete answer within the timeout.
+    #[error("Xero did not answer within {}s", .0.as_secs())]
+    Timeout(Duration),
+    /// The connection failed or broke.
+    #[error("cannot reach Xero: {0}")]
+    Transport(String),
+    /// A 200 whose body is not the JSON we expect (e.g. truncated).
+    #[error("malformed response from Xero: {0}")]
+    Malformed(String),
+}
+
+impl XeroError {
+    /// Whether the call may succeed later without anyone doing anything.
+    pub fn is_transient(&self) -> bool {
+        matches!(
+            self,
+            XeroError::RateLimited { .. }
+                | XeroError::Unavailable { .. }
+                | XeroError::Server { .. }
+                | XeroError::Timeout(_)
+                | XeroError::Transport(_)
+                | XeroError::Malformed(_)
+        )
+    }
+}
+
+/// The limits Xero says remain, from the `X-*-Remaining` headers.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Remaining {
+    /// `X-MinLimit-Remaining`.
+    pub minute: Option<i64>,
+    /// `X-DayLimit-Remaining`.
+    pub day: Option<i64>,
+    /// `X-AppMinLimit-Remaining`.
+    pub app_minute: Option<i64>,
+}
+
+/// One GET against the Accounting API.
+#[derive(Debug, Clone)]
+pub struct Get<'a> {
+    /// The organisation (`xero-tenant-id`).
+    pub tenant_id: Uuid,
+    /// Path under the API base, e.g. `Invoices`.
+    pub endpoint: &'a str,
+    /// Query-string parameters.
+    pub query: Vec<(&'a str, String)>,
+    /// Sent as `If-Modified-Since`, at second precision.
+    pub modified_since: Option<DateTime<Utc>>,
+}
+
+/// A successful answer.
+#[derive(Debug)]
+pub struct Answer {
+    /// The body.
+    pub body: String,
+    /// The remaining limits.
+    pub remaining: Remaining,
+}
+
+/// The Accounting API client. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct XeroClient {
+    http: reqwest::Client,
+    api_base: String,
+    timeout: Duration,
+}
+
+/// How long to wait after a 429 that carries no `Retry-After` (the concurrent limit).
+const DEFAULT_RETRY_AFTER: Duration = Duration::from_secs(1);
+
+impl XeroClient {
+    /// A client for the Accounting API under `{api_url}/api.xro/2.0`.
+    pub fn new(http: reqwest::Client, api_url: &str, timeout: Duration) -> XeroClient {
+        XeroClient {
+            http,
+            api_base: format!("{}/api.xro/2.0", api_url.trim_end_matches('/')),
+            timeout,
+        }
+    }
+
+    /// Sends one GET with the bearer token and maps the answer.
+    pub async fn get(&self, token: &str, request: &Get<'_>) -> Result<Answer, XeroError> {
+        let span = tracing::info_span!(
+            "xero.request",
+            xero.tenant_id = %request.tenant_id,
+            xero.endpoint = request.endpoint,
+            http.status_code = tracing::field::Empty,
+            xero.min_remaining = tracing::field::Empty,
+            xero.day_remaining = tracing::field::Empty,
+        );
+        self.send(token, request).instrument(span).await
+    }
+
+    async fn send(&self, token: &str, request: &Get<'_>) -> Result<Answer, XeroError> {
+        let url = format!("{}/{}", self.api_base, request.endpoint);
+        let mut builder = self
+            .http
+            .get(&url)
+            .bearer_auth(token)
+            .header("xero-tenant-id", request.tenant_id.to_string())
+            .header("Accept", "application/json")
+            .query(&request.query)
+            .timeout(self.timeout);
+        if let Some(since) = request.modified_since {
+            builder = builder.header("If-Modified-Since", modified_since_header(since));
+        }
+        let response = builder.send().await.map_err(|e| self.transport(e))?;
+        let status = response.status();
+        let remaining = remaining(response.headers());
+        let span = tracing::Span::current();
+        span.record("http.status_code", status.as_u16());
+        if let Some(m) = remaining.minute {
+            span.record("xero.min_remaining", m);
+        }
+        if let Some(d) = remaining.day {
+            span.record("xero.day_remaining", d);
+        }
+        let retry_after = retry_after(response.headers());
+        let problem = header(response.headers(), "x-rate-limit-problem");
+        let body = response.text().await.map_err(|e| self.transport(e))?;
+        if status.is_success() {
+            return Ok(Answer { body, remaining });
+        }
+        Err(classify(status, body, retry_after, problem))
+    }
+
+    fn transport(&self, e: reqwest::Error) -> XeroError {
+        if e.is_timeout() {
+            XeroError::Timeout(self.timeout)
+        } else {
+            XeroError::Transport(error_chain(&e))
+        }
+    }
+}
+
+fn classify(
+    status: StatusCode,
+    body: String,
+    retry_after: Option<Duration>,
+    problem: Option<String>,
+) -> XeroError {
+    let short = excerpt(&body);
+    match status.as_u16() {
+        429 => XeroError::RateLimited {
+            problem: problem.unwrap_or_else(|| "unknown".into()),
+            retry_after: retry_after.unwrap_or(DEFAULT_RETRY_AFTER),
+        },
+        503 => XeroError::Unavailable {
+            message: short,
+            retry_after,
+        },
+        401 => XeroError::Unauthorized {
+            detail: problem_detail(&body).unwrap_or(short),
+        },
+        403 => XeroError::Forbidden {
+            detail: problem_detail(&body).unwrap_or(short),
+        },
+        s if s >= 500 => XeroError::Server {
+            status: s,
+            body: short,
+        },
+        s => XeroError::Rejected {
+            status: s,
+            body: short,
+        },
+    }
+}
+
+fn problem_detail(body: &str) -> Option<String> {
+    let value: serde_json::Value = serde_json::from_str(body).ok()?;
+    value.get("Detail")?.as_str().map(str::to_owned)
+}
+
+fn excerpt(body: &str) -> String {
+    const MAX: usize = 300;
+    let trimmed = body.trim();
+    match trimmed.char_indices().nth(MAX) {
+        Some((i, _)) => format!("{}…", &trimmed[..i]),
+        None => trimmed.to_owned(),
+    }
+}
+
+fn header(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers.get(name)?.to_str().ok().map(str::to_owned)
+}
+
+fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let seconds: f64 = header(headers, RETRY_AFTER.as_str())?.trim().parse().ok()?;
+    (seconds.is_finite() && seconds >= 0.0).then(|| Duration::from_secs_f64(seconds))
+}
+
+fn remaining(headers: &HeaderMap) -> Remaining {
+    let number = |name| header(headers, name).and_then(|v| v.trim().parse().ok());
+    Remaining {
+        minute: number("x-minlimit-remaining"),
+        day: number("x-daylimit-remaining"),
+        app_minute: number("x-appminlimit-remaining"),
+    }
+}
+
+/// The error with its causes, for messages (reqwest's Display alone says little).
+pub fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut message = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        message.push_str(": ");
+        message.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    message
+}

@@ -1,0 +1,10 @@
+//! The Xero boundary: the Accounting API client, its error type, Xero's date formats, and the
+//! OAuth token endpoint.
+
+pub mod client;
+pub mod dates;
+pub mod oauth;
+pub mod page;
+
+pub use client::{XeroClient, XeroError};
+pub use page::Page;
