@@ -20,7 +20,10 @@ use xero_sync::testing::TestDb;
 use xero_sync_workers::entities::{accounts, contacts, invoices, journals};
 use xero_sync_workers::{entity, line_digests, registry};
 
-const EXAMPLES: &str = "/work/shared/reference/xero-openapi/examples";
+const EXAMPLES: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../shared/reference/xero-openapi/examples"
+);
 
 // ---------------------------------------------------------------------------------------------
 // Helpers

@@ -1,0 +1,229 @@
+//! The harness of the pipeline tests: a fresh database, an in-process simulator over real HTTP,
+//! a connection made through the real OAuth flow, and workers — in-process or as real
+//! `xero-sync worker` processes — draining the real queue.
+
+#![allow(dead_code, clippy::unwrap_used)]
+
+use std::process::Stdio;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::Value;
+use uuid::Uuid;
+use xero_sync::app::{self, Selection};
+use xero_sync::config::{Secret, SyncArgs, XeroArgs};
+use xero_sync::connect::{self, AutoConsent};
+use xero_sync::sim::{SimConfig, Simulator};
+use xero_sync::sync::batch::Engine;
+use xero_sync::testing::TestDb;
+use xero_sync::worker::{self, WorkerOptions};
+use xero_sync_workers::{line_digests, registry};
+
+/// A test's world: database, simulator, connected tenants.
+pub struct Harness {
+    pub db: TestDb,
+    pub sim: Simulator,
+    pub xero: XeroArgs,
+    pub http: reqwest::Client,
+    pub tenants: Vec<Uuid>,
+}
+
+/// Batch settings for tests: the defaults, with a given batch size.
+pub fn sync_args(batch_size: u32) -> SyncArgs {
+    SyncArgs { batch_size, max_attempts: 8 }
+}
+
+impl Harness {
+    /// Starts everything and connects all simulated tenants through OAuth with PKCE.
+    pub async fn new(config: SimConfig) -> Harness {
+        xero_sync::telemetry::init(false);
+        let db = TestDb::new().await.unwrap();
+        let sim = Simulator::start(config).await.unwrap();
+        let http = app::http_client().unwrap();
+        let xero = XeroArgs {
+            client_id: sim.client_id().to_owned(),
+            client_secret: Secret::new(sim.client_secret()),
+            api_url: sim.origin(),
+            identity_url: sim.origin(),
+            login_url: sim.origin(),
+            timeout_secs: 5,
+        };
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let redirect = format!("http://{}/callback", listener.local_addr().unwrap());
+        let oauth = app::oauth_app(&http, &xero).unwrap();
+        let browser = AutoConsent {
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+        };
+        let tenants = connect::authorization_code(
+            &db.pool, &oauth, &http, &xero.api_url, listener, &redirect, &browser,
+        )
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|t| t.tenant_id)
+        .collect();
+        Harness { db, sim, xero, http, tenants }
+    }
+
+    /// The engine an in-process worker runs.
+    pub fn engine(&self, batch_size: u32) -> Arc<Engine> {
+        app::engine(self.db.pool.clone(), &self.http, &self.xero, &sync_args(batch_size), registry())
+            .unwrap()
+    }
+
+    /// Starts an in-process worker.
+    pub fn worker(&self, batch_size: u32, concurrency: usize) -> InProcessWorker {
+        let engine = self.engine(batch_size);
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let options = WorkerOptions { concurrency, shutdown_timeout: Duration::from_secs(30) };
+        let task = tokio::spawn(worker::run(engine, options, worker::unique_name(), async move {
+            let _ = stopped.await;
+            Ok(())
+        }));
+        InProcessWorker { stop: Some(stop), task }
+    }
+
+    /// Starts runs for all tenants and the given entities (None: all); returns the run ids.
+    pub async fn sync(&self, entities: Option<&[&str]>, full: bool) -> Vec<Uuid> {
+        let selection = Selection {
+            tenants: None,
+            entities: entities.map(|e| e.iter().map(|s| (*s).to_owned()).collect()),
+        };
+        app::request_sync(&self.db.pool, registry(), &selection, full, 8)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|(_, _, s)| s.run_id)
+            .collect()
+    }
+
+    /// Waits until every run completed; panics on a failed run or after `timeout`.
+    pub async fn wait(&self, runs: &[Uuid], timeout: Duration) {
+        xero_sync::demo::wait_for_runs(&self.db.pool, runs, timeout).await.unwrap();
+    }
+
+    /// The simulator's digest of a set.
+    pub async fn sim_digest(&self, tenant: Uuid, set: &str) -> (u64, String) {
+        let v: Value = self
+            .http
+            .get(format!("{}/sim/digest", self.sim.origin()))
+            .query(&[("tenant_id", tenant.to_string()), ("entity", set.to_owned())])
+            .send()
+            .await
+            .unwrap()
+            .error_for_status()
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        (v["count"].as_u64().unwrap(), v["digest"].as_str().unwrap_or_default().to_owned())
+    }
+
+    /// Asserts that Postgres holds exactly what the simulator holds, for `entities` (None: all)
+    /// and, with all entities, for invoice lines and journal lines too.
+    pub async fn assert_equal(&self, entities: Option<&[&str]>) {
+        for &tenant in &self.tenants {
+            for entity in registry() {
+                if entities.is_some_and(|names| !names.contains(&entity.name)) {
+                    continue;
+                }
+                let ours = xero_sync::digest::digest(&self.db.pool, entity, tenant).await.unwrap();
+                let theirs = self.sim_digest(tenant, entity.name).await;
+                assert_eq!((ours.count, ours.digest), theirs, "{} differs from Xero", entity.name);
+            }
+            if entities.is_none() {
+                for (set, query) in line_digests() {
+                    let ours =
+                        xero_sync::digest::digest_query(&self.db.pool, query, tenant).await.unwrap();
+                    let theirs = self.sim_digest(tenant, set).await;
+                    assert_eq!(ours.count, theirs.0, "{set} count differs from Xero");
+                    assert_eq!(ours.digest, theirs.1, "{set} differs from Xero");
+                }
+            }
+        }
+    }
+
+    /// `GET /sim/stats`.
+    pub async fn sim_stats(&self) -> Value {
+        self.sim_json("GET", "/sim/stats", None).await
+    }
+
+    /// Calls the simulator's control API.
+    pub async fn sim_json(&self, method: &str, path: &str, body: Option<Value>) -> Value {
+        let url = format!("{}{path}", self.sim.origin());
+        let request = match method {
+            "GET" => self.http.get(url),
+            "DELETE" => self.http.delete(url),
+            _ => self.http.post(url),
+        };
+        let request = match body {
+            Some(b) => request.json(&b),
+            None => request,
+        };
+        let response = request.send().await.unwrap().error_for_status().unwrap();
+        response.json().await.unwrap_or(Value::Null)
+    }
+
+    /// A `xero-sync` process with this harness's configuration in its environment.
+    pub fn command(&self, args: &[&str]) -> tokio::process::Command {
+        let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_xero-sync"));
+        command
+            .args(args)
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("DATABASE_URL", &self.db.url)
+            .env("XERO_CLIENT_ID", &self.xero.client_id)
+            .env("XERO_CLIENT_SECRET", self.xero.client_secret.expose())
+            .env("XERO_API_URL", &self.xero.api_url)
+            .env("XERO_IDENTITY_URL", &self.xero.identity_url)
+            .env("XERO_LOGIN_URL", &self.xero.login_url)
+            .env("XERO_TIMEOUT_SECS", "5")
+            .env("RUST_LOG", "info,sqlx=warn,apalis_core=warn,apalis_postgres=warn")
+            .stdin(Stdio::null())
+            .kill_on_drop(true);
+        command
+    }
+
+    /// Counts `apalis.jobs` rows of our queue by status.
+    pub async fn job_counts(&self) -> Vec<(String, i64)> {
+        sqlx::query_as("SELECT status, count(*) FROM apalis.jobs GROUP BY status ORDER BY status")
+            .fetch_all(&self.db.pool)
+            .await
+            .unwrap()
+    }
+}
+
+/// A worker running on the test's runtime.
+pub struct InProcessWorker {
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+impl InProcessWorker {
+    /// Signals shutdown and waits for the worker to drain.
+    pub async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        tokio::time::timeout(Duration::from_secs(60), &mut self.task)
+            .await
+            .expect("worker stops within a minute")
+            .unwrap()
+            .unwrap();
+    }
+}
+
+/// A small organisation with rate limits off, for tests that are not about limits.
+pub fn small_org() -> SimConfig {
+    SimConfig {
+        invoices: 1_200,
+        contacts: 300,
+        accounts: 40,
+        journals: 2_500,
+        rate_limits: false,
+        ..SimConfig::default()
+    }
+}
