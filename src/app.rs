@@ -60,6 +60,8 @@ pub fn engine(
         settings: Settings {
             batch_size: sync.batch_size,
             max_attempts: sync.max_attempts,
+            interval: sync.interval.schedule(),
+            force_full: sync.force_full,
             ..Settings::default()
         },
     }))

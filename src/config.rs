@@ -18,6 +18,8 @@ pub const DEFAULT_LOGIN_URL: &str = "https://login.xero.com";
 pub const DEFAULT_BATCH_SIZE: u32 = 10;
 /// Jobs a worker process runs at once.
 pub const DEFAULT_CONCURRENCY: usize = 8;
+/// Time from a completed run to the pair's next incremental run.
+pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(3600);
 
 /// A value that must never be printed: `Debug` and `Display` show a placeholder.
 #[derive(Clone, PartialEq, Eq, Default)]
@@ -113,6 +115,43 @@ pub struct SyncArgs {
     /// Attempts a job gets for transient failures (5xx, timeouts) before it is failed.
     #[arg(long, env = "SYNC_MAX_ATTEMPTS", value_name = "SYNC_MAX_ATTEMPTS", default_value_t = 8, value_parser = clap::value_parser!(i32).range(1..=100))]
     pub max_attempts: i32,
+    /// Ignore the stored watermark and fetch everything (requested and scheduled runs alike).
+    #[arg(long = "full", env = "FORCE_FULL_SYNC", value_name = "FORCE_FULL_SYNC", num_args = 0..=1, default_value_t = false, default_missing_value = "true", value_parser = clap::builder::BoolishValueParser::new())]
+    pub force_full: bool,
+    /// Time from a completed run to the next incremental run of the same tenant and entity,
+    /// e.g. `1h`, `30m`, `90s`; `0` schedules none.
+    #[arg(long, env = "SYNC_INTERVAL", value_name = "SYNC_INTERVAL", default_value = "1h", value_parser = parse_interval)]
+    pub interval: Interval,
+}
+
+/// A sync interval; zero means "do not schedule".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Interval(pub Duration);
+
+impl Interval {
+    /// The interval, or `None` when scheduling is off.
+    pub fn schedule(self) -> Option<Duration> {
+        (!self.0.is_zero()).then_some(self.0)
+    }
+}
+
+fn parse_interval(value: &str) -> Result<Interval, String> {
+    let value = value.trim();
+    let split = value
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(value.len());
+    let (number, unit) = value.split_at(split);
+    let number: u64 = number
+        .parse()
+        .map_err(|_| format!("`{value}` is not a duration like 1h, 30m, 90s or 0"))?;
+    let seconds = match unit {
+        "" | "s" => number,
+        "m" => number * 60,
+        "h" => number * 3600,
+        "d" => number * 86_400,
+        _ => return Err(format!("`{value}`: the unit must be s, m, h or d")),
+    };
+    Ok(Interval(Duration::from_secs(seconds)))
 }
 
 /// A worker process.
@@ -160,6 +199,26 @@ mod tests {
     fn secrets_never_print() {
         let s = Secret::new("hunter2");
         assert_eq!(format!("{s:?} {s}"), "Secret(***) ***");
+    }
+
+    #[test]
+    fn intervals_read_seconds_minutes_hours_and_days() {
+        assert_eq!(parse_interval("90s"), Ok(Interval(Duration::from_secs(90))));
+        assert_eq!(
+            parse_interval("30m"),
+            Ok(Interval(Duration::from_secs(1800)))
+        );
+        assert_eq!(
+            parse_interval("1h"),
+            Ok(Interval(Duration::from_secs(3600)))
+        );
+        assert_eq!(
+            parse_interval("2d"),
+            Ok(Interval(Duration::from_secs(172_800)))
+        );
+        assert_eq!(parse_interval("0").map(Interval::schedule), Ok(None));
+        assert!(parse_interval("soon").is_err());
+        assert!(parse_interval("5y").is_err());
     }
 
     #[test]

@@ -102,3 +102,25 @@ pub async fn migrate(pool: &PgPool) -> Result<(), DbError> {
         .map_err(|e| DbError::Migrate(e.to_string()))?;
     Ok(())
 }
+
+/// Migrates, then records the deployment's entities in `xero.entities` (in registry order), so
+/// `xero.request_sync` can validate its argument and list what is valid.
+pub async fn prepare(pool: &PgPool, registry: &[crate::entity::Entity]) -> Result<(), DbError> {
+    migrate(pool).await?;
+    let names: Vec<&str> = registry.iter().map(|e| e.name).collect();
+    let mut tx = pool.begin().await?;
+    sqlx::query("DELETE FROM xero.entities WHERE name <> ALL($1)")
+        .bind(&names)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query(
+        "INSERT INTO xero.entities (name, position)
+         SELECT name, position FROM unnest($1::text[]) WITH ORDINALITY AS r(name, position)
+         ON CONFLICT (name) DO UPDATE SET position = EXCLUDED.position",
+    )
+    .bind(&names)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}

@@ -46,7 +46,7 @@ struct Figures {
 pub async fn run(options: DemoOptions, registry: &'static [Entity]) -> anyhow::Result<bool> {
     let started = Instant::now();
     let pool = fresh_database(&options.database_url).await?;
-    crate::db::migrate(&pool).await?;
+    crate::db::prepare(&pool, registry).await?;
     let sim = Simulator::start(options.sim.clone()).await?;
     println!(
         "Simulated Xero at {} ({} tenant(s))",
@@ -153,8 +153,8 @@ async fn sync_and_check(
     full: bool,
     options: &DemoOptions,
 ) -> anyhow::Result<Vec<((Uuid, &'static str), Figures)>> {
-    let label = if full { "full" } else { "incremental" };
-    println!("\nRunning a {label} sync of {} entities…", registry.len());
+    let label = if full { "a full" } else { "an incremental" };
+    println!("\nRunning {label} sync of {} entities…", registry.len());
     let runs = app::request_sync(
         pool,
         registry,

@@ -10,7 +10,7 @@ use apalis_postgres::{Config, PostgresStorage, Pubsub};
 use serde_json::Value;
 use tracing::Instrument;
 
-use crate::sync::batch::{Engine, run_batch};
+use crate::sync::batch::{Engine, run_job};
 use crate::sync::queue::{Lease, QUEUE};
 
 /// Heartbeat period; with [`MISSED_HEARTBEATS`] it sets how soon a dead worker's jobs return.
@@ -100,7 +100,7 @@ async fn handle(
         job_id: &job_id,
         worker: worker.name(),
     };
-    run_batch(&engine, lease, payload)
+    run_job(&engine, lease, payload)
         .instrument(span)
         .await
         .map_err(|e| format!("{e:#}").into())

@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use super::cursor::{Cursor, Step};
 use super::queue::{self, Lease, Retried};
-use super::run::{self, Progress, Run};
+use super::run::{self, FollowUp, Progress, Run, ScheduledRun, StartError, start_run_in};
 use crate::entity::{Entity, Paging};
 use crate::vault::{AccessToken, Vault, VaultError};
 use crate::xero::client::Get;
@@ -52,6 +52,10 @@ pub struct Settings {
     pub retry_base: Duration,
     /// Longest retry delay.
     pub retry_cap: Duration,
+    /// After a run completes, its pair's next run is scheduled this much later (`None`: never).
+    pub interval: Option<Duration>,
+    /// Scheduled runs ignore the watermark (`FORCE_FULL_SYNC`).
+    pub force_full: bool,
 }
 
 impl Default for Settings {
@@ -61,6 +65,8 @@ impl Default for Settings {
             max_attempts: 8,
             retry_base: Duration::from_secs(1),
             retry_cap: Duration::from_secs(300),
+            interval: Some(crate::config::DEFAULT_INTERVAL),
+            force_full: false,
         }
     }
 }
@@ -101,11 +107,22 @@ const MIN_SNOOZE: TimeDelta = TimeDelta::seconds(1);
 /// Runs one batch job to an explicit outcome written in the database (done, snoozed, retried or
 /// failed); the returned text describes it. An `Err` means not even the outcome could be
 /// written (the database is gone); apalis then retries the job.
-pub async fn run_batch(
-    engine: &Engine,
-    lease: Lease<'_>,
-    payload: Value,
-) -> anyhow::Result<String> {
+pub async fn run_job(engine: &Engine, lease: Lease<'_>, payload: Value) -> anyhow::Result<String> {
+    // Two kinds share the queue; a scheduled run names the run it follows.
+    if payload.get("after_run").is_some() {
+        return match serde_json::from_value::<ScheduledRun>(payload) {
+            Ok(scheduled) => start_scheduled(engine, lease, scheduled).await,
+            Err(e) => {
+                give_up(
+                    engine,
+                    lease,
+                    None,
+                    &format!("undecodable scheduled run: {e}"),
+                )
+                .await
+            }
+        };
+    }
     let job: BatchJob = match serde_json::from_value(payload) {
         Ok(job) => job,
         Err(e) => {
@@ -118,6 +135,58 @@ pub async fn run_batch(
             .await;
         }
     };
+    run_batch(engine, lease, job).await
+}
+
+/// Starts a scheduled run and completes the schedule's job in one transaction.
+async fn start_scheduled(
+    engine: &Engine,
+    lease: Lease<'_>,
+    scheduled: ScheduledRun,
+) -> anyhow::Result<String> {
+    let span = tracing::Span::current();
+    span.record(
+        "xero.tenant_id",
+        tracing::field::display(scheduled.tenant_id),
+    );
+    span.record("sync.entity", scheduled.entity.as_str());
+    if engine.entity(&scheduled.entity).is_none() {
+        let error = format!(
+            "unknown entity `{}`; known: {}",
+            scheduled.entity,
+            engine.entity_names()
+        );
+        return give_up(engine, lease, None, &error).await;
+    }
+    let mut tx = engine.pool.begin().await?;
+    let settings = engine.settings;
+    let started = match start_run_in(
+        &mut tx,
+        &scheduled.entity,
+        scheduled.tenant_id,
+        settings.force_full,
+        settings.max_attempts,
+    )
+    .await
+    {
+        Ok(started) => started,
+        Err(StartError::UnknownTenant(t)) => {
+            drop(tx);
+            let error = format!("tenant {t} is no longer connected");
+            return give_up(engine, lease, None, &error).await;
+        }
+        Err(StartError::Db(e)) => return Err(e.into()),
+    };
+    let outcome = format!("scheduled run {} ({:?})", started.run_id, started.mode);
+    if !queue::complete(&mut tx, lease, &outcome).await? {
+        return Ok("lease lost".into());
+    }
+    tx.commit().await?;
+    tracing::info!(sync.run_id = %started.run_id, "scheduled run started");
+    Ok(outcome)
+}
+
+async fn run_batch(engine: &Engine, lease: Lease<'_>, job: BatchJob) -> anyhow::Result<String> {
     let span = tracing::Span::current();
     span.record("xero.tenant_id", tracing::field::display(job.tenant_id));
     span.record("sync.entity", job.entity.as_str());
@@ -155,7 +224,11 @@ pub async fn run_batch(
         Ok(token) => token,
         Err(e) => return token_failure(engine, lease, &run, e).await,
     };
-    let fetched = fetch(engine, entity, &run, token).await;
+    let cursor = match run.cursor(entity.paging) {
+        Ok(cursor) => cursor,
+        Err(error) => return give_up(engine, lease, Some(run.run_id), &error).await,
+    };
+    let fetched = fetch(engine, entity, &run, cursor, token).await;
     if fetched.pages.is_empty() {
         let error = fetched
             .stop
@@ -180,14 +253,20 @@ struct Fetched {
     stop: Option<Stop>,
 }
 
-async fn fetch(engine: &Engine, entity: &Entity, run: &Run, mut token: AccessToken) -> Fetched {
+async fn fetch(
+    engine: &Engine,
+    entity: &Entity,
+    run: &Run,
+    cursor: Cursor,
+    mut token: AccessToken,
+) -> Fetched {
     let number_field = match entity.paging {
         Paging::Offset { field } => Some(field),
         _ => None,
     };
     let mut fetched = Fetched {
         pages: Vec::new(),
-        cursor: run.cursor.0.clone(),
+        cursor,
         done: false,
         calls: 0,
         stop: None,
@@ -324,7 +403,11 @@ async fn write_batch(
         return Ok(None);
     }
     let outcome = if fetched.done {
-        run::finish(&mut tx, job.run_id, &fetched.cursor).await?;
+        let follow_up = engine.settings.interval.map(|interval| FollowUp {
+            at: Utc::now() + TimeDelta::from_std(interval).unwrap_or(TimeDelta::MAX),
+            max_attempts: engine.settings.max_attempts,
+        });
+        run::finish(&mut tx, job, &fetched.cursor, follow_up).await?;
         format!("run completed with batch {}", job.seq)
     } else {
         let next = BatchJob {

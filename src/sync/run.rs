@@ -21,15 +21,6 @@ pub enum Mode {
     Incremental,
 }
 
-impl Mode {
-    fn as_str(self) -> &'static str {
-        match self {
-            Mode::Full => "full",
-            Mode::Incremental => "incremental",
-        }
-    }
-}
-
 /// Errors of starting a run that a caller reports as bad input.
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
@@ -53,7 +44,8 @@ pub struct Started {
 }
 
 /// Starts a run of `entity` for `tenant_id` and enqueues its first batch, or returns the run
-/// already active. Incremental when a completed run left a watermark and `full` is false.
+/// already active — through `xero.start_run`, the same SQL that `xero.request_sync` and the
+/// planner use. Incremental when a completed run left a watermark and `full` is false.
 pub async fn start_run(
     pool: &PgPool,
     entity: &Entity,
@@ -62,105 +54,50 @@ pub async fn start_run(
     max_attempts: i32,
 ) -> Result<Started, StartError> {
     let mut tx = pool.begin().await?;
+    let started = start_run_in(&mut tx, entity.name, tenant_id, full, max_attempts).await?;
+    tx.commit().await?;
+    Ok(started)
+}
+
+/// [`start_run`] inside the caller's transaction.
+pub async fn start_run_in(
+    conn: &mut PgConnection,
+    entity: &str,
+    tenant_id: Uuid,
+    full: bool,
+    max_attempts: i32,
+) -> Result<Started, StartError> {
     let known: bool =
         sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM xero.tenants WHERE tenant_id = $1)")
             .bind(tenant_id)
-            .fetch_one(&mut *tx)
+            .fetch_one(&mut *conn)
             .await?;
     if !known {
         return Err(StartError::UnknownTenant(tenant_id));
     }
-    // Serialise starts of the same pair: the progress row is the lock.
-    sqlx::query(
-        "INSERT INTO xero.sync_progress (tenant_id, entity) VALUES ($1, $2)
-         ON CONFLICT DO NOTHING",
-    )
-    .bind(tenant_id)
-    .bind(entity.name)
-    .execute(&mut *tx)
-    .await?;
-    let (watermark, offset, has_completed, current): (
-        Option<DateTime<Utc>>,
-        Option<i64>,
-        bool,
-        Option<Uuid>,
-    ) = sqlx::query_as(
-        "SELECT modified_after, last_offset, last_success_at IS NOT NULL, current_run
-           FROM xero.sync_progress WHERE tenant_id = $1 AND entity = $2 FOR UPDATE",
-    )
-    .bind(tenant_id)
-    .bind(entity.name)
-    .fetch_one(&mut *tx)
-    .await?;
-    if let Some(run_id) = current {
-        let mode: Option<String> = sqlx::query_scalar(
-            "SELECT mode FROM xero.sync_log WHERE run_id = $1 AND status = 'running'",
-        )
-        .bind(run_id)
-        .fetch_optional(&mut *tx)
+    let run_id: Uuid = sqlx::query_scalar("SELECT xero.start_run($1, $2, $3, $4)")
+        .bind(tenant_id)
+        .bind(entity)
+        .bind(full)
+        .bind(max_attempts)
+        .fetch_one(&mut *conn)
         .await?;
-        if let Some(mode) = mode {
-            tx.commit().await?;
-            let mode = if mode == "full" {
-                Mode::Full
-            } else {
-                Mode::Incremental
-            };
-            return Ok(Started {
-                run_id,
-                mode,
-                created: false,
-            });
-        }
-    }
-    let mode = if !full && has_completed && (watermark.is_some() || offset.is_some()) {
-        Mode::Incremental
-    } else {
+    // A separate statement: the row `start_run` inserted is invisible to the statement that
+    // called it. A run inserted by this very transaction started at now(), its timestamp.
+    let (mode, created): (String, bool) =
+        sqlx::query_as("SELECT mode, started_at = now() FROM xero.sync_log WHERE run_id = $1")
+            .bind(run_id)
+            .fetch_one(&mut *conn)
+            .await?;
+    let mode = if mode == "full" {
         Mode::Full
+    } else {
+        Mode::Incremental
     };
-    let cursor = match mode {
-        Mode::Full => Cursor::start(entity.paging, None, None),
-        Mode::Incremental => Cursor::start(entity.paging, watermark, offset),
-    };
-    let run_id: Uuid = sqlx::query_scalar(
-        "INSERT INTO xero.sync_log (tenant_id, entity, mode, cursor) VALUES ($1, $2, $3, $4)
-         RETURNING run_id",
-    )
-    .bind(tenant_id)
-    .bind(entity.name)
-    .bind(mode.as_str())
-    .bind(sqlx::types::Json(&cursor))
-    .fetch_one(&mut *tx)
-    .await?;
-    sqlx::query(
-        "UPDATE xero.sync_progress SET status = 'running', mode = $3, current_run = $4,
-                updated_at = now() WHERE tenant_id = $1 AND entity = $2",
-    )
-    .bind(tenant_id)
-    .bind(entity.name)
-    .bind(mode.as_str())
-    .bind(run_id)
-    .execute(&mut *tx)
-    .await?;
-    let first = BatchJob {
-        run_id,
-        tenant_id,
-        entity: entity.name.to_owned(),
-        seq: 0,
-    };
-    queue::enqueue(
-        &mut tx,
-        &first,
-        &first.idempotency_key(),
-        None,
-        max_attempts,
-    )
-    .await?;
-    tx.commit().await?;
     Ok(Started {
         run_id,
         mode,
-        created: true,
+        created,
     })
 }
 
@@ -177,15 +114,39 @@ pub struct Run {
     pub status: String,
     /// Batches committed so far (= the `seq` of the next batch job).
     pub batches: i32,
-    /// Where it stands.
-    pub cursor: sqlx::types::Json<Cursor>,
+    /// full or incremental.
+    pub mode: String,
+    /// Where it stands; `{}` before its first batch.
+    pub cursor: sqlx::types::Json<serde_json::Value>,
+    /// The pair's watermark when the run started (what an incremental run continues from).
+    pub modified_after: Option<DateTime<Utc>>,
+    /// The pair's greatest offset when the run started.
+    pub last_offset: Option<i64>,
+}
+
+impl Run {
+    /// The run's cursor; a run that has not fetched yet starts from its mode and the watermark.
+    pub fn cursor(&self, paging: crate::entity::Paging) -> Result<Cursor, String> {
+        if self.cursor.0.as_object().is_some_and(|o| o.is_empty()) {
+            return Ok(if self.mode == "incremental" {
+                Cursor::start(paging, self.modified_after, self.last_offset)
+            } else {
+                Cursor::start(paging, None, None)
+            });
+        }
+        serde_json::from_value(self.cursor.0.clone())
+            .map_err(|e| format!("run {} has an unreadable cursor: {e}", self.run_id))
+    }
 }
 
 /// Loads a run; `None` if there is no such run.
 pub async fn load(pool: &PgPool, run_id: Uuid) -> Result<Option<Run>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT run_id, tenant_id, entity, status, batches, cursor FROM xero.sync_log
-          WHERE run_id = $1",
+        "SELECT l.run_id, l.tenant_id, l.entity, l.status, l.batches, l.mode, l.cursor,
+                p.modified_after, p.last_offset
+           FROM xero.sync_log l
+           LEFT JOIN xero.sync_progress p USING (tenant_id, entity)
+          WHERE l.run_id = $1",
     )
     .bind(run_id)
     .fetch_optional(pool)
@@ -247,12 +208,15 @@ pub async fn count_calls(
 }
 
 /// Completes the run and moves the (tenant, entity) watermark to what it committed: the
-/// greatest `UpdatedDateUTC` (Xero's clock, never ours) or the greatest offset.
+/// greatest `UpdatedDateUTC` (Xero's clock, never ours) or the greatest offset. With a
+/// `follow_up`, the same transaction schedules the pair's next run (see [`schedule_next`]).
 pub async fn finish(
     conn: &mut PgConnection,
-    run_id: Uuid,
+    job: &BatchJob,
     cursor: &Cursor,
+    follow_up: Option<FollowUp>,
 ) -> Result<(), sqlx::Error> {
+    let run_id = job.run_id;
     let offset = match cursor {
         Cursor::Offset { offset } => Some(*offset),
         _ => None,
@@ -270,9 +234,69 @@ pub async fn finish(
     )
     .bind(run_id)
     .bind(offset)
-    .execute(conn)
+    .execute(&mut *conn)
     .await?;
+    if let Some(follow_up) = follow_up {
+        schedule_next(conn, job.tenant_id, &job.entity, run_id, follow_up).await?;
+    }
     Ok(())
+}
+
+/// When and how the next run of a pair is scheduled.
+#[derive(Debug, Clone, Copy)]
+pub struct FollowUp {
+    /// When it starts.
+    pub at: DateTime<Utc>,
+    /// Attempts its jobs get.
+    pub max_attempts: i32,
+}
+
+/// The payload of a scheduled run: at `run_at` it starts the pair's next run through
+/// `xero.start_run` (which returns an active run rather than starting a second one).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScheduledRun {
+    /// The organisation.
+    pub tenant_id: Uuid,
+    /// The entity's wire name.
+    pub entity: String,
+    /// The run whose completion scheduled this one.
+    pub after_run: Uuid,
+}
+
+/// Schedules the pair's next run, superseding any scheduled run still pending for that pair:
+/// however runs complete (replicas, retries, manual requests), one pending follow-up remains.
+pub async fn schedule_next(
+    conn: &mut PgConnection,
+    tenant_id: Uuid,
+    entity: &str,
+    after_run: Uuid,
+    follow_up: FollowUp,
+) -> Result<(), sqlx::Error> {
+    let prefix = format!("next:{tenant_id}:{entity}:");
+    sqlx::query(
+        "UPDATE apalis.jobs SET status = 'Done', done_at = now(),
+                last_result = '{\"Ok\": \"superseded by a later schedule\"}'
+          WHERE job_type = $1 AND status = 'Pending' AND starts_with(idempotency_key, $2)",
+    )
+    .bind(queue::QUEUE)
+    .bind(&prefix)
+    .execute(&mut *conn)
+    .await?;
+    let payload = ScheduledRun {
+        tenant_id,
+        entity: entity.to_owned(),
+        after_run,
+    };
+    let key = format!("{prefix}{after_run}");
+    queue::enqueue(
+        conn,
+        &payload,
+        &key,
+        Some(follow_up.at),
+        follow_up.max_attempts,
+    )
+    .await
 }
 
 /// Fails the run with `error`; its committed batches stay, and the next run starts afresh.

@@ -74,9 +74,6 @@ enum Command {
         /// Sync every entity.
         #[arg(long)]
         all_entities: bool,
-        /// Ignore the watermark and fetch everything.
-        #[arg(long = "full", env = "FORCE_FULL_SYNC")]
-        full: bool,
     },
     /// Run a worker: claim batch jobs and sync them until SIGINT or SIGTERM.
     Worker {
@@ -116,7 +113,7 @@ async fn main() -> anyhow::Result<()> {
     match cli.command {
         Command::Migrate { db } => {
             let pool = db::connect(&db.database_url, 2).await?;
-            db::migrate(&pool).await?;
+            db::prepare(&pool, registry()).await?;
             println!("database migrated");
         }
         Command::Connect {
@@ -126,7 +123,7 @@ async fn main() -> anyhow::Result<()> {
             redirect_uri,
         } => {
             let pool = db::connect(&db.database_url, 4).await?;
-            db::migrate(&pool).await?;
+            db::prepare(&pool, registry()).await?;
             let http = app::http_client()?;
             let oauth = app::oauth_app(&http, &xero)?;
             let tenants = if client_credentials {
@@ -148,9 +145,19 @@ async fn main() -> anyhow::Result<()> {
                 )
                 .await?
             };
-            for t in tenants {
+            for t in &tenants {
                 println!("connected {} ({})", t.tenant_name, t.tenant_id);
             }
+            // A newly connected organisation gets its first full run of every entity.
+            let selection = Selection {
+                tenants: Some(tenants.iter().map(|t| t.tenant_id).collect()),
+                entities: None,
+            };
+            let runs = app::request_sync(&pool, registry(), &selection, true, 8).await?;
+            println!(
+                "{} first runs queued; start `xero-sync worker` to sync them",
+                runs.len()
+            );
         }
         Command::Sync {
             db,
@@ -159,16 +166,21 @@ async fn main() -> anyhow::Result<()> {
             all_tenants,
             entities,
             all_entities,
-            full,
         } => {
             let pool = db::connect(&db.database_url, 4).await?;
-            db::migrate(&pool).await?;
+            db::prepare(&pool, registry()).await?;
             let selection = Selection {
                 tenants: (!all_tenants).then_some(tenants),
                 entities: (!all_entities).then_some(entities),
             };
-            let runs =
-                app::request_sync(&pool, registry(), &selection, full, sync.max_attempts).await?;
+            let runs = app::request_sync(
+                &pool,
+                registry(),
+                &selection,
+                sync.force_full,
+                sync.max_attempts,
+            )
+            .await?;
             for (tenant, entity, started) in runs {
                 let state = if started.created {
                     "started"
@@ -188,7 +200,7 @@ async fn main() -> anyhow::Result<()> {
             worker: options,
         } => {
             let pool = db::connect(&db.database_url, options.concurrency as u32 + 4).await?;
-            db::migrate(&pool).await?;
+            db::prepare(&pool, registry()).await?;
             let http = app::http_client()?;
             let engine = app::engine(pool, &http, &xero, &sync, registry())?;
             let options = worker::WorkerOptions {

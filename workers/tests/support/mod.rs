@@ -11,7 +11,7 @@ use std::time::Duration;
 use serde_json::Value;
 use uuid::Uuid;
 use xero_sync::app::{self, Selection};
-use xero_sync::config::{Secret, SyncArgs, XeroArgs};
+use xero_sync::config::{Interval, Secret, SyncArgs, XeroArgs};
 use xero_sync::connect::{self, AutoConsent};
 use xero_sync::sim::{SimConfig, Simulator};
 use xero_sync::sync::batch::Engine;
@@ -30,7 +30,12 @@ pub struct Harness {
 
 /// Batch settings for tests: the defaults, with a given batch size.
 pub fn sync_args(batch_size: u32) -> SyncArgs {
-    SyncArgs { batch_size, max_attempts: 8 }
+    SyncArgs {
+        batch_size,
+        max_attempts: 8,
+        force_full: false,
+        interval: Interval(Duration::from_secs(3600)),
+    }
 }
 
 impl Harness {
@@ -38,6 +43,7 @@ impl Harness {
     pub async fn new(config: SimConfig) -> Harness {
         xero_sync::telemetry::init(false);
         let db = TestDb::new().await.unwrap();
+        xero_sync::db::prepare(&db.pool, registry()).await.unwrap();
         let sim = Simulator::start(config).await.unwrap();
         let http = app::http_client().unwrap();
         let xero = XeroArgs {
@@ -58,32 +64,61 @@ impl Harness {
                 .unwrap(),
         };
         let tenants = connect::authorization_code(
-            &db.pool, &oauth, &http, &xero.api_url, listener, &redirect, &browser,
+            &db.pool,
+            &oauth,
+            &http,
+            &xero.api_url,
+            listener,
+            &redirect,
+            &browser,
         )
         .await
         .unwrap()
         .into_iter()
         .map(|t| t.tenant_id)
         .collect();
-        Harness { db, sim, xero, http, tenants }
+        Harness {
+            db,
+            sim,
+            xero,
+            http,
+            tenants,
+        }
     }
 
     /// The engine an in-process worker runs.
     pub fn engine(&self, batch_size: u32) -> Arc<Engine> {
-        app::engine(self.db.pool.clone(), &self.http, &self.xero, &sync_args(batch_size), registry())
-            .unwrap()
+        app::engine(
+            self.db.pool.clone(),
+            &self.http,
+            &self.xero,
+            &sync_args(batch_size),
+            registry(),
+        )
+        .unwrap()
     }
 
     /// Starts an in-process worker.
     pub fn worker(&self, batch_size: u32, concurrency: usize) -> InProcessWorker {
         let engine = self.engine(batch_size);
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let options = WorkerOptions { concurrency, shutdown_timeout: Duration::from_secs(30) };
-        let task = tokio::spawn(worker::run(engine, options, worker::unique_name(), async move {
-            let _ = stopped.await;
-            Ok(())
-        }));
-        InProcessWorker { stop: Some(stop), task }
+        let options = WorkerOptions {
+            concurrency,
+            shutdown_timeout: Duration::from_secs(30),
+        };
+        let task = tokio::spawn(worker::run(
+            engine,
+            options,
+            worker::unique_name(),
+            async move {
+                let _ = stopped.await;
+                Ok(())
+            },
+        ));
+        InProcessWorker {
+            stop: Some(stop),
+            task,
+        }
     }
 
     /// Starts runs for all tenants and the given entities (None: all); returns the run ids.
@@ -102,7 +137,9 @@ impl Harness {
 
     /// Waits until every run completed; panics on a failed run or after `timeout`.
     pub async fn wait(&self, runs: &[Uuid], timeout: Duration) {
-        xero_sync::demo::wait_for_runs(&self.db.pool, runs, timeout).await.unwrap();
+        xero_sync::demo::wait_for_runs(&self.db.pool, runs, timeout)
+            .await
+            .unwrap();
     }
 
     /// The simulator's digest of a set.
@@ -110,7 +147,10 @@ impl Harness {
         let v: Value = self
             .http
             .get(format!("{}/sim/digest", self.sim.origin()))
-            .query(&[("tenant_id", tenant.to_string()), ("entity", set.to_owned())])
+            .query(&[
+                ("tenant_id", tenant.to_string()),
+                ("entity", set.to_owned()),
+            ])
             .send()
             .await
             .unwrap()
@@ -119,7 +159,10 @@ impl Harness {
             .json()
             .await
             .unwrap();
-        (v["count"].as_u64().unwrap(), v["digest"].as_str().unwrap_or_default().to_owned())
+        (
+            v["count"].as_u64().unwrap(),
+            v["digest"].as_str().unwrap_or_default().to_owned(),
+        )
     }
 
     /// Asserts that Postgres holds exactly what the simulator holds, for `entities` (None: all)
@@ -130,14 +173,22 @@ impl Harness {
                 if entities.is_some_and(|names| !names.contains(&entity.name)) {
                     continue;
                 }
-                let ours = xero_sync::digest::digest(&self.db.pool, entity, tenant).await.unwrap();
+                let ours = xero_sync::digest::digest(&self.db.pool, entity, tenant)
+                    .await
+                    .unwrap();
                 let theirs = self.sim_digest(tenant, entity.name).await;
-                assert_eq!((ours.count, ours.digest), theirs, "{} differs from Xero", entity.name);
+                assert_eq!(
+                    (ours.count, ours.digest),
+                    theirs,
+                    "{} differs from Xero",
+                    entity.name
+                );
             }
             if entities.is_none() {
                 for (set, query) in line_digests() {
-                    let ours =
-                        xero_sync::digest::digest_query(&self.db.pool, query, tenant).await.unwrap();
+                    let ours = xero_sync::digest::digest_query(&self.db.pool, query, tenant)
+                        .await
+                        .unwrap();
                     let theirs = self.sim_digest(tenant, set).await;
                     assert_eq!(ours.count, theirs.0, "{set} count differs from Xero");
                     assert_eq!(ours.digest, theirs.1, "{set} differs from Xero");
@@ -181,7 +232,10 @@ impl Harness {
             .env("XERO_IDENTITY_URL", &self.xero.identity_url)
             .env("XERO_LOGIN_URL", &self.xero.login_url)
             .env("XERO_TIMEOUT_SECS", "5")
-            .env("RUST_LOG", "info,sqlx=warn,apalis_core=warn,apalis_postgres=warn")
+            .env(
+                "RUST_LOG",
+                "info,sqlx=warn,apalis_core=warn,apalis_postgres=warn",
+            )
             .stdin(Stdio::null())
             .kill_on_drop(true);
         command
