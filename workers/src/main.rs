@@ -9,7 +9,7 @@ use uuid::Uuid;
 use xero_sync::app::{self, Selection};
 use xero_sync::config::{DbArgs, SyncArgs, WorkerArgs, XeroArgs};
 use xero_sync::sim::{SimArgs, SimConfig};
-use xero_sync::{connect, db, demo, shutdown, telemetry, worker};
+use xero_sync::{connect, db, demo, progress, shutdown, status, telemetry, worker};
 use xero_sync_workers::registry;
 
 /// Keeps Postgres copies of many Xero organisations current.
@@ -74,6 +74,24 @@ enum Command {
         /// Sync every entity.
         #[arg(long)]
         all_entities: bool,
+        /// Follow the runs until they end; exit non-zero if one failed.
+        #[arg(long)]
+        wait: bool,
+    },
+    /// Where every tenant and entity stands.
+    Status {
+        #[command(flatten)]
+        db: DbArgs,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Failed jobs: list them, or re-queue them.
+    Jobs {
+        #[command(flatten)]
+        db: DbArgs,
+        #[command(subcommand)]
+        action: JobsAction,
     },
     /// Run a worker: claim batch jobs and sync them until SIGINT or SIGTERM.
     Worker {
@@ -106,10 +124,40 @@ enum Command {
     },
 }
 
+#[derive(Debug, Subcommand)]
+enum JobsAction {
+    /// List jobs that failed for good, with their errors.
+    Failed {
+        /// Print JSON instead of lines.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Re-queue failed jobs (their failed runs resume where they stopped).
+    Retry {
+        /// Job ids (as `jobs failed` lists them).
+        #[arg(required_unless_present = "all", conflicts_with = "all")]
+        ids: Vec<String>,
+        /// Every failed job.
+        #[arg(long)]
+        all: bool,
+    },
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    telemetry::init(cli.log_json);
+    let quiet = matches!(
+        cli.command,
+        Command::Demo { .. } | Command::Status { .. } | Command::Jobs { .. }
+    );
+    telemetry::init_with(
+        cli.log_json,
+        if quiet {
+            "warn"
+        } else {
+            telemetry::DEFAULT_FILTER
+        },
+    );
     match cli.command {
         Command::Migrate { db } => {
             let pool = db::connect(&db.database_url, 2).await?;
@@ -166,6 +214,7 @@ async fn main() -> anyhow::Result<()> {
             all_tenants,
             entities,
             all_entities,
+            wait,
         } => {
             let pool = db::connect(&db.database_url, 4).await?;
             db::prepare(&pool, registry()).await?;
@@ -181,7 +230,8 @@ async fn main() -> anyhow::Result<()> {
                 sync.max_attempts,
             )
             .await?;
-            for (tenant, entity, started) in runs {
+            let mut followed = Vec::new();
+            for (tenant, entity, started) in &runs {
                 let state = if started.created {
                     "started"
                 } else {
@@ -191,6 +241,62 @@ async fn main() -> anyhow::Result<()> {
                     "{tenant} {:<10} {:?} run {} {state}",
                     entity.name, started.mode, started.run_id
                 );
+                followed.push(progress::Followed {
+                    run_id: started.run_id,
+                    label: format!("{tenant} {}", entity.name),
+                });
+            }
+            if wait {
+                let failed = progress::follow(&pool, &followed).await?;
+                for (label, error) in &failed {
+                    eprintln!("{label}: failed: {error}");
+                }
+                if !failed.is_empty() {
+                    std::process::exit(1);
+                }
+            }
+        }
+        Command::Status { db, json } => {
+            let pool = db::connect(&db.database_url, 2).await?;
+            db::prepare(&pool, registry()).await?;
+            let pairs = status::status(&pool).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&pairs)?);
+            } else {
+                print!("{}", status::render(&pairs));
+            }
+        }
+        Command::Jobs { db, action } => {
+            let pool = db::connect(&db.database_url, 2).await?;
+            db::prepare(&pool, registry()).await?;
+            match action {
+                JobsAction::Failed { json } => {
+                    let jobs = status::failed_jobs(&pool).await?;
+                    if json {
+                        println!("{}", serde_json::to_string_pretty(&jobs)?);
+                    } else if jobs.is_empty() {
+                        println!("no failed jobs");
+                    }
+                    if !json {
+                        for j in jobs {
+                            println!(
+                                "{} {} {} attempts={} {}",
+                                j.id,
+                                j.tenant_id.as_deref().unwrap_or("-"),
+                                j.entity.as_deref().unwrap_or("-"),
+                                j.attempts,
+                                j.error.as_deref().unwrap_or("")
+                            );
+                        }
+                    }
+                }
+                JobsAction::Retry { ids, all } => {
+                    let selection = (!all).then_some(ids.as_slice());
+                    let (requeued, superseded) = status::retry_failed(&pool, selection).await?;
+                    println!(
+                        "{requeued} job(s) re-queued, {superseded} closed (their run was superseded)"
+                    );
+                }
             }
         }
         Command::Worker {
