@@ -210,14 +210,8 @@ pub fn render(pairs: &[PairStatus]) -> String {
             );
             let _ = writeln!(
                 out,
-                "  {:<10} {:<11} {:<10} {:<24} {:<34} {:<32} {}",
-                "entity",
-                "mode",
-                "state",
-                "watermark",
-                "last run",
-                "jobs q/r/s/retry/fail",
-                "next run"
+                "  {:<10} {:<11} {:<10} {:<24} {:<34} {:<32} next run",
+                "entity", "mode", "state", "watermark", "last run", "jobs q/r/s/retry/fail"
             );
         }
         let watermark = p
