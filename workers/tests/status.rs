@@ -1,0 +1,138 @@
+//! What operators see: `xero-sync status --json` (the real binary) reflects a completed, a
+//! running, a snoozed and a failed run; `jobs failed` lists the failure with its error and
+//! `jobs retry` brings the failed run back to completion.
+
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use support::{Harness, small_org};
+use xero_sync::app::{self, Selection};
+use xero_sync_workers::registry;
+
+async fn run_binary(h: &Harness, args: &[&str]) -> String {
+    let output = h.command(args).output().await.unwrap();
+    assert!(
+        output.status.success(),
+        "xero-sync {args:?} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap()
+}
+
+async fn status(h: &Harness) -> Vec<Value> {
+    serde_json::from_str(&run_binary(h, &["status", "--json"]).await).unwrap()
+}
+
+fn pair<'a>(pairs: &'a [Value], entity: &str) -> &'a Value {
+    pairs
+        .iter()
+        .find(|p| p["entity"] == entity)
+        .unwrap_or_else(|| panic!("no {entity} in {pairs:?}"))
+}
+
+/// Polls `status --json` until `check` holds for `entity`, or fails after 60 s.
+async fn until(h: &Harness, entity: &str, what: &str, check: impl Fn(&Value) -> bool) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let pairs = status(h).await;
+        let p = pair(&pairs, entity).clone();
+        if check(&p) {
+            return p;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{entity} never became {what}: {p:#}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+async fn request(h: &Harness, entity: &str, max_attempts: i32) {
+    let selection = Selection {
+        tenants: None,
+        entities: Some(vec![entity.to_owned()]),
+    };
+    app::request_sync(&h.db.pool, registry(), &selection, false, max_attempts)
+        .await
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_json_reflects_completed_running_snoozed_and_failed_runs() {
+    let h = Harness::new(small_org()).await;
+    let worker = h.worker(2, 4);
+
+    // Completed.
+    request(&h, "accounts", 8).await;
+    let accounts = until(&h, "accounts", "completed", |p| p["state"] == "completed").await;
+    assert_eq!(accounts["last_run"]["status"], "completed");
+    assert_eq!(accounts["last_run"]["records"], 40);
+    assert_eq!(accounts["jobs"]["scheduled"], 1);
+    assert!(accounts["watermark"].is_string());
+    assert_eq!(accounts["connection"], "active");
+
+    // Failed: every Journals call answers 500 and the job has two attempts.
+    h.sim_json(
+        "POST",
+        "/sim/faults",
+        Some(json!({"endpoint": "Journals", "kind": "status_500", "count": 100})),
+    )
+    .await;
+    request(&h, "journals", 2).await;
+    let journals = until(&h, "journals", "failed", |p| p["state"] == "failed").await;
+    assert_eq!(journals["last_run"]["status"], "failed");
+    assert!(
+        journals["last_run"]["error"]
+            .as_str()
+            .unwrap()
+            .contains("500"),
+        "{journals:#}"
+    );
+    assert_eq!(journals["jobs"]["failed"], 1);
+
+    // `jobs failed` names it; `jobs retry --all` resumes the run, which now completes.
+    let failed: Vec<Value> =
+        serde_json::from_str(&run_binary(&h, &["jobs", "failed", "--json"]).await).unwrap();
+    assert_eq!(failed.len(), 1, "{failed:?}");
+    assert_eq!(failed[0]["entity"], "journals");
+    assert!(failed[0]["error"].as_str().unwrap().contains("500"));
+    h.sim_json("DELETE", "/sim/faults", None).await;
+    let retried = run_binary(&h, &["jobs", "retry", "--all"]).await;
+    assert!(retried.starts_with("1 job(s) re-queued"), "{retried}");
+    let journals = until(&h, "journals", "completed", |p| p["state"] == "completed").await;
+    assert_eq!(journals["jobs"]["failed"], 0);
+    assert_eq!(journals["last_run"]["run_id"], failed[0]["run_id"]);
+
+    // Snoozed: a 429 with a long Retry-After puts the invoices job back without an attempt.
+    h.sim_json(
+        "POST",
+        "/sim/faults",
+        Some(json!({"endpoint": "Invoices", "kind": "rate_limit_429", "count": 1, "retry_after_secs": 600})),
+    )
+    .await;
+    request(&h, "invoices", 8).await;
+    let invoices = until(&h, "invoices", "snoozed", |p| p["jobs"]["snoozed"] == 1).await;
+    assert_eq!(invoices["state"], "running");
+    assert_eq!(invoices["current_run"]["status"], "running");
+    worker.stop().await;
+
+    // Running, with its first job queued and no worker to take it.
+    request(&h, "contacts", 8).await;
+    let pairs = status(&h).await;
+    let contacts = pair(&pairs, "contacts");
+    assert_eq!(contacts["state"], "running");
+    assert_eq!(contacts["mode"], "full");
+    assert_eq!(contacts["current_run"]["status"], "running");
+    assert_eq!(contacts["jobs"]["queued"], 1);
+    assert_eq!(pair(&pairs, "invoices")["jobs"]["snoozed"], 1);
+
+    // The table form names every entity.
+    let table = run_binary(&h, &["status"]).await;
+    for entity in ["accounts", "contacts", "invoices", "journals"] {
+        assert!(table.contains(entity), "{table}");
+    }
+}
