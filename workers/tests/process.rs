@@ -1,0 +1,491 @@
+//! The worker as a real `xero-sync worker` process: killed with SIGKILL mid-sync it loses nothing
+//! committed and fetches nothing committed again; stopped with SIGTERM it lets its in-flight
+//! batches commit and leaves no job locked; two replicas on one queue process every batch once.
+//!
+//! Waits poll the database (or the child) for the state they need, never a fixed sleep.
+
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::future::Future;
+use std::process::{ExitStatus, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use support::Harness;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use uuid::Uuid;
+use xero_sync::sim::SimConfig;
+use xero_sync_workers::line_digests;
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+
+/// A `xero-sync worker` child process whose JSON log lines are kept for the test to read.
+struct WorkerProcess {
+    child: tokio::process::Child,
+    pid: u32,
+    log: Arc<Mutex<Vec<Value>>>,
+}
+
+impl WorkerProcess {
+    /// Starts `xero-sync worker` with the harness's configuration plus `env`.
+    fn start(h: &Harness, env: &[(&str, &str)]) -> WorkerProcess {
+        let mut command = h.command(&["worker"]);
+        command
+            .env("LOG_FORMAT_JSON", "true")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        for (key, value) in env {
+            command.env(key, value);
+        }
+        let mut child = command.spawn().unwrap();
+        let pid = child.id().unwrap();
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let stderr = child.stderr.take().unwrap();
+        let sink = log.clone();
+        tokio::spawn(async move {
+            let mut lines = BufReader::new(stderr).lines();
+            while let Ok(Some(line)) = lines.next_line().await {
+                eprintln!("[worker {pid}] {line}");
+                if let Ok(value) = serde_json::from_str(&line) {
+                    sink.lock().unwrap().push(value);
+                }
+            }
+        });
+        WorkerProcess { child, pid, log }
+    }
+
+    /// SIGKILL: no chance to clean up, exactly like a crashed or OOM-killed replica.
+    async fn kill(&mut self) {
+        self.child.start_kill().unwrap();
+        self.child.wait().await.unwrap();
+    }
+
+    /// SIGTERM, as an orchestrator stopping a replica sends it.
+    fn terminate(&self) {
+        let status = std::process::Command::new("kill")
+            .args(["-TERM", &self.pid.to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success(), "kill -TERM {}", self.pid);
+    }
+
+    /// Waits for the process to exit on its own.
+    async fn exited_within(&mut self, limit: Duration) -> ExitStatus {
+        tokio::time::timeout(limit, self.child.wait())
+            .await
+            .unwrap_or_else(|_| panic!("worker {} still running after {limit:?}", self.pid))
+            .unwrap()
+    }
+
+    /// `(run_id, seq)` of every batch this process logged as committed.
+    fn committed_batches(&self) -> Vec<(String, i64)> {
+        self.log
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|line| line["message"] == "batch committed")
+            .map(|line| {
+                let span = &line["span"];
+                let run = span["sync.run_id"].as_str().unwrap().to_owned();
+                (run, span["sync.seq"].as_i64().unwrap())
+            })
+            .collect()
+    }
+}
+
+/// Polls `probe` until it yields a value; panics with `what` after `timeout`.
+async fn eventually<T, F, Fut>(what: &str, timeout: Duration, mut probe: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(value) = probe().await {
+            return value;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+/// What a run has committed: its status, batches and (for journals) the offset of its cursor.
+async fn committed(h: &Harness, run: Uuid) -> (String, i32, Option<i64>) {
+    sqlx::query_as(
+        "SELECT status, batches, (cursor->>'offset')::bigint FROM xero.sync_log
+          WHERE run_id = $1",
+    )
+    .bind(run)
+    .fetch_one(&h.db.pool)
+    .await
+    .unwrap()
+}
+
+/// Jobs some worker holds (claimed and not finished).
+async fn locked_jobs(h: &Harness) -> Vec<(String, String, String)> {
+    sqlx::query_as(
+        "SELECT id, status, lock_by FROM apalis.jobs
+          WHERE lock_by IS NOT NULL AND status IN ('Pending', 'Queued', 'Running')",
+    )
+    .fetch_all(&h.db.pool)
+    .await
+    .unwrap()
+}
+
+/// A batch job as `apalis.jobs` holds it.
+#[derive(Debug, sqlx::FromRow)]
+struct BatchRow {
+    run_id: String,
+    seq: i32,
+    status: String,
+    attempts: i32,
+}
+
+/// Every batch job (scheduled follow-up runs share the queue and are left out).
+async fn batch_jobs(h: &Harness) -> Vec<BatchRow> {
+    sqlx::query_as(
+        "SELECT p->>'run_id' AS run_id, (p->>'seq')::int AS seq, status, attempts
+           FROM apalis.jobs, LATERAL (SELECT convert_from(job, 'UTF8')::jsonb AS p) j
+          WHERE p ? 'seq' ORDER BY 1, 2",
+    )
+    .fetch_all(&h.db.pool)
+    .await
+    .unwrap()
+}
+
+/// `/sim/stats` `served` entries of one endpoint: cursor key → times answered in full.
+async fn served(h: &Harness, endpoint: &str) -> BTreeMap<(String, String), u64> {
+    let stats = h.sim_stats().await;
+    stats["served"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| endpoint.is_empty() || s["endpoint"] == endpoint)
+        .map(|s| {
+            let key = (
+                s["tenant_id"].as_str().unwrap().to_owned(),
+                s["cursor"].as_str().unwrap().to_owned(),
+            );
+            (key, s["count"].as_u64().unwrap())
+        })
+        .collect()
+}
+
+/// The `offset` of a `Journals?offset=N&ims=-` cursor key.
+fn offset_of(cursor: &str) -> i64 {
+    let query = cursor.split_once('?').unwrap().1;
+    query
+        .split('&')
+        .find_map(|pair| pair.strip_prefix("offset="))
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+/// Asserts the journals (and their lines) of every tenant equal the simulator's, each stored once.
+async fn assert_journals_equal(h: &Harness) {
+    h.assert_equal(Some(&["journals"])).await;
+    let (_, query) = line_digests()
+        .iter()
+        .find(|(set, _)| *set == "journal_lines")
+        .unwrap();
+    for &tenant in &h.tenants {
+        let ours = xero_sync::digest::digest_query(&h.db.pool, query, tenant)
+            .await
+            .unwrap();
+        let theirs = h.sim_digest(tenant, "journal_lines").await;
+        assert_eq!((ours.count, ours.digest), theirs, "journal lines differ");
+    }
+    let (rows, ids, numbers): (i64, i64, i64) = sqlx::query_as(
+        "SELECT count(*), count(DISTINCT (tenant_id, journal_id)),
+                count(DISTINCT (tenant_id, journal_number)) FROM xero.journals",
+    )
+    .fetch_one(&h.db.pool)
+    .await
+    .unwrap();
+    assert_eq!((rows, rows), (ids, numbers), "a journal is stored twice");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Crash mid-sync
+
+/// Journals of the crash test: at least 20,000, so the run has many batches to be killed in.
+const CRASH_JOURNALS: usize = 20_000;
+/// Pages per job in the crash test: 500 journals per commit, 40 commits in the run.
+const CRASH_BATCH: i32 = 5;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_worker_killed_three_times_mid_sync_loses_nothing_and_refetches_no_committed_batch() {
+    let h = Harness::new(SimConfig {
+        journals: CRASH_JOURNALS,
+        rate_limits: false,
+        // A little latency per call stretches a batch over tens of milliseconds, so a kill
+        // lands inside one rather than between runs.
+        latency_ms: 5,
+        ..SimConfig::default()
+    })
+    .await;
+    let runs = h.sync(Some(&["journals"]), true).await;
+    let run = runs[0];
+    let batch = CRASH_BATCH.to_string();
+    let env = [
+        ("SYNC_BATCH_SIZE", batch.as_str()),
+        ("WORKER_CONCURRENCY", "2"),
+    ];
+
+    // Kill at three different points of the run; the pause after seeing the target commit
+    // varies where in the next batch (fetching, upserting, committing) the kill falls.
+    let mut kills = Vec::new();
+    let mut worker = WorkerProcess::start(&h, &env);
+    for (target, pause_ms) in [(3, 0), (12, 40), (24, 90)] {
+        eventually(
+            "the run to reach its kill point",
+            Duration::from_secs(60),
+            || async {
+                let (_, batches, _) = committed(&h, run).await;
+                (batches >= target).then_some(())
+            },
+        )
+        .await;
+        tokio::time::sleep(Duration::from_millis(pause_ms)).await;
+        worker.kill().await;
+        // The process is dead: what the run shows now is exactly what it had committed.
+        let (status, batches, offset) = committed(&h, run).await;
+        assert_eq!(status, "running", "killed before the run ended");
+        kills.push((batches, offset.unwrap()));
+        // A fresh process (a fresh worker name) rescues the dead one's job once its heartbeat
+        // is stale, and carries on.
+        worker = WorkerProcess::start(&h, &env);
+    }
+    h.wait(&runs, Duration::from_secs(120)).await;
+    worker.kill().await;
+
+    let offsets: Vec<i64> = kills.iter().map(|(_, offset)| *offset).collect();
+    assert!(
+        offsets.windows(2).all(|w| w[0] < w[1]),
+        "each kill came later in the run: {kills:?}"
+    );
+    assert_journals_equal(&h).await;
+
+    // Every offset the run asked for, once each, except the pages of the batch each kill
+    // interrupted: those began at the committed offset and were fetched again after it.
+    let served = served(&h, "Journals").await;
+    let by_offset: BTreeMap<i64, u64> = served
+        .iter()
+        .map(|((_, cursor), count)| (offset_of(cursor), *count))
+        .collect();
+    // A kill interrupts at most the batch after the committed offset: its pages (the first
+    // CRASH_BATCH offsets from there) may have been served once to the dead worker. Every other
+    // offset, including every one committed before a kill, was served exactly once.
+    let interrupted = |offset: i64| {
+        offsets
+            .iter()
+            .filter(|&&at| {
+                by_offset
+                    .range(at..)
+                    .take(CRASH_BATCH as usize)
+                    .any(|(o, _)| *o == offset)
+            })
+            .count() as u64
+    };
+    let refetched: Vec<_> = by_offset
+        .iter()
+        .filter(|&(&offset, &count)| count > 1 + interrupted(offset))
+        .collect();
+    assert!(
+        refetched.is_empty(),
+        "committed pages fetched again (offset, times): {refetched:?}; kills at {kills:?}"
+    );
+    let last = *by_offset.keys().last().unwrap();
+    assert_eq!(
+        by_offset.len(),
+        CRASH_JOURNALS / 100 + 1,
+        "one key per page of 100 plus the empty page at {last}"
+    );
+    let jobs = batch_jobs(&h).await;
+    assert!(
+        jobs.iter().all(|j| j.status == "Done"),
+        "every batch job is done: {jobs:?}"
+    );
+    assert_eq!(
+        jobs.len(),
+        41,
+        "40 batches of 500 journals and the empty page"
+    );
+    let again: Vec<_> = by_offset.iter().filter(|(_, c)| **c > 1).collect();
+    eprintln!("kills at (batches, offset): {kills:?}; interrupted pages fetched again: {again:?}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Graceful stop
+
+/// `WORKER_SHUTDOWN_TIMEOUT_SECS` of the graceful-stop test.
+const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(10);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_lets_in_flight_batches_commit_releases_every_job_and_a_new_worker_finishes() {
+    let h = Harness::new(SimConfig {
+        tenants: 2,
+        journals: 5_000,
+        rate_limits: false,
+        // 5 calls of 100 ms: each batch is in flight for half a second, long enough to be
+        // caught by the signal, far shorter than the shutdown timeout.
+        latency_ms: 100,
+        ..SimConfig::default()
+    })
+    .await;
+    let runs = h.sync(Some(&["journals"]), true).await;
+    let timeout = SHUTDOWN_TIMEOUT.as_secs().to_string();
+    let env = [
+        ("SYNC_BATCH_SIZE", "5"),
+        ("WORKER_CONCURRENCY", "2"),
+        ("WORKER_SHUTDOWN_TIMEOUT_SECS", timeout.as_str()),
+    ];
+    let mut worker = WorkerProcess::start(&h, &env);
+    let total_batches = async || -> i64 {
+        sqlx::query_scalar("SELECT sum(batches) FROM xero.sync_log WHERE run_id = ANY($1)")
+            .bind(&runs)
+            .fetch_one(&h.db.pool)
+            .await
+            .unwrap()
+    };
+    let before = eventually(
+        "a batch in flight after one committed",
+        Duration::from_secs(60),
+        || async {
+            let batches = total_batches().await;
+            (batches >= 2 && !locked_jobs(&h).await.is_empty()).then_some(batches)
+        },
+    )
+    .await;
+
+    let signalled = Instant::now();
+    worker.terminate();
+    let status = worker
+        .exited_within(SHUTDOWN_TIMEOUT + Duration::from_secs(5))
+        .await;
+    let took = signalled.elapsed();
+    assert!(status.success(), "the worker exits cleanly: {status}");
+    assert!(took <= SHUTDOWN_TIMEOUT, "exited {took:?} after SIGTERM");
+    assert_eq!(locked_jobs(&h).await, vec![], "no job is left locked");
+    let after = total_batches().await;
+    assert!(
+        after > before,
+        "the in-flight batches committed ({before} → {after})"
+    );
+    for &run in &runs {
+        let (status, _, _) = committed(&h, run).await;
+        assert_eq!(status, "running", "stopped mid-run");
+    }
+
+    let mut next = WorkerProcess::start(&h, &env);
+    h.wait(&runs, Duration::from_secs(60)).await;
+    next.terminate();
+    assert!(next.exited_within(SHUTDOWN_TIMEOUT).await.success());
+    assert_journals_equal(&h).await;
+    // Nothing was cut off mid-batch, so no page was fetched twice.
+    let twice: Vec<_> = served(&h, "Journals")
+        .await
+        .into_iter()
+        .filter(|(_, count)| *count > 1)
+        .collect();
+    assert_eq!(twice, vec![], "pages fetched more than once");
+    let jobs = batch_jobs(&h).await;
+    assert!(jobs.iter().all(|j| j.status == "Done"), "{jobs:?}");
+    eprintln!("SIGTERM → exit in {took:?}; batches {before} → {after} during the drain");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Two replicas
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_worker_processes_on_one_queue_process_every_batch_exactly_once() {
+    let h = Harness::new(SimConfig {
+        tenants: 2,
+        journals: 3_000,
+        rate_limits: false,
+        latency_ms: 5,
+        ..SimConfig::default()
+    })
+    .await;
+    // One page per job: many small jobs, so both replicas claim from every chain.
+    let env = [("SYNC_BATCH_SIZE", "1"), ("WORKER_CONCURRENCY", "2")];
+    let mut replicas = [
+        WorkerProcess::start(&h, &env),
+        WorkerProcess::start(&h, &env),
+    ];
+    eventually(
+        "both replicas registered",
+        Duration::from_secs(30),
+        || async {
+            let live: i64 = sqlx::query_scalar("SELECT count(*) FROM apalis.workers")
+                .fetch_one(&h.db.pool)
+                .await
+                .unwrap();
+            (live >= 2).then_some(())
+        },
+    )
+    .await;
+    let runs = h.sync(None, true).await;
+    assert_eq!(runs.len(), 8, "four entities of two tenants");
+    h.wait(&runs, Duration::from_secs(90)).await;
+    for replica in &mut replicas {
+        replica.terminate();
+        assert!(replica.exited_within(SHUTDOWN_TIMEOUT * 4).await.success());
+    }
+    h.assert_equal(None).await;
+
+    // Every batch of every run: one job, done on its first attempt.
+    let jobs = batch_jobs(&h).await;
+    let expected: i64 = sqlx::query_scalar(
+        "SELECT sum(batches) FROM xero.sync_log WHERE run_id = ANY($1) AND status = 'completed'",
+    )
+    .bind(&runs)
+    .fetch_one(&h.db.pool)
+    .await
+    .unwrap();
+    assert_eq!(jobs.len() as i64, expected, "one job per committed batch");
+    let not_once: Vec<_> = jobs
+        .iter()
+        .filter(|j| j.status != "Done" || j.attempts != 1)
+        .collect();
+    assert!(
+        not_once.is_empty(),
+        "jobs not done in one attempt: {not_once:?}"
+    );
+    let keys: BTreeSet<(&str, i32)> = jobs.iter().map(|j| (j.run_id.as_str(), j.seq)).collect();
+    assert_eq!(keys.len(), jobs.len(), "a (run, seq) was enqueued twice");
+
+    // Xero answered every cursor once: no page was fetched by both replicas.
+    let twice: Vec<_> = served(&h, "")
+        .await
+        .into_iter()
+        .filter(|(_, count)| *count > 1)
+        .collect();
+    assert_eq!(twice, vec![], "cursors served more than once");
+
+    // The replicas' logs split the batches between them without overlap.
+    let [a, b] = replicas.map(|r| r.committed_batches().into_iter().collect::<BTreeSet<_>>());
+    assert!(
+        !a.is_empty() && !b.is_empty(),
+        "both replicas did work: {} and {}",
+        a.len(),
+        b.len()
+    );
+    assert!(
+        a.is_disjoint(&b),
+        "a batch committed by both: {:?}",
+        a.intersection(&b).collect::<Vec<_>>()
+    );
+    assert_eq!(
+        a.len() + b.len(),
+        jobs.len(),
+        "every batch was committed by one replica"
+    );
+    eprintln!("replica batches: {} and {}", a.len(), b.len());
+}
