@@ -60,7 +60,7 @@ impl FromStr for Secret {
 #[derive(Debug, Clone, clap::Args)]
 pub struct DbArgs {
     /// Postgres URL; the database is created if missing.
-    #[arg(long, env = "DATABASE_URL", value_name = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
+    #[arg(long, env = "DATABASE_URL", value_name = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL, value_parser = parse_database_url)]
     pub database_url: String,
 }
 
@@ -179,6 +179,20 @@ fn parse_concurrency(value: &str) -> Result<usize, String> {
     }
 }
 
+/// The driver reads any scheme as Postgres (`mysql://h/db` would dial `h:5432`), so the scheme
+/// is checked here, where the message can name the variable.
+fn parse_database_url(value: &str) -> Result<String, String> {
+    let scheme_ok = ["postgres://", "postgresql://"]
+        .iter()
+        .any(|scheme| value.starts_with(scheme));
+    if !scheme_ok {
+        return Err(format!(
+            "`{value}` is not a Postgres URL (postgres://user@host:port/database)"
+        ));
+    }
+    Ok(value.to_owned())
+}
+
 fn parse_url(value: &str) -> Result<String, String> {
     let trimmed = value.trim_end_matches('/');
     let rest = trimmed
@@ -226,5 +240,13 @@ mod tests {
         assert_eq!(parse_url("http://x:1/").as_deref(), Ok("http://x:1"));
         assert!(parse_url("ftp://x").is_err());
         assert!(parse_url("http://").is_err());
+    }
+
+    #[test]
+    fn database_urls_must_be_postgres() {
+        assert!(parse_database_url(DEFAULT_DATABASE_URL).is_ok());
+        assert!(parse_database_url("postgresql://u@h/db").is_ok());
+        assert!(parse_database_url("mysql://nowhere").is_err());
+        assert!(parse_database_url("").is_err());
     }
 }
