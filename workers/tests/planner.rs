@@ -667,6 +667,67 @@ async fn a_manual_request_while_a_next_run_is_pending_supersedes_it_instead_of_a
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_next_run_coming_due_while_its_pair_runs_returns_that_run_instead_of_a_second_one() {
+    let h = Harness::new(small_org()).await;
+    let tenant = h.tenants[0];
+    let pool = &h.db.pool;
+    let first_worker = h.worker(3, 4);
+    let first = h.sync(None, true).await;
+    h.wait(&first, secs(60)).await;
+    first_worker.stop().await;
+    let scheduled = follow_ups(pool).await;
+    assert_eq!(scheduled.len(), 4);
+
+    // Manual runs whose first batches are held back an hour, and next runs due now: the next
+    // runs surely find their pairs active.
+    let manual = request_sync_sql(pool, format!("xero.request_sync('{tenant}', 'all')"))
+        .await
+        .unwrap();
+    sqlx::query(
+        "UPDATE apalis.jobs SET run_at = CASE WHEN starts_with(idempotency_key, 'next:')
+                THEN now() ELSE now() + interval '1 hour' END
+          WHERE status = 'Pending'",
+    )
+    .execute(pool)
+    .await
+    .unwrap();
+    let worker = h.worker(3, 4);
+    let deadline = Deadline::after(secs(20));
+    let fired = loop {
+        let fired = follow_ups(pool).await;
+        if fired.iter().all(|f| f.status == "Done") {
+            break fired;
+        }
+        deadline.tick("the next runs to fire").await;
+    };
+    for f in &fired {
+        let active = manual
+            .iter()
+            .find(|id| {
+                f.last_result
+                    .as_deref()
+                    .is_some_and(|r| r.contains(&id.to_string()))
+            })
+            .unwrap_or_else(|| panic!("{} did not return the active run: {f:#?}", f.entity));
+        assert_eq!(run(pool, *active).await.entity, f.entity);
+    }
+    assert_eq!(runs(pool).await.len(), 8, "no second run of any pair");
+
+    sqlx::query("UPDATE apalis.jobs SET run_at = now() WHERE status = 'Pending'")
+        .execute(pool)
+        .await
+        .unwrap();
+    h.wait(&manual, secs(60)).await;
+    worker.stop().await;
+    let mut completed = Vec::new();
+    for id in &manual {
+        completed.push(run(pool, *id).await);
+    }
+    assert_one_follow_up_per_pair(pool, &completed, HOUR).await;
+    assert_eq!(runs(pool).await.len(), 8);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn retried_batches_and_a_requeued_final_batch_schedule_one_next_run_per_pair() {
     let h = Harness::new(small_org()).await;
     let pool = &h.db.pool;
