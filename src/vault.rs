@@ -68,13 +68,17 @@ const SELECT: &str = "SELECT c.connection_id, c.grant_type, c.status, c.error, t
    JOIN xero.tokens t USING (connection_id)
   WHERE n.tenant_id = $1";
 
+// Both rows are locked, not just the token's: a refused refresh writes its verdict on the
+// connection, and a waiter re-reads only the rows it locked once the lock is granted. Locking
+// the token alone, a waiter saw the connection as it was before the verdict and tried the
+// revoked refresh token again (one `invalid_grant` per racing job).
 const SELECT_FOR_UPDATE: &str = "SELECT c.connection_id, c.grant_type, c.status, c.error,
         t.access_token, t.refresh_token, t.expires_at
    FROM xero.tenants n
    JOIN xero.connections c USING (connection_id)
    JOIN xero.tokens t USING (connection_id)
   WHERE n.tenant_id = $1
-    FOR UPDATE OF t";
+    FOR UPDATE OF t, c";
 
 impl Vault {
     /// A vault over `xero.tokens`, refreshing through `app`.
