@@ -11,12 +11,14 @@ use serde_json::Value;
 use tracing::Instrument;
 
 use crate::sync::batch::{Engine, run_job};
-use crate::sync::queue::{Lease, QUEUE};
+use crate::sync::queue::{self, Lease, QUEUE};
 
 /// Heartbeat period; with [`MISSED_HEARTBEATS`] it sets how soon a dead worker's jobs return.
 pub const HEARTBEAT: Duration = Duration::from_secs(3);
 /// Heartbeats a worker may miss before its jobs are handed to others (3 s × 5 = 15 s).
 pub const MISSED_HEARTBEATS: usize = 5;
+/// How long a stopping worker tries to release the jobs it still holds.
+const RELEASE_TIMEOUT: Duration = Duration::from_secs(5);
 /// How often an idle worker looks for due jobs (snoozed and delayed jobs are never notified).
 pub const POLL_INTERVAL: Duration = Duration::from_secs(1);
 
@@ -65,6 +67,7 @@ pub async fn run(
         .with_config(config)
         .poll_with_strategy(strategy);
     tracing::info!(worker.name = %name, worker.concurrency = options.concurrency, "worker starting");
+    let own_name = name.clone();
     Monitor::new()
         .register(move |_restarts| {
             WorkerBuilder::new(name.as_str())
@@ -76,8 +79,32 @@ pub async fn run(
         .shutdown_timeout(options.shutdown_timeout)
         .run_with_signal(shutdown)
         .await?;
+    // The monitor returns after the shutdown timeout even with batches still in flight; they
+    // were dropped with it and their transactions roll back, so hand their jobs back now.
+    release_held_jobs(&pool, &own_name).await;
     tracing::info!("worker stopped");
     Ok(())
+}
+
+/// Releases the jobs this worker still holds; on failure orphan recovery takes them later.
+async fn release_held_jobs(pool: &sqlx::PgPool, name: &str) {
+    // A cut-off batch that was mid-commit may still hold the row lock until its connection
+    // rolls back; wait for that a bounded time, never forever.
+    let release = async {
+        let mut conn = pool.acquire().await?;
+        queue::release_held(&mut conn, name).await
+    };
+    match tokio::time::timeout(RELEASE_TIMEOUT, release).await {
+        Ok(Ok(0)) => {}
+        Ok(Ok(n)) => tracing::warn!(
+            jobs.released = n,
+            "batches cut off by the shutdown timeout were released"
+        ),
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "could not release held jobs; orphan recovery will")
+        }
+        Err(_) => tracing::warn!("releasing held jobs timed out; orphan recovery will"),
+    }
 }
 
 async fn handle(

@@ -143,3 +143,19 @@ pub async fn fail(
     .await?;
     Ok(done.rows_affected() == 1)
 }
+
+/// Puts back every job `worker` still holds, without spending an attempt: on shutdown, batches
+/// cut off by the timeout have rolled back, and without this their rows would stay locked by a
+/// name that never heartbeats again until orphan recovery (about fifteen seconds). A batch whose
+/// commit did land is `Done` with `lock_by` cleared and is not touched.
+pub async fn release_held(conn: &mut PgConnection, worker: &str) -> Result<u64, sqlx::Error> {
+    let released = sqlx::query(
+        "UPDATE apalis.jobs SET status = 'Pending', lock_by = NULL, lock_at = NULL,
+                last_result = jsonb_build_object('Err', 'cut off by worker shutdown; released')
+          WHERE lock_by = $1 AND status IN ('Queued', 'Running')",
+    )
+    .bind(worker)
+    .execute(conn)
+    .await?;
+    Ok(released.rows_affected())
+}
