@@ -489,3 +489,77 @@ async fn two_worker_processes_on_one_queue_process_every_batch_exactly_once() {
     );
     eprintln!("replica batches: {} and {}", a.len(), b.len());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_outlasting_the_shutdown_timeout_is_cut_off_rolled_back_and_released_at_once() {
+    let h = Harness::new(SimConfig {
+        journals: 3_000,
+        rate_limits: false,
+        latency_ms: 20,
+        ..SimConfig::default()
+    })
+    .await;
+    let runs = h.sync(Some(&["journals"]), true).await;
+    let env = [
+        ("SYNC_BATCH_SIZE", "5"),
+        ("WORKER_CONCURRENCY", "1"),
+        ("WORKER_SHUTDOWN_TIMEOUT_SECS", "1"),
+    ];
+    let mut worker = WorkerProcess::start(&h, &env);
+    eventually("a committed batch", Duration::from_secs(30), || async {
+        let (_, batches, _) = committed(&h, runs[0]).await;
+        (batches >= 1).then_some(())
+    })
+    .await;
+    // The next call is held for four seconds: longer than the shutdown timeout, shorter than
+    // the client's timeout, so the batch is still in flight when the worker gives up on it.
+    let fault =
+        serde_json::json!({"endpoint": "Journals", "kind": "slow", "count": 1, "delay_ms": 4000});
+    h.sim_json("POST", "/sim/faults", Some(fault)).await;
+    eventually(
+        "the slow call in flight",
+        Duration::from_secs(30),
+        || async {
+            let pending = h.sim_json("GET", "/sim/faults", None).await;
+            pending["pending"]
+                .as_array()
+                .unwrap()
+                .is_empty()
+                .then_some(())
+        },
+    )
+    .await;
+    let (_, cut_at, _) = committed(&h, runs[0]).await;
+    let signalled = Instant::now();
+    worker.terminate();
+    let status = worker.exited_within(Duration::from_secs(10)).await;
+    let took = signalled.elapsed();
+    assert!(status.success(), "{status}");
+    assert!(
+        took < Duration::from_secs(3),
+        "exited {took:?} after SIGTERM"
+    );
+    assert_eq!(
+        committed(&h, runs[0]).await.1,
+        cut_at,
+        "the cut batch rolled back"
+    );
+    assert_eq!(
+        locked_jobs(&h).await,
+        vec![],
+        "the cut batch's job is released"
+    );
+
+    // Released, not orphaned: a new worker takes it up without waiting out a heartbeat window.
+    let restarted = Instant::now();
+    let mut next = WorkerProcess::start(&h, &env);
+    h.wait(&runs, Duration::from_secs(60)).await;
+    assert!(
+        restarted.elapsed() < Duration::from_secs(10),
+        "finished in {:?}",
+        restarted.elapsed()
+    );
+    next.terminate();
+    assert!(next.exited_within(SHUTDOWN_TIMEOUT).await.success());
+    assert_journals_equal(&h).await;
+}
