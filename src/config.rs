@@ -115,7 +115,8 @@ pub struct SyncArgs {
     /// Attempts a job gets for transient failures (5xx, timeouts) before it is failed.
     #[arg(long, env = "SYNC_MAX_ATTEMPTS", value_name = "SYNC_MAX_ATTEMPTS", default_value_t = 8, value_parser = clap::value_parser!(i32).range(1..=100))]
     pub max_attempts: i32,
-    /// Ignore the stored watermark and fetch everything (requested and scheduled runs alike).
+    /// Ignore the stored watermark and fetch everything: runs started by `sync` and the next
+    /// runs a worker schedules. (SQL callers say so per call: `full_sync => true`.)
     #[arg(long = "full", env = "FORCE_FULL_SYNC", value_name = "FORCE_FULL_SYNC", num_args = 0..=1, default_value_t = false, default_missing_value = "true", value_parser = clap::builder::BoolishValueParser::new())]
     pub force_full: bool,
     /// Time from a completed run to the next incremental run of the same tenant and entity,

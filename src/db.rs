@@ -14,7 +14,7 @@ pub enum DbError {
     #[error("DATABASE_URL is not a valid Postgres URL: {0}")]
     BadUrl(#[source] sqlx::Error),
     /// The server could not be reached or refused us.
-    #[error("cannot connect to Postgres at {url}: {source}")]
+    #[error("cannot connect to Postgres at {url} (DATABASE_URL): {source}")]
     Connect {
         /// The URL without its password.
         url: String,

@@ -3,6 +3,7 @@
 //! about fifteen seconds, and on shutdown stops claiming and lets in-flight batches commit.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use apalis::prelude::*;
@@ -68,6 +69,15 @@ pub async fn run(
         .poll_with_strategy(strategy);
     tracing::info!(worker.name = %name, worker.concurrency = options.concurrency, "worker starting");
     let own_name = name.clone();
+    // apalis's monitor returns Ok even when its worker died (e.g. its backend failed); only a
+    // return after our shutdown signal is a clean stop, so the signal is remembered.
+    let signalled = Arc::new(AtomicBool::new(false));
+    let seen = signalled.clone();
+    let shutdown = async move {
+        let result = shutdown.await;
+        seen.store(true, Ordering::SeqCst);
+        result
+    };
     Monitor::new()
         .register(move |_restarts| {
             WorkerBuilder::new(name.as_str())
@@ -82,6 +92,10 @@ pub async fn run(
     // The monitor returns after the shutdown timeout even with batches still in flight; they
     // were dropped with it and their transactions roll back, so hand their jobs back now.
     release_held_jobs(&pool, &own_name).await;
+    if !signalled.load(Ordering::SeqCst) {
+        tracing::error!(worker.name = %own_name, "worker stopped without a shutdown signal");
+        anyhow::bail!("the worker stopped unexpectedly (see the error logged before this)");
+    }
     tracing::info!("worker stopped");
     Ok(())
 }

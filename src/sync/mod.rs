@@ -3,6 +3,7 @@
 
 pub mod batch;
 pub mod cursor;
+mod outcome;
 pub mod queue;
 pub mod run;
 

@@ -299,20 +299,32 @@ pub async fn schedule_next(
     .await
 }
 
-/// Fails the run with `error`; its committed batches stay, and the next run starts afresh.
-pub async fn fail(conn: &mut PgConnection, run_id: Uuid, error: &str) -> Result<(), sqlx::Error> {
-    sqlx::query(
+/// Fails the run with `error`; its committed batches stay, and the next run starts afresh. With
+/// a `follow_up`, the pair's next run is scheduled as after a completed run.
+pub async fn fail(
+    conn: &mut PgConnection,
+    run_id: Uuid,
+    error: &str,
+    follow_up: Option<FollowUp>,
+) -> Result<(), sqlx::Error> {
+    let pair: Option<(Uuid, String)> = sqlx::query_as(
         "WITH run AS (
              UPDATE xero.sync_log SET status = 'failed', finished_at = now(), error = $2
               WHERE run_id = $1 AND status = 'running'
           RETURNING tenant_id, entity)
          UPDATE xero.sync_progress p SET status = 'failed', current_run = NULL, last_run = $1,
                 updated_at = now()
-           FROM run WHERE p.tenant_id = run.tenant_id AND p.entity = run.entity",
+           FROM run WHERE p.tenant_id = run.tenant_id AND p.entity = run.entity
+         RETURNING p.tenant_id, p.entity",
     )
     .bind(run_id)
     .bind(error)
-    .execute(conn)
+    .fetch_optional(&mut *conn)
     .await?;
+    // A failed pair keeps its schedule: the next run tries again (a connection that needs
+    // re-authorisation fails that run at once, without calling Xero).
+    if let (Some((tenant_id, entity)), Some(follow_up)) = (pair, follow_up) {
+        schedule_next(conn, tenant_id, &entity, run_id, follow_up).await?;
+    }
     Ok(())
 }
