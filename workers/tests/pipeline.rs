@@ -7,29 +7,12 @@
 
 mod support;
 
-use std::future::Future;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::{Value, json};
-use support::{Harness, small_org};
+use support::{Harness, eventually, small_org};
 use uuid::Uuid;
 use xero_sync::sim::SimConfig;
-
-/// Polls `probe` until it yields a value, panicking with `what` after `timeout`.
-async fn eventually<T, F, Fut>(what: &str, timeout: Duration, mut probe: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Option<T>>,
-{
-    let deadline = Instant::now() + timeout;
-    loop {
-        if let Some(value) = probe().await {
-            return value;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
 
 /// A run's row in `xero.sync_log`.
 #[derive(Debug, Clone, sqlx::FromRow)]

@@ -9,13 +9,12 @@
 mod support;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::future::Future;
 use std::process::{ExitStatus, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use support::Harness;
+use support::{Harness, eventually};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use uuid::Uuid;
 use xero_sync::sim::SimConfig;
@@ -95,22 +94,6 @@ impl WorkerProcess {
                 (run, span["sync.seq"].as_i64().unwrap())
             })
             .collect()
-    }
-}
-
-/// Polls `probe` until it yields a value; panics with `what` after `timeout`.
-async fn eventually<T, F, Fut>(what: &str, timeout: Duration, mut probe: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Option<T>>,
-{
-    let deadline = Instant::now() + timeout;
-    loop {
-        if let Some(value) = probe().await {
-            return value;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(10)).await;
     }
 }
 

@@ -93,7 +93,10 @@ async fn status_json_reflects_completed_running_snoozed_and_failed_runs() {
         "{journals:#}"
     );
     assert_eq!(journals["jobs"]["failed"], 1);
-    assert_eq!(journals["jobs"]["scheduled"], 1, "a failed pair keeps its schedule");
+    assert_eq!(
+        journals["jobs"]["scheduled"], 1,
+        "a failed pair keeps its schedule"
+    );
 
     // `jobs failed` names it; `jobs retry --all` resumes the run, which now completes.
     let failed: Vec<Value> =

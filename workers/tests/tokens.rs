@@ -7,29 +7,12 @@
 
 mod support;
 
-use std::future::Future;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use support::{Harness, small_org};
+use support::{Harness, eventually, small_org};
 use uuid::Uuid;
 use xero_sync::sim::SimConfig;
-
-/// Polls `probe` until it yields a value, panicking with `what` after `timeout`.
-async fn eventually<T, F, Fut>(what: &str, timeout: Duration, mut probe: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Option<T>>,
-{
-    let deadline = Instant::now() + timeout;
-    loop {
-        if let Some(value) = probe().await {
-            return value;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
 
 /// Several organisations behind one connection, so chains of every tenant use (and race for)
 /// the same token; one page per job and some latency, so the sync lasts a few seconds.

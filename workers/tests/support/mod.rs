@@ -4,9 +4,10 @@
 
 #![allow(dead_code, clippy::unwrap_used)]
 
+use std::future::Future;
 use std::process::Stdio;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use uuid::Uuid;
@@ -279,5 +280,22 @@ pub fn small_org() -> SimConfig {
         journals: 2_500,
         rate_limits: false,
         ..SimConfig::default()
+    }
+}
+
+/// Polls `probe` until it yields a value; panics naming `what` after `timeout`. Tests wait on
+/// state this way, never on fixed sleeps.
+pub async fn eventually<T, F, Fut>(what: &str, timeout: Duration, mut probe: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(value) = probe().await {
+            return value;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
