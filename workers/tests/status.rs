@@ -140,3 +140,62 @@ async fn status_json_reflects_completed_running_snoozed_and_failed_runs() {
         assert!(table.contains(entity), "{table}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sync_wait_follows_runs_to_the_end_and_exits_non_zero_when_one_fails() {
+    let h = Harness::new(small_org()).await;
+    let worker = h.worker(2, 4);
+
+    // Not a terminal: one plain line per change, ending with each run completed.
+    let ok = h
+        .command(&[
+            "sync",
+            "--all-tenants",
+            "--entity",
+            "accounts",
+            "--entity",
+            "contacts",
+            "--wait",
+        ])
+        .output()
+        .await
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&ok.stdout);
+    assert!(
+        ok.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    for entity in ["accounts", "contacts"] {
+        assert!(
+            stdout
+                .lines()
+                .any(|l| l.contains(entity) && l.contains("completed") && l.contains("records")),
+            "no completed line for {entity}:\n{stdout}"
+        );
+    }
+
+    // A run that fails for good makes `--wait` exit non-zero with its error.
+    h.sim_json(
+        "POST",
+        "/sim/faults",
+        Some(json!({"endpoint": "Invoices", "kind": "status_500", "count": 100})),
+    )
+    .await;
+    let failed = h
+        .command(&["sync", "--all-tenants", "--entity", "invoices", "--wait"])
+        .env("SYNC_MAX_ATTEMPTS", "2")
+        .output()
+        .await
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&failed.stderr);
+    assert!(
+        !failed.status.success(),
+        "--wait succeeded although the run failed"
+    );
+    assert!(
+        stderr.contains("invoices: failed") && stderr.contains("500"),
+        "{stderr}"
+    );
+    worker.stop().await;
+}
