@@ -2,8 +2,8 @@
 //! stores, that storing is idempotent and set-based, that invoice lines follow their invoice, and
 //! that `xero_sync::digest` agrees with a SHA-256 computed here from the input JSON alone.
 //!
-//! Pages are written by hand below; the official Xero examples under `../shared` (beside the checkout) are used too
-//! when present (the test says so and returns when they are not).
+//! Pages are written by hand below; the official Xero examples under `../shared` (beside the
+//! checkout) are used too when present (the test says so and returns when they are not).
 
 #![allow(clippy::unwrap_used)]
 
