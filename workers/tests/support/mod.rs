@@ -42,7 +42,11 @@ pub fn sync_args(batch_size: u32) -> SyncArgs {
 impl Harness {
     /// Starts everything and connects all simulated tenants through OAuth with PKCE.
     pub async fn new(config: SimConfig) -> Harness {
-        xero_sync::telemetry::init(false);
+        // Logs only on request (`TEST_LOG=1`): they go to stderr, which the test runner does
+        // not capture.
+        if std::env::var_os("TEST_LOG").is_some() {
+            xero_sync::telemetry::init(false);
+        }
         let db = TestDb::new().await.unwrap();
         xero_sync::db::prepare(&db.pool, registry()).await.unwrap();
         let sim = Simulator::start(config).await.unwrap();
