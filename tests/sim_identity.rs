@@ -331,13 +331,7 @@ async fn a_tenant_outside_the_connections_is_forbidden() {
 #[tokio::test]
 async fn connections_list_every_tenant_with_only_the_app_limit_header() {
     let h = Harness::start(sim_support::small_with_tenants(3)).await;
-    let res = h
-        .http
-        .get(format!("{}/connections", h.sim.origin()))
-        .bearer_auth(&h.token)
-        .send()
-        .await
-        .unwrap();
+    let res = h.connections().await;
     assert_eq!(res.status(), StatusCode::OK);
     assert!(header(&res, "x-appminlimit-remaining").is_some());
     assert!(header(&res, "x-minlimit-remaining").is_none());

@@ -116,13 +116,7 @@ async fn the_app_minute_limit_spans_all_tenants() {
     assert_eq!(header(&res, "x-rate-limit-problem"), Some("appminute"));
     assert!(header(&res, "retry-after").is_some());
     // /connections and the control API are not limited.
-    let res = h
-        .http
-        .get(format!("{}/connections", h.sim.origin()))
-        .bearer_auth(&h.token)
-        .send()
-        .await
-        .unwrap();
+    let res = h.connections().await;
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(header(&res, "x-appminlimit-remaining"), Some("0"));
 }

@@ -158,13 +158,7 @@ async fn identity_responses_validate_against_the_official_schema() {
     assert!(token["id_token"].is_string());
     assert!(errors(&component(&spec, "AccessToken"), &token).is_empty());
 
-    let res = h
-        .http
-        .get(format!("{}/connections", h.sim.origin()))
-        .bearer_auth(&h.token)
-        .send()
-        .await
-        .unwrap();
+    let res = h.connections().await;
     assert_eq!(res.status(), StatusCode::OK);
     let connections: Value = res.json().await.unwrap();
     let v =

@@ -44,6 +44,16 @@ impl Harness {
         format!("{}/api.xro/2.0/{endpoint}", self.sim.origin())
     }
 
+    /// `GET /connections` with the harness's bearer token.
+    pub async fn connections(&self) -> Response {
+        self.http
+            .get(format!("{}/connections", self.sim.origin()))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .unwrap()
+    }
+
     /// `GET /api.xro/2.0/{endpoint}` as a well-behaved client (Accept, bearer, tenant header).
     pub async fn get(&self, endpoint: &str, query: &[(&str, &str)], ims: Option<&str>) -> Response {
         self.get_for(self.tenant, endpoint, query, ims).await

@@ -214,19 +214,7 @@ async fn rate_limits_and_an_offline_organisation_snooze_jobs_without_spending_at
     h.assert_equal(Some(&["contacts", "invoices"])).await;
 
     // Every batch job completed on its first and only attempt.
-    let jobs: Vec<(String, String, i32)> = sqlx::query_as(
-        "SELECT idempotency_key, status, attempts FROM apalis.jobs
-          WHERE split_part(idempotency_key, ':', 1) = ANY($1::text[])",
-    )
-    .bind(runs.iter().map(Uuid::to_string).collect::<Vec<_>>())
-    .fetch_all(&h.db.pool)
-    .await
-    .unwrap();
-    assert!(!jobs.is_empty());
-    assert!(
-        jobs.iter().all(|(_, s, a)| s == "Done" && *a == 1),
-        "{jobs:?}"
-    );
+    h.assert_jobs_done_first_time(&runs).await;
     // The refused calls count as calls of their runs.
     let calls: Vec<(String, i32, i32)> = sqlx::query_as(
         "SELECT entity, pages, api_calls FROM xero.sync_log WHERE run_id = ANY($1) ORDER BY entity",

@@ -65,24 +65,6 @@ fn responses(stats: &Value, status: &str) -> u64 {
         .sum()
 }
 
-/// Every batch job of these runs is done on its first attempt.
-async fn assert_jobs_done_first_time(h: &Harness, runs: &[Uuid]) {
-    let jobs: Vec<(String, String, i32)> = sqlx::query_as(
-        "SELECT idempotency_key, status, attempts FROM apalis.jobs
-          WHERE split_part(idempotency_key, ':', 1) = ANY($1::text[])",
-    )
-    .bind(runs.iter().map(Uuid::to_string).collect::<Vec<_>>())
-    .fetch_all(&h.db.pool)
-    .await
-    .unwrap();
-    assert!(!jobs.is_empty());
-    let retried: Vec<_> = jobs
-        .iter()
-        .filter(|(_, status, attempts)| status != "Done" || *attempts != 1)
-        .collect();
-    assert!(retried.is_empty(), "{retried:?}");
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_token_expiry_during_a_sync_is_refreshed_exactly_once_by_racing_workers() {
     let h = Harness::new(racing_org()).await;
@@ -122,7 +104,7 @@ async fn each_token_expiry_during_a_sync_is_refreshed_exactly_once_by_racing_wor
     );
     assert_eq!(refresh_count(&h).await, 2);
     // A refused token costs no attempt: the batch refreshed and carried on.
-    assert_jobs_done_first_time(&h, &runs).await;
+    h.assert_jobs_done_first_time(&runs).await;
     h.assert_equal(None).await;
 }
 
@@ -162,7 +144,7 @@ async fn a_short_token_lifetime_is_refreshed_before_xero_refuses_it() {
         (1..=windows).contains(&grants),
         "{grants} refreshes in {elapsed:?}"
     );
-    assert_jobs_done_first_time(&h, &runs).await;
+    h.assert_jobs_done_first_time(&runs).await;
     h.assert_equal(None).await;
 }
 

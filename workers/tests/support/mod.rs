@@ -246,6 +246,24 @@ impl Harness {
         command
     }
 
+    /// Asserts that every batch job of `runs` is done on its first and only attempt.
+    pub async fn assert_jobs_done_first_time(&self, runs: &[Uuid]) {
+        let jobs: Vec<(String, String, i32)> = sqlx::query_as(
+            "SELECT idempotency_key, status, attempts FROM apalis.jobs
+              WHERE split_part(idempotency_key, ':', 1) = ANY($1::text[])",
+        )
+        .bind(runs.iter().map(Uuid::to_string).collect::<Vec<_>>())
+        .fetch_all(&self.db.pool)
+        .await
+        .unwrap();
+        assert!(!jobs.is_empty(), "no batch job of runs {runs:?}");
+        let retried: Vec<_> = jobs
+            .iter()
+            .filter(|(_, status, attempts)| status != "Done" || *attempts != 1)
+            .collect();
+        assert!(retried.is_empty(), "{retried:?}");
+    }
+
     /// Counts `apalis.jobs` rows of our queue by status.
     pub async fn job_counts(&self) -> Vec<(String, i64)> {
         sqlx::query_as("SELECT status, count(*) FROM apalis.jobs GROUP BY status ORDER BY status")
