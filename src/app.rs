@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use crate::config::{SyncArgs, XeroArgs};
 use crate::entity::Entity;
-use crate::sync::batch::{Engine, Settings};
+use crate::sync::Engine;
 use crate::sync::run::{Started, start_run};
 use crate::vault::Vault;
 use crate::xero::XeroClient;
@@ -53,17 +53,16 @@ pub fn engine(
 ) -> anyhow::Result<Arc<Engine>> {
     let app = oauth_app(http, xero)?;
     Ok(Arc::new(Engine {
-        xero: XeroClient::new(http.clone(), &xero.api_url, xero.timeout()),
+        xero: XeroClient::new(
+            http.clone(),
+            &xero.api_url,
+            xero.timeout(),
+            xero.max_response_bytes,
+        ),
         vault: Vault::new(pool.clone(), app),
         pool,
         entities,
-        settings: Settings {
-            batch_size: sync.batch_size,
-            max_attempts: sync.max_attempts,
-            interval: sync.interval.schedule(),
-            force_full: sync.force_full,
-            ..Settings::default()
-        },
+        settings: sync.settings(),
     }))
 }
 

@@ -20,6 +20,18 @@ pub const DEFAULT_BATCH_SIZE: u32 = 10;
 pub const DEFAULT_CONCURRENCY: usize = 8;
 /// Time from a completed run to the pair's next incremental run.
 pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(3600);
+/// Response bytes one job holds before it commits (64 MiB).
+pub const DEFAULT_BATCH_BYTES: u64 = 64 << 20;
+/// How far before the watermark's second an incremental run starts.
+pub const DEFAULT_OVERLAP: Duration = Duration::from_secs(1);
+/// Age of a pair's last full run after which its scheduled run is full again.
+pub const DEFAULT_FULL_EVERY: Duration = Duration::from_secs(7 * 86_400);
+/// Time before a pair Xero refused is tried again.
+pub const DEFAULT_ENTITLEMENT_RECHECK: Duration = Duration::from_secs(86_400);
+/// The largest Xero response body accepted (64 MiB; a page of 1,000 invoices is about 2 MB).
+pub const DEFAULT_MAX_RESPONSE_BYTES: u64 = 64 << 20;
+/// The longest duration any setting accepts.
+pub const MAX_SETTING: Duration = Duration::from_secs(31 * 86_400);
 
 /// A value that must never be printed: `Debug` and `Display` show a placeholder.
 #[derive(Clone, PartialEq, Eq, Default)]
@@ -97,9 +109,56 @@ pub struct XeroArgs {
     /// Seconds to wait for one Xero answer.
     #[arg(long, env = "XERO_TIMEOUT_SECS", value_name = "XERO_TIMEOUT_SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=600))]
     pub timeout_secs: u64,
+    /// The largest response body accepted, in bytes; a larger one fails its job clearly.
+    #[arg(long, env = "XERO_MAX_RESPONSE_BYTES", value_name = "XERO_MAX_RESPONSE_BYTES", default_value_t = DEFAULT_MAX_RESPONSE_BYTES, value_parser = clap::value_parser!(u64).range(1024..))]
+    pub max_response_bytes: u64,
+}
+
+impl Default for SyncArgs {
+    /// Every default, as when no flag or variable is given.
+    fn default() -> Self {
+        SyncArgs {
+            batch_size: DEFAULT_BATCH_SIZE,
+            batch_bytes: DEFAULT_BATCH_BYTES,
+            overlap_secs: DEFAULT_OVERLAP.as_secs(),
+            full_every: Interval(DEFAULT_FULL_EVERY),
+            max_attempts: 8,
+            force_full: false,
+            interval: Interval(DEFAULT_INTERVAL),
+        }
+    }
+}
+
+impl SyncArgs {
+    /// The batch settings these arguments give.
+    pub fn settings(&self) -> crate::sync::Settings {
+        crate::sync::Settings {
+            batch_size: self.batch_size,
+            batch_bytes: self.batch_bytes,
+            max_attempts: self.max_attempts,
+            interval: self.interval.schedule(),
+            force_full: self.force_full,
+            overlap: Duration::from_secs(self.overlap_secs),
+            full_every: self.full_every.schedule(),
+            ..crate::sync::Settings::default()
+        }
+    }
 }
 
 impl XeroArgs {
+    /// Xero (or the simulator) entirely at `origin`, with every other setting at its default.
+    pub fn at(origin: &str, client_id: &str, client_secret: &str, timeout_secs: u64) -> XeroArgs {
+        XeroArgs {
+            client_id: client_id.to_owned(),
+            client_secret: Secret::new(client_secret),
+            api_url: origin.to_owned(),
+            identity_url: origin.to_owned(),
+            login_url: origin.to_owned(),
+            timeout_secs,
+            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
+        }
+    }
+
     /// The per-call timeout.
     pub fn timeout(&self) -> Duration {
         Duration::from_secs(self.timeout_secs)
@@ -112,6 +171,17 @@ pub struct SyncArgs {
     /// Xero calls (pages) per job; each job commits its pages in one transaction.
     #[arg(long, env = "SYNC_BATCH_SIZE", value_name = "SYNC_BATCH_SIZE", default_value_t = DEFAULT_BATCH_SIZE, value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub batch_size: u32,
+    /// Response bytes per job: a job commits early once its pages hold this much.
+    #[arg(long, env = "SYNC_BATCH_BYTES", value_name = "SYNC_BATCH_BYTES", default_value_t = DEFAULT_BATCH_BYTES, value_parser = clap::value_parser!(u64).range(1024..))]
+    pub batch_bytes: u64,
+    /// Seconds an incremental run starts before the watermark's second (re-read records are
+    /// harmless; a longer overlap covers a Xero clock that stamps records late).
+    #[arg(long, env = "SYNC_OVERLAP_SECS", value_name = "SYNC_OVERLAP_SECS", default_value_t = DEFAULT_OVERLAP.as_secs(), value_parser = clap::value_parser!(u64).range(0..=86_400))]
+    pub overlap_secs: u64,
+    /// A scheduled run is full when the pair's last full run is older than this (Xero changes
+    /// some fields without moving UpdatedDateUTC), e.g. `7d`; `0` never re-reads in full.
+    #[arg(long, env = "SYNC_FULL_EVERY", value_name = "SYNC_FULL_EVERY", default_value = "7d", value_parser = parse_interval)]
+    pub full_every: Interval,
     /// Attempts a job gets for transient failures (5xx, timeouts) before it is failed.
     #[arg(long, env = "SYNC_MAX_ATTEMPTS", value_name = "SYNC_MAX_ATTEMPTS", default_value_t = 8, value_parser = clap::value_parser!(i32).range(1..=100))]
     pub max_attempts: i32,
@@ -136,7 +206,17 @@ impl Interval {
     }
 }
 
+/// A duration like `90s`, `30m`, `1h`, `7d` or `0`, at most [`MAX_SETTING`].
 fn parse_interval(value: &str) -> Result<Interval, String> {
+    parse_duration(value, MAX_SETTING)
+}
+
+/// A retention period: like [`parse_interval`], up to ten years.
+fn parse_retention(value: &str) -> Result<Interval, String> {
+    parse_duration(value, Duration::from_secs(3650 * 86_400))
+}
+
+fn parse_duration(value: &str, max: Duration) -> Result<Interval, String> {
     let value = value.trim();
     let split = value
         .find(|c: char| !c.is_ascii_digit())
@@ -145,13 +225,22 @@ fn parse_interval(value: &str) -> Result<Interval, String> {
     let number: u64 = number
         .parse()
         .map_err(|_| format!("`{value}` is not a duration like 1h, 30m, 90s or 0"))?;
-    let seconds = match unit {
-        "" | "s" => number,
-        "m" => number * 60,
-        "h" => number * 3600,
-        "d" => number * 86_400,
+    let unit_secs = match unit {
+        "" | "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
         _ => return Err(format!("`{value}`: the unit must be s, m, h or d")),
     };
+    let seconds = number
+        .checked_mul(unit_secs)
+        .filter(|&s| s <= max.as_secs())
+        .ok_or_else(|| {
+            format!(
+                "`{value}` is longer than the {} days this setting may be",
+                max.as_secs() / 86_400
+            )
+        })?;
     Ok(Interval(Duration::from_secs(seconds)))
 }
 
@@ -169,6 +258,30 @@ pub struct WorkerArgs {
         default_value_t = 30
     )]
     pub shutdown_timeout_secs: u64,
+    /// Seconds between maintenance passes (one replica at a time runs each).
+    #[arg(long, env = "MAINTENANCE_INTERVAL_SECS", value_name = "MAINTENANCE_INTERVAL_SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub maintenance_interval_secs: u64,
+    /// How long finished jobs are kept, e.g. `7d`.
+    #[arg(long, env = "JOB_RETENTION", value_name = "JOB_RETENTION", default_value = "7d", value_parser = parse_retention)]
+    pub job_retention: Interval,
+    /// How long finished runs are kept in `xero.sync_log` (each pair's last run always is).
+    #[arg(long, env = "SYNC_LOG_RETENTION", value_name = "SYNC_LOG_RETENTION", default_value = "90d", value_parser = parse_retention)]
+    pub log_retention: Interval,
+}
+
+impl WorkerArgs {
+    /// The maintenance loop these arguments give, scheduling next runs as `follow_up` says.
+    pub fn maintenance(
+        &self,
+        follow_up: Option<crate::sync::engine::FollowUp>,
+    ) -> crate::sync::maintenance::Maintenance {
+        crate::sync::maintenance::Maintenance {
+            every: Duration::from_secs(self.maintenance_interval_secs),
+            job_retention: self.job_retention.0,
+            log_retention: self.log_retention.0,
+            follow_up,
+        }
+    }
 }
 
 fn parse_concurrency(value: &str) -> Result<usize, String> {
@@ -234,6 +347,9 @@ mod tests {
         assert_eq!(parse_interval("0").map(Interval::schedule), Ok(None));
         assert!(parse_interval("soon").is_err());
         assert!(parse_interval("5y").is_err());
+        assert!(parse_interval("32d").is_err());
+        assert!(parse_interval("99999999999999999999d").is_err());
+        assert!(parse_interval("9999999999999999d").is_err());
     }
 
     #[test]

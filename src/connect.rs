@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use crate::config::Secret;
 use crate::vault::store_connection;
-use crate::xero::oauth::{DEFAULT_SCOPES, OAuthApp, TokenSet};
+use crate::xero::oauth::{OAuthApp, TokenSet};
 
 /// One organisation reachable through a connection (an element of `/connections`).
 #[derive(Debug, Clone, Deserialize)]
@@ -40,19 +40,33 @@ struct Redirect {
     error: Option<String>,
 }
 
-/// Runs the authorization-code flow: hands the consent URL (redirecting to `redirect_uri`, which
-/// must reach `listener`) to `consent`, exchanges the code, discovers the
-/// tenants and stores everything. Returns the tenants connected.
+/// Where the authorization-code flow listens and what it asks for.
+#[derive(Debug)]
+pub struct Request<'a> {
+    /// Receives the redirect; `redirect_uri` must reach it.
+    pub listener: TcpListener,
+    /// Where Xero sends the browser back.
+    pub redirect_uri: &'a str,
+    /// The scopes to request (see [`crate::entity::scopes`]).
+    pub scopes: &'a [&'a str],
+}
+
+/// Runs the authorization-code flow: hands the consent URL to `consent`, exchanges the code,
+/// discovers the tenants and stores everything. Returns the tenants connected.
 pub async fn authorization_code(
     pool: &PgPool,
     app: &OAuthApp,
     http: &reqwest::Client,
     api_url: &str,
-    listener: TcpListener,
-    redirect_uri: &str,
+    request: Request<'_>,
     consent: &impl Consent,
 ) -> anyhow::Result<Vec<Tenant>> {
-    let authorization = app.authorize(redirect_uri, DEFAULT_SCOPES)?;
+    let Request {
+        listener,
+        redirect_uri,
+        scopes,
+    } = request;
+    let authorization = app.authorize(redirect_uri, scopes)?;
     let (tx, mut rx) = mpsc::channel::<Redirect>(1);
     let router = axum::Router::new()
         .route("/{*path}", get(receive))
@@ -82,14 +96,25 @@ async fn receive(
     "xero-sync is connected. You can close this window."
 }
 
-/// Connects a custom connection with client credentials.
+/// Connects a custom connection with client credentials, asking for `scopes` (a custom
+/// connection has no refresh token, so the identity and `offline_access` scopes are left out).
 pub async fn client_credentials(
     pool: &PgPool,
     app: &OAuthApp,
     http: &reqwest::Client,
     api_url: &str,
+    scopes: &[&str],
 ) -> anyhow::Result<Vec<Tenant>> {
-    let tokens = app.client_credentials(DEFAULT_SCOPES).await?;
+    let wanted: Vec<&str> = scopes
+        .iter()
+        .copied()
+        .filter(|s| !crate::entity::BASE_SCOPES.contains(s))
+        .collect();
+    let mut tokens = app.client_credentials(&wanted).await?;
+    if tokens.scopes.is_empty() {
+        // Stored so that each new token asks for the same scopes.
+        tokens.scopes = wanted.join(" ");
+    }
     store(pool, http, api_url, "client_credentials", &tokens).await
 }
 

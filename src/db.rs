@@ -30,14 +30,31 @@ pub enum DbError {
     Sqlx(#[from] sqlx::Error),
 }
 
+/// What every pooled connection sets, so nothing can hang on the database. No statement of
+/// ours runs for minutes; a lock held that long is a stuck session; and a transaction idle for
+/// two minutes is a client that died with it open (the longest legitimate idle stretch inside
+/// a transaction is a token refresh, bounded at 15 s). Migrations lift these on their own
+/// connection, since replicas starting together wait for each other's migrations.
+pub const SESSION_LIMITS: [(&str, &str); 3] = [
+    ("statement_timeout", "300s"),
+    ("lock_timeout", "30s"),
+    ("idle_in_transaction_session_timeout", "120s"),
+];
+
 /// Connects a pool of at most `max_connections`, creating the database first if it is missing
-/// (so the README's commands work on a fresh machine).
+/// (so the README's commands work on a fresh machine). Connections lost (a Postgres restart,
+/// a terminated backend) are replaced on the next acquire.
 pub async fn connect(url: &str, max_connections: u32) -> Result<PgPool, DbError> {
-    let options = PgConnectOptions::from_str(url).map_err(DbError::BadUrl)?;
+    let options = PgConnectOptions::from_str(url)
+        .map_err(DbError::BadUrl)?
+        .options(SESSION_LIMITS);
     create_database_if_missing(&options).await?;
     PgPoolOptions::new()
         .max_connections(max_connections)
         .acquire_timeout(Duration::from_secs(30))
+        // A connection whose backend was terminated fails its next query; checking before
+        // handing one out keeps that error away from a batch after a database restart.
+        .test_before_acquire(true)
         .connect_with(options.clone())
         .await
         .map_err(|source| DbError::Connect {
@@ -93,13 +110,28 @@ fn redacted(options: &PgConnectOptions) -> String {
 /// Runs apalis's migrations, then ours. Both migrators hold Postgres's advisory lock while they
 /// run, so replicas starting together migrate once; re-running is a no-op.
 pub async fn migrate(pool: &PgPool) -> Result<(), DbError> {
-    apalis_postgres::PostgresStorage::<()>::setup(pool)
-        .await
-        .map_err(|e| DbError::Migrate(format!("apalis schema: {e}")))?;
-    sqlx::migrate!("./migrations")
-        .run(pool)
-        .await
-        .map_err(|e| DbError::Migrate(e.to_string()))?;
+    let mut conn = pool.acquire().await?;
+    // Waiting for another replica's migrations may take longer than the session limits allow.
+    sqlx::raw_sql("SET statement_timeout = 0; SET lock_timeout = 0")
+        .execute(&mut *conn)
+        .await?;
+    let migrated = async {
+        apalis_postgres::PostgresStorage::<()>::migrations()
+            .run(&mut *conn)
+            .await
+            .map_err(|e| DbError::Migrate(format!("apalis schema: {e}")))?;
+        sqlx::migrate!("./migrations")
+            .run(&mut *conn)
+            .await
+            .map_err(|e| DbError::Migrate(e.to_string()))
+    }
+    .await;
+    // The connection goes back to the pool: restore what every connection promises.
+    let restored = sqlx::raw_sql("RESET statement_timeout; RESET lock_timeout")
+        .execute(&mut *conn)
+        .await;
+    migrated?;
+    restored?;
     Ok(())
 }
 

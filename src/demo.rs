@@ -9,7 +9,7 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use crate::app::{self, Selection};
-use crate::config::{Secret, SyncArgs, XeroArgs};
+use crate::config::{SyncArgs, XeroArgs};
 use crate::connect::{self, AutoConsent};
 use crate::digest;
 use crate::entity::Entity;
@@ -54,23 +54,13 @@ pub async fn run(options: DemoOptions, registry: &'static [Entity]) -> anyhow::R
         sim.tenant_ids().len()
     );
     let http = app::http_client()?;
-    let xero = XeroArgs {
-        client_id: sim.client_id().to_owned(),
-        client_secret: Secret::new(sim.client_secret()),
-        api_url: sim.origin(),
-        identity_url: sim.origin(),
-        login_url: sim.origin(),
-        timeout_secs: 30,
-    };
-    connect_through_oauth(&pool, &http, &xero).await?;
+    let xero = XeroArgs::at(&sim.origin(), sim.client_id(), sim.client_secret(), 30);
+    connect_through_oauth(&pool, &http, &xero, registry).await?;
     let engine = app::engine(pool.clone(), &http, &xero, &options.sync, registry)?;
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let worker = tokio::spawn(worker::run(
         engine,
-        WorkerOptions {
-            concurrency: options.concurrency,
-            shutdown_timeout: Duration::from_secs(30),
-        },
+        WorkerOptions::new(options.concurrency, Duration::from_secs(30)),
         worker::unique_name(),
         async move {
             let _ = stopped.await;
@@ -117,6 +107,7 @@ async fn connect_through_oauth(
     pool: &PgPool,
     http: &reqwest::Client,
     xero: &XeroArgs,
+    registry: &[Entity],
 ) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let redirect = format!("http://{}/callback", listener.local_addr()?);
@@ -126,16 +117,14 @@ async fn connect_through_oauth(
             .redirect(reqwest::redirect::Policy::none())
             .build()?,
     };
-    let tenants = connect::authorization_code(
-        pool,
-        &app,
-        http,
-        &xero.api_url,
+    let scopes = crate::entity::scopes(registry, false);
+    let request = connect::Request {
         listener,
-        &redirect,
-        &browser,
-    )
-    .await?;
+        redirect_uri: &redirect,
+        scopes: &scopes,
+    };
+    let tenants =
+        connect::authorization_code(pool, &app, http, &xero.api_url, request, &browser).await?;
     for t in &tenants {
         println!(
             "Connected {} ({}) through OAuth 2.0 with PKCE",

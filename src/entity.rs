@@ -21,6 +21,36 @@ pub enum Paging {
     },
 }
 
+/// The OAuth scopes that let the app read an entity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Scopes {
+    /// The granular scope apps created on or after 2 March 2026 must request, e.g.
+    /// `accounting.invoices.read`.
+    pub granular: &'static str,
+    /// The broad scope of apps created before then, e.g. `accounting.transactions.read`.
+    pub broad: &'static str,
+}
+
+/// The scopes every connection asks for besides the entities': identity, and a refresh token.
+pub const BASE_SCOPES: &[&str] = &["openid", "profile", "email", "offline_access"];
+
+/// The scopes a connection needs to read `entities`: [`BASE_SCOPES`] and each entity's scope,
+/// granular unless `broad` (an app created before 2 March 2026), each once, in order.
+pub fn scopes(entities: &[Entity], broad: bool) -> Vec<&'static str> {
+    let mut out: Vec<&'static str> = BASE_SCOPES.to_vec();
+    for entity in entities {
+        let scope = if broad {
+            entity.scopes.broad
+        } else {
+            entity.scopes.granular
+        };
+        if !out.contains(&scope) {
+            out.push(scope);
+        }
+    }
+    out
+}
+
 /// One Xero entity, declared once in `xero-sync-workers` and registered in its `registry()`.
 ///
 /// Every statement of `upsert` runs in the batch's transaction with two parameters:
@@ -48,4 +78,6 @@ pub struct Entity {
     pub digest: &'static str,
     /// Query-string parameters every request carries, e.g. `[("includeArchived", "true")]`.
     pub query: &'static [(&'static str, &'static str)],
+    /// The scope that lets the app read it.
+    pub scopes: Scopes,
 }

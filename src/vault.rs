@@ -7,10 +7,15 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use crate::config::Secret;
-use crate::xero::oauth::{DEFAULT_SCOPES, OAuthApp, OAuthError, TokenSet};
+use crate::xero::oauth::{OAuthApp, OAuthError, TokenSet};
 
 /// A token this close to expiry is refreshed before use.
 const REFRESH_MARGIN: Duration = Duration::seconds(60);
+/// The longest a refresh may hold the token's row lock: the call to Xero's token endpoint is
+/// cut off after this (well inside the session's idle-in-transaction limit, and short of the
+/// lock timeout other replicas wait with). A refresh cut off after Xero rotated the token is
+/// recovered by the 30-minute grace period on the old refresh token.
+const REFRESH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(15);
 
 /// Why no token could be had.
 #[derive(Debug, thiserror::Error)]
@@ -59,10 +64,11 @@ struct Row {
     access_token: String,
     refresh_token: Option<String>,
     expires_at: DateTime<Utc>,
+    scopes: String,
 }
 
 const SELECT: &str = "SELECT c.connection_id, c.grant_type, c.status, c.error, t.access_token,
-        t.refresh_token, t.expires_at
+        t.refresh_token, t.expires_at, t.scopes
    FROM xero.tenants n
    JOIN xero.connections c USING (connection_id)
    JOIN xero.tokens t USING (connection_id)
@@ -73,7 +79,7 @@ const SELECT: &str = "SELECT c.connection_id, c.grant_type, c.status, c.error, t
 // the token alone, a waiter saw the connection as it was before the verdict and tried the
 // revoked refresh token again (one `invalid_grant` per racing job).
 const SELECT_FOR_UPDATE: &str = "SELECT c.connection_id, c.grant_type, c.status, c.error,
-        t.access_token, t.refresh_token, t.expires_at
+        t.access_token, t.refresh_token, t.expires_at, t.scopes
    FROM xero.tenants n
    JOIN xero.connections c USING (connection_id)
    JOIN xero.tokens t USING (connection_id)
@@ -119,11 +125,24 @@ impl Vault {
         if let Some(usable) = usable(&row, stale)? {
             return Ok(usable);
         }
-        let result = match (&row.grant_type[..], &row.refresh_token) {
-            ("client_credentials", _) => self.app.client_credentials(DEFAULT_SCOPES).await,
-            (_, Some(refresh)) => self.app.refresh(&Secret::new(refresh.clone())).await,
-            (_, None) => Err(OAuthError::InvalidGrant("no refresh token stored".into())),
+        let call = async {
+            match (&row.grant_type[..], &row.refresh_token) {
+                ("client_credentials", _) => {
+                    let scopes: Vec<&str> = row.scopes.split_whitespace().collect();
+                    self.app.client_credentials(&scopes).await
+                }
+                (_, Some(refresh)) => self.app.refresh(&Secret::new(refresh.clone())).await,
+                (_, None) => Err(OAuthError::InvalidGrant("no refresh token stored".into())),
+            }
         };
+        let result = tokio::time::timeout(REFRESH_TIMEOUT, call)
+            .await
+            .unwrap_or_else(|_| {
+                Err(OAuthError::Transport(format!(
+                    "no answer within {}s",
+                    REFRESH_TIMEOUT.as_secs()
+                )))
+            });
         match result {
             Ok(tokens) => {
                 store_refreshed(&mut tx, row.connection_id, &tokens).await?;

@@ -1,18 +1,27 @@
 //! A worker process: apalis claims batch jobs from Postgres (LISTEN/NOTIFY plus a one-second
 //! poll), runs up to `concurrency` at once, heartbeats so a dead replica's jobs return within
 //! about fifteen seconds, and on shutdown stops claiming and lets in-flight batches commit.
+//! Beside it runs the maintenance loop (one leader at a time across replicas).
+//!
+//! The worker outlives its database: when apalis's worker ends on its own (its backend lost
+//! the database), it is started again under a fresh name after a back-off, so a Postgres
+//! restart costs a pause, not the process.
 
+use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use apalis::prelude::*;
 use apalis_postgres::{Config, PostgresStorage, Pubsub};
+use futures::FutureExt;
 use serde_json::Value;
+use tokio::sync::watch;
 use tracing::Instrument;
 
-use crate::sync::batch::{Engine, run_job};
+use crate::sync::maintenance::{self, Maintenance};
 use crate::sync::queue::{self, Lease, QUEUE};
+use crate::sync::{Engine, batch};
 
 /// Heartbeat period; with [`MISSED_HEARTBEATS`] it sets how soon a dead worker's jobs return.
 pub const HEARTBEAT: Duration = Duration::from_secs(3);
@@ -22,6 +31,28 @@ pub const MISSED_HEARTBEATS: usize = 5;
 const RELEASE_TIMEOUT: Duration = Duration::from_secs(5);
 /// How often an idle worker looks for due jobs (snoozed and delayed jobs are never notified).
 pub const POLL_INTERVAL: Duration = Duration::from_secs(1);
+/// Restarts in a row (without a healthy minute between) before the process gives up.
+const MAX_RESTARTS: u32 = 20;
+/// A worker that ran this long without dying counts as healthy again.
+const HEALTHY_AFTER: Duration = Duration::from_secs(60);
+/// Longest back-off between restarts, and between failed attempts of one job.
+const MAX_BACKOFF: Duration = Duration::from_secs(30);
+
+/// What runs a claimed job: [`sync_runner`] in production; tests may wrap it.
+pub type Runner = for<'a> fn(
+    &'a Engine,
+    Lease<'a>,
+    Value,
+) -> Pin<Box<dyn Future<Output = anyhow::Result<String>> + Send + 'a>>;
+
+/// The production runner: [`crate::sync::run_job`].
+pub fn sync_runner<'a>(
+    engine: &'a Engine,
+    lease: Lease<'a>,
+    payload: Value,
+) -> Pin<Box<dyn Future<Output = anyhow::Result<String>> + Send + 'a>> {
+    Box::pin(crate::sync::run_job(engine, lease, payload))
+}
 
 /// How a worker runs.
 #[derive(Debug, Clone)]
@@ -30,6 +61,22 @@ pub struct WorkerOptions {
     pub concurrency: usize,
     /// How long in-flight jobs get after the shutdown signal.
     pub shutdown_timeout: Duration,
+    /// The maintenance loop beside the worker (`None`: none in this process).
+    pub maintenance: Option<Maintenance>,
+    /// What runs each job.
+    pub runner: Runner,
+}
+
+impl WorkerOptions {
+    /// `concurrency` jobs at once, the production runner, no maintenance loop.
+    pub fn new(concurrency: usize, shutdown_timeout: Duration) -> WorkerOptions {
+        WorkerOptions {
+            concurrency,
+            shutdown_timeout,
+            maintenance: None,
+            runner: sync_runner,
+        }
+    }
 }
 
 /// A worker name unique to this process incarnation: apalis only rescues a dead worker's jobs
@@ -52,6 +99,87 @@ pub async fn run(
     name: String,
     shutdown: impl Future<Output = std::io::Result<()>> + Send + 'static,
 ) -> anyhow::Result<()> {
+    let (stop, stopped) = watch::channel(false);
+    tokio::spawn(async move {
+        if let Err(e) = shutdown.await {
+            tracing::error!(error = %e, "cannot wait for the shutdown signal; stopping");
+        }
+        let _ = stop.send(true);
+    });
+    let maintenance = options.maintenance.map(|settings| {
+        let pool = engine.pool.clone();
+        tokio::spawn(maintenance::run(pool, settings, signalled(stopped.clone())))
+    });
+    let result = supervise(&engine, &options, &name, &stopped).await;
+    if let Some(task) = maintenance {
+        let _ = task.await;
+    }
+    result
+}
+
+/// Runs apalis's worker, starting it again (fresh name, growing back-off) whenever it ends
+/// without the shutdown signal.
+async fn supervise(
+    engine: &Arc<Engine>,
+    options: &WorkerOptions,
+    name: &str,
+    stopped: &watch::Receiver<bool>,
+) -> anyhow::Result<()> {
+    let mut restarts = 0u32;
+    for incarnation in 0.. {
+        let current = if incarnation == 0 {
+            name.to_owned()
+        } else {
+            format!("{name}-r{incarnation}")
+        };
+        let started = Instant::now();
+        let outcome = run_once(engine.clone(), options, &current, stopped.clone()).await;
+        // The monitor returns after the shutdown timeout even with batches still in flight;
+        // they were dropped with it and their transactions roll back, so hand their jobs back.
+        release_held_jobs(&engine.pool, &current).await;
+        if *stopped.borrow() {
+            tracing::info!("worker stopped");
+            return Ok(());
+        }
+        let error = outcome.err().map_or_else(
+            || "the worker stopped without a shutdown signal".to_owned(),
+            |e| format!("{e:#}"),
+        );
+        restarts = if started.elapsed() >= HEALTHY_AFTER {
+            1
+        } else {
+            restarts + 1
+        };
+        if restarts > MAX_RESTARTS {
+            tracing::error!(worker.name = %current, error, "worker keeps failing; giving up");
+            anyhow::bail!("the worker stopped unexpectedly {restarts} times in a row: {error}");
+        }
+        let backoff = backoff(restarts);
+        tracing::error!(worker.name = %current, error, restart_in = ?backoff, "worker stopped unexpectedly; restarting");
+        tokio::select! {
+            () = tokio::time::sleep(backoff) => {}
+            () = signalled(stopped.clone()) => return Ok(()),
+        }
+    }
+    Ok(())
+}
+
+/// 2^(n-1) seconds, capped.
+fn backoff(n: u32) -> Duration {
+    Duration::from_secs(1u64 << n.saturating_sub(1).min(5)).min(MAX_BACKOFF)
+}
+
+/// Resolves once the shutdown signal has been seen.
+async fn signalled(mut stopped: watch::Receiver<bool>) {
+    let _ = stopped.wait_for(|s| *s).await;
+}
+
+async fn run_once(
+    engine: Arc<Engine>,
+    options: &WorkerOptions,
+    name: &str,
+    stopped: watch::Receiver<bool>,
+) -> anyhow::Result<()> {
     let pool = engine.pool.clone();
     let config = Config::default()
         .queue(QUEUE)
@@ -68,35 +196,26 @@ pub async fn run(
         .with_config(config)
         .poll_with_strategy(strategy);
     tracing::info!(worker.name = %name, worker.concurrency = options.concurrency, "worker starting");
-    let own_name = name.clone();
-    // apalis's monitor returns Ok even when its worker died (e.g. its backend failed); only a
-    // return after our shutdown signal is a clean stop, so the signal is remembered.
-    let signalled = Arc::new(AtomicBool::new(false));
-    let seen = signalled.clone();
-    let shutdown = async move {
-        let result = shutdown.await;
-        seen.store(true, Ordering::SeqCst);
-        result
-    };
+    let concurrency = options.concurrency;
+    let context = Arc::new(Handler {
+        engine,
+        runner: options.runner,
+    });
+    let worker_name = name.to_owned();
     Monitor::new()
         .register(move |_restarts| {
-            WorkerBuilder::new(name.as_str())
+            WorkerBuilder::new(worker_name.as_str())
                 .backend(backend.clone())
-                .data(engine.clone())
-                .concurrency(options.concurrency)
+                .data(context.clone())
+                .concurrency(concurrency)
                 .build(handle)
         })
         .shutdown_timeout(options.shutdown_timeout)
-        .run_with_signal(shutdown)
+        .run_with_signal(async move {
+            signalled(stopped).await;
+            Ok(())
+        })
         .await?;
-    // The monitor returns after the shutdown timeout even with batches still in flight; they
-    // were dropped with it and their transactions roll back, so hand their jobs back now.
-    release_held_jobs(&pool, &own_name).await;
-    if !signalled.load(Ordering::SeqCst) {
-        tracing::error!(worker.name = %own_name, "worker stopped without a shutdown signal");
-        anyhow::bail!("the worker stopped unexpectedly (see the error logged before this)");
-    }
-    tracing::info!("worker stopped");
     Ok(())
 }
 
@@ -121,11 +240,18 @@ async fn release_held_jobs(pool: &sqlx::PgPool, name: &str) {
     }
 }
 
+/// What every job of the worker shares.
+struct Handler {
+    engine: Arc<Engine>,
+    runner: Runner,
+}
+
 async fn handle(
     payload: Value,
     task_id: TaskId,
     worker: WorkerContext,
-    engine: Data<Arc<Engine>>,
+    attempt: Attempt,
+    handler: Data<Arc<Handler>>,
 ) -> Result<String, BoxDynError> {
     let job_id = task_id.to_string();
     let span = tracing::info_span!(
@@ -141,8 +267,33 @@ async fn handle(
         job_id: &job_id,
         worker: worker.name(),
     };
-    run_job(&engine, lease, payload)
-        .instrument(span)
-        .await
-        .map_err(|e| format!("{e:#}").into())
+    let engine = &handler.engine;
+    let run = (handler.runner)(engine, lease, payload.clone()).instrument(span.clone());
+    match AssertUnwindSafe(run).catch_unwind().await {
+        Ok(Ok(outcome)) => Ok(outcome),
+        Ok(Err(e)) => {
+            // Not even the outcome could be written (the database is gone). apalis would
+            // claim the job again at once; back off first so a dead database is not hammered.
+            let pause = backoff(u32::try_from(attempt.current()).unwrap_or(u32::MAX));
+            tracing::error!(parent: &span, error = %format!("{e:#}"), retry_in = ?pause, "job failed without an outcome");
+            tokio::time::sleep(pause).await;
+            Err(format!("{e:#}").into())
+        }
+        Err(panic) => {
+            let message = panic_message(panic.as_ref());
+            let error = format!("the job panicked: {message}");
+            batch::fail_panicked(engine, lease, &payload, &error)
+                .instrument(span)
+                .await
+                .map_err(|e| format!("{e:#}").into())
+        }
+    }
+}
+
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "(no message)".into())
 }

@@ -1,7 +1,6 @@
 //! The simulator's clock: wall-clock time plus an offset that `POST /sim/clock` moves forward,
 //! so token expiry, the refresh grace period and rate-limit windows are testable without sleeping.
 
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicI64, Ordering};
 
 use chrono::Utc;
@@ -10,12 +9,18 @@ use chrono::Utc;
 #[derive(Debug, Default)]
 pub struct SimClock {
     offset_ms: AtomicI64,
-    last_stamp_ms: Mutex<i64>,
+    last_stamp_ms: AtomicI64,
 }
 
 impl SimClock {
-    /// The simulator's notion of now, in Unix epoch milliseconds.
+    /// The simulator's notion of now, in Unix epoch milliseconds: never earlier than a stamp it
+    /// handed out, so no record is dated after the `DateTimeUTC` of a response that holds it.
     pub fn now_ms(&self) -> i64 {
+        self.wall_ms()
+            .max(self.last_stamp_ms.load(Ordering::SeqCst))
+    }
+
+    fn wall_ms(&self) -> i64 {
         Utc::now().timestamp_millis() + self.offset_ms.load(Ordering::SeqCst)
     }
 
@@ -27,14 +32,16 @@ impl SimClock {
 
     /// A stamp for a mutated record: now, but strictly greater than every stamp handed out
     /// before, so two mutations never share an `UpdatedDateUTC` and their order is their order
-    /// of occurrence.
+    /// of occurrence (a burst of mutations runs the clock ahead of the wall by a millisecond
+    /// each).
     pub fn next_stamp_ms(&self) -> i64 {
-        let mut last = self
+        let wall = self.wall_ms();
+        let previous = self
             .last_stamp_ms
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        let stamp = self.now_ms().max(*last + 1);
-        *last = stamp;
-        stamp
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |last| {
+                Some(wall.max(last + 1))
+            })
+            .unwrap_or_else(|last| last);
+        wall.max(previous + 1)
     }
 }

@@ -1,11 +1,22 @@
 //! Syncing: runs of a (tenant, entity), cut into batch jobs that each commit their rows, the
 //! run's cursor, the next job and their own completion in one transaction.
+//!
+//! Modules by role: [`job`] (the payloads on the queue), [`engine`] (what every job shares),
+//! [`cursor`] (the paging rules, pure), `fetch` (the Xero half of a batch), [`batch`] (the
+//! transaction), `outcome` (snooze, retry, end or give up), [`run`] (the SQL of a run),
+//! [`queue`] (every statement on `apalis.jobs`) and [`maintenance`] (the leader's housekeeping).
 
 pub mod batch;
 pub mod cursor;
+pub mod engine;
+mod fetch;
+pub mod job;
+pub mod maintenance;
 mod outcome;
 pub mod queue;
 pub mod run;
 
-pub use batch::{BatchJob, Engine, Settings};
+pub use batch::run_job;
+pub use engine::{Engine, Settings};
+pub use job::{BatchJob, ScheduledRun};
 pub use run::{Mode, start_run};

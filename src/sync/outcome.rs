@@ -1,31 +1,43 @@
 //! How a batch ends when it cannot simply commit: snoozed (Xero said "later"; no attempt
-//! spent), retried with backoff (a transient failure), or given up with a clear reason (a
-//! revoked connection, a 403, a malformed job). Each outcome is written in one transaction with
-//! the job's lease as guard, and decided here, where the error is matched.
+//! spent), retried with backoff (a transient failure), ended as not entitled (Xero refuses the
+//! entity for this tenant), or given up with a clear reason (a revoked connection, a malformed
+//! job, a server that does not page). Each outcome is written in one transaction with the job's
+//! lease as guard, and decided here, where the error is matched. Every delay is computed on the
+//! database's clock, so replicas with skewed clocks agree on when a job is due.
 
 use std::time::Duration;
 
-use chrono::{DateTime, TimeDelta, Utc};
+use rand::Rng;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use super::batch::Engine;
+use super::engine::{Engine, MAX_DELAY};
 use super::queue::{self, Lease, Retried};
-use super::run::{self, Run};
+use super::run::{self, Ending, Run};
 use crate::vault::VaultError;
 use crate::xero::XeroError;
 
 /// The shortest snooze: a job put back for less could be refetched before its own worker let go.
-pub(super) const MIN_SNOOZE: TimeDelta = TimeDelta::seconds(1);
+const MIN_SNOOZE: Duration = Duration::from_secs(1);
+/// The longest `Retry-After` believed: Xero's day window is 24 hours; anything longer is clamped.
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(25 * 3600);
+/// First back-off after "The Organisation is offline"; doubles with each 503 in a row.
+const OFFLINE_BASE: Duration = Duration::from_secs(5);
+/// Longest back-off for an offline organisation (Xero: "a minute to an hour or so").
+const OFFLINE_CAP: Duration = Duration::from_secs(3600);
 
 /// What stopped a batch before its quota of calls.
 #[derive(Debug)]
 pub(super) enum Stop {
+    /// Xero answered with an error.
     Xero(XeroError),
+    /// No access token could be had.
     Token(VaultError),
+    /// The run cannot move forward (the server ignores its paging).
+    Stuck(String),
 }
 
-/// A batch that got no page: snooze, retry or give up, by the error.
+/// A batch that got no page: snooze, retry, end or give up, by the error.
 pub(super) async fn without_pages(
     engine: &Engine,
     lease: Lease<'_>,
@@ -35,30 +47,35 @@ pub(super) async fn without_pages(
 ) -> anyhow::Result<String> {
     match stop {
         Stop::Token(e) => token_failure(engine, lease, run, e).await,
+        Stop::Stuck(error) => {
+            count_calls(engine, run.run_id, calls).await?;
+            give_up(engine, lease, Some(run.run_id), &error).await
+        }
+        Stop::Xero(XeroError::NotEntitled { status, detail }) => {
+            let reason = format!("Xero refuses this entity for this tenant ({status}): {detail}");
+            not_entitled(engine, lease, run, calls, &reason).await
+        }
         Stop::Xero(e @ (XeroError::RateLimited { .. } | XeroError::Unavailable { .. })) => {
-            let until = Utc::now() + stop_delay(&Stop::Xero(e));
-            snooze(
-                engine,
-                lease,
-                run,
-                calls,
-                until,
-                "Xero asked to come back later",
-            )
-            .await
+            let delay = stop_delay(&engine.pool, run.tenant_id, &e).await?;
+            let reason = format!("Xero asked to come back later: {e}");
+            snooze(engine, lease, run, calls, delay, &reason).await
         }
         Stop::Xero(e) if e.is_transient() => {
             retry_later(engine, lease, run.run_id, calls, &e.to_string()).await
         }
         Stop::Xero(e) => {
-            let mut tx = engine.pool.begin().await?;
-            run::count_calls(&mut tx, run.run_id, calls).await?;
-            tx.commit().await?;
+            count_calls(engine, run.run_id, calls).await?;
             give_up(engine, lease, Some(run.run_id), &e.to_string()).await
         }
     }
 }
 
+async fn count_calls(engine: &Engine, run_id: Uuid, calls: i32) -> Result<(), sqlx::Error> {
+    let mut conn = engine.pool.acquire().await?;
+    run::count_calls(&mut conn, run_id, calls).await
+}
+
+/// A token the vault could not hand out: retry a transport failure, give up on the rest.
 pub(super) async fn token_failure(
     engine: &Engine,
     lease: Lease<'_>,
@@ -66,9 +83,7 @@ pub(super) async fn token_failure(
     e: VaultError,
 ) -> anyhow::Result<String> {
     match e {
-        VaultError::OAuth(ref inner)
-            if matches!(inner, crate::xero::oauth::OAuthError::Transport(_)) =>
-        {
+        VaultError::OAuth(crate::xero::oauth::OAuthError::Transport(_)) => {
             retry_later(engine, lease, run.run_id, 0, &e.to_string()).await
         }
         VaultError::Db(e) => Err(e.into()),
@@ -76,25 +91,29 @@ pub(super) async fn token_failure(
     }
 }
 
+/// Puts the job back for `delay` (plus up to a tenth more, so jobs put off together do not all
+/// wake together) without spending an attempt.
 pub(super) async fn snooze(
     engine: &Engine,
     lease: Lease<'_>,
     run: &Run,
     calls: i32,
-    until: DateTime<Utc>,
+    delay: Duration,
     reason: &str,
 ) -> anyhow::Result<String> {
-    let until = until.max(Utc::now() + MIN_SNOOZE);
+    let delay = jittered(delay.clamp(MIN_SNOOZE, MAX_DELAY));
     let mut tx = engine.pool.begin().await?;
     run::count_calls(&mut tx, run.run_id, calls).await?;
-    if !queue::snooze(&mut tx, lease, until, reason).await? {
+    let Some(until) = queue::snooze(&mut tx, lease, delay, reason).await? else {
         return Ok("lease lost".into());
-    }
+    };
     tx.commit().await?;
     tracing::info!(sync.snoozed_until = %until, reason, "job snoozed");
     Ok(format!("snoozed until {until}: {reason}"))
 }
 
+/// Spends an attempt and runs the job again after an exponential back-off, or fails it (and
+/// its run) when the attempts are used up.
 pub(super) async fn retry_later(
     engine: &Engine,
     lease: Lease<'_>,
@@ -114,13 +133,8 @@ pub(super) async fn retry_later(
     )
     .await?;
     if retried == Retried::Exhausted {
-        run::fail(
-            &mut tx,
-            run_id,
-            &format!("gave up after all attempts: {error}"),
-            engine.follow_up(),
-        )
-        .await?;
+        let error = format!("gave up after all attempts: {error}");
+        run::fail(&mut tx, run_id, &error, engine.follow_up()).await?;
     }
     tx.commit().await?;
     match retried {
@@ -155,46 +169,112 @@ pub(super) async fn give_up(
     Ok(format!("failed: {error}"))
 }
 
-pub(super) fn stop_delay(stop: &Stop) -> TimeDelta {
-    match stop {
-        Stop::Xero(XeroError::RateLimited { retry_after, .. }) => delay(*retry_after),
-        Stop::Xero(XeroError::Unavailable { retry_after, .. }) => {
-            delay(retry_after.unwrap_or(Duration::from_secs(5)))
+/// Ends the run as `not_entitled`: the job is done (there is nothing to retry), the pair shows
+/// the reason in `status`, and it is tried again after the entitlement re-check interval, in
+/// case the scope, plan or role comes back. The tenant's other entities are not affected.
+async fn not_entitled(
+    engine: &Engine,
+    lease: Lease<'_>,
+    run: &Run,
+    calls: i32,
+    reason: &str,
+) -> anyhow::Result<String> {
+    let mut tx = engine.pool.begin().await?;
+    run::count_calls(&mut tx, run.run_id, calls).await?;
+    if !queue::complete(&mut tx, lease, reason).await? {
+        return Ok("lease lost".into());
+    }
+    run::end(
+        &mut tx,
+        run.run_id,
+        Ending::NotEntitled,
+        reason,
+        engine.recheck(),
+    )
+    .await?;
+    tx.commit().await?;
+    tracing::warn!(reason, "entity not entitled for this tenant");
+    Ok(format!("not entitled: {reason}"))
+}
+
+/// How long a 429 or 503 puts the tenant off, recorded on the tenant so every replica leaves
+/// it alone meanwhile. A 429 waits its `Retry-After` (clamped); "The Organisation is offline"
+/// backs off exponentially with jitter over 503s in a row (or its `Retry-After`, if longer).
+pub(super) async fn stop_delay(
+    pool: &PgPool,
+    tenant_id: Uuid,
+    error: &XeroError,
+) -> Result<Duration, sqlx::Error> {
+    match error {
+        XeroError::RateLimited { retry_after, .. } => {
+            let delay = (*retry_after).clamp(MIN_SNOOZE, MAX_RETRY_AFTER);
+            block_tenant(pool, tenant_id, delay).await?;
+            Ok(delay)
         }
-        _ => MIN_SNOOZE,
+        XeroError::Unavailable { retry_after, .. } => {
+            let asked = retry_after.unwrap_or_default().min(MAX_RETRY_AFTER);
+            offline(pool, tenant_id, asked).await
+        }
+        _ => Ok(MIN_SNOOZE),
     }
 }
 
-pub(super) fn delay(d: Duration) -> TimeDelta {
-    TimeDelta::from_std(d)
-        .unwrap_or(TimeDelta::MAX)
-        .max(MIN_SNOOZE)
+/// The delay plus a random tenth of it.
+fn jittered(delay: Duration) -> Duration {
+    delay.mul_f64(1.0 + rand::rng().random_range(0.0..0.1))
 }
 
-pub(super) async fn blocked_until(
+/// How much longer the tenant is blocked, on the database's clock.
+pub(super) async fn blocked_for(
     pool: &PgPool,
     tenant_id: Uuid,
-) -> Result<Option<DateTime<Utc>>, sqlx::Error> {
-    sqlx::query_scalar(
-        "SELECT blocked_until FROM xero.tenants WHERE tenant_id = $1 AND blocked_until > now()",
+) -> Result<Option<Duration>, sqlx::Error> {
+    let secs: Option<f64> = sqlx::query_scalar(
+        "SELECT extract(epoch FROM blocked_until - now())::float8 FROM xero.tenants
+          WHERE tenant_id = $1 AND blocked_until > now()",
     )
     .bind(tenant_id)
     .fetch_optional(pool)
-    .await
-    .map(Option::flatten)
+    .await?;
+    Ok(secs.map(|s| Duration::from_secs_f64(s.clamp(0.0, MAX_DELAY.as_secs_f64()))))
 }
 
+/// Blocks the tenant for every replica for `delay` (never shortening a longer block).
 pub(super) async fn block_tenant(
     pool: &PgPool,
     tenant_id: Uuid,
-    until: DateTime<Utc>,
+    delay: Duration,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "UPDATE xero.tenants SET blocked_until = greatest(blocked_until, $2) WHERE tenant_id = $1",
+        "UPDATE xero.tenants SET blocked_until = greatest(blocked_until,
+                now() + make_interval(secs => $2))
+          WHERE tenant_id = $1",
     )
     .bind(tenant_id)
-    .bind(until)
+    .bind(delay.as_secs_f64())
     .execute(pool)
     .await?;
     Ok(())
+}
+
+/// Counts one more 503 in a row for the tenant and blocks it for the back-off that gives:
+/// `OFFLINE_BASE × 2^(503s before)`, capped, scaled by a random 50–100 %, and at least `asked`.
+async fn offline(pool: &PgPool, tenant_id: Uuid, asked: Duration) -> Result<Duration, sqlx::Error> {
+    let secs: Option<f64> = sqlx::query_scalar(
+        "UPDATE xero.tenants SET offline_strikes = offline_strikes + 1,
+                blocked_until = greatest(blocked_until, now() + make_interval(secs => greatest($2,
+                    least($4, $3 * power(2, least(offline_strikes, 30))) * (0.5 + random() / 2))))
+          WHERE tenant_id = $1
+          RETURNING extract(epoch FROM blocked_until - now())::float8",
+    )
+    .bind(tenant_id)
+    .bind(asked.as_secs_f64())
+    .bind(OFFLINE_BASE.as_secs_f64())
+    .bind(OFFLINE_CAP.as_secs_f64())
+    .fetch_optional(pool)
+    .await?;
+    Ok(Duration::from_secs_f64(
+        secs.unwrap_or(0.0)
+            .clamp(MIN_SNOOZE.as_secs_f64(), MAX_DELAY.as_secs_f64()),
+    ))
 }

@@ -2,9 +2,13 @@
 //! this worker; each outcome is written in the caller's transaction, guarded by that lease, and
 //! clears `lock_by` so apalis's own acknowledgement afterwards cannot rewrite it.
 
+use std::time::Duration;
+
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sqlx::PgConnection;
+
+use super::engine::MAX_DELAY;
 
 /// The apalis queue (`job_type`) of batch jobs. Never renamed once deployed.
 pub const QUEUE: &str = "xero-sync";
@@ -18,25 +22,38 @@ pub struct Lease<'a> {
     pub worker: &'a str,
 }
 
-/// Adds a job unless one with the same idempotency key exists; `run_at` None means now.
+/// How a job is queued.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Enqueue {
+    /// How long from now (the database's clock) it becomes due; `None`: at once.
+    pub delay: Option<Duration>,
+    /// Attempts it gets for transient failures.
+    pub max_attempts: i32,
+    /// Claim order: higher first (apalis claims by `priority DESC, run_at ASC`).
+    pub priority: i32,
+}
+
+/// Adds a job unless one with the same idempotency key exists.
 pub async fn enqueue(
     conn: &mut PgConnection,
     payload: &impl Serialize,
     idempotency_key: &str,
-    run_at: Option<DateTime<Utc>>,
-    max_attempts: i32,
+    how: Enqueue,
 ) -> Result<(), sqlx::Error> {
     let json = serde_json::to_string(payload).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
     sqlx::query(
-        "INSERT INTO apalis.jobs (id, job_type, job, max_attempts, run_at, idempotency_key)
-         VALUES (apalis.generate_ulid(), $1, convert_to($2, 'UTF8'), $3, coalesce($4, now()), $5)
+        "INSERT INTO apalis.jobs (id, job_type, job, max_attempts, run_at, idempotency_key,
+                                  priority)
+         VALUES (apalis.generate_ulid(), $1, convert_to($2, 'UTF8'), $3,
+                 now() + make_interval(secs => coalesce($4, 0)), $5, $6)
          ON CONFLICT (job_type, idempotency_key) DO NOTHING",
     )
     .bind(QUEUE)
     .bind(json)
-    .bind(max_attempts)
-    .bind(run_at)
+    .bind(how.max_attempts)
+    .bind(how.delay.map(|d| d.min(MAX_DELAY).as_secs_f64()))
     .bind(idempotency_key)
+    .bind(how.priority)
     .execute(conn)
     .await?;
     Ok(())
@@ -61,25 +78,27 @@ pub async fn complete(
     Ok(done.rows_affected() == 1)
 }
 
-/// Puts the job back to wait until `until` without spending an attempt (Xero said "later").
+/// Puts the job back to wait `delay` (from now, on the database's clock) without spending an
+/// attempt (Xero said "later"). Returns when it is due, or `None` if the lease was lost.
 pub async fn snooze(
     conn: &mut PgConnection,
     lease: Lease<'_>,
-    until: DateTime<Utc>,
+    delay: Duration,
     reason: &str,
-) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query(
-        "UPDATE apalis.jobs SET status = 'Pending', run_at = $3, lock_by = NULL, lock_at = NULL,
+) -> Result<Option<DateTime<Utc>>, sqlx::Error> {
+    sqlx::query_scalar(
+        "UPDATE apalis.jobs SET status = 'Pending', lock_by = NULL, lock_at = NULL,
+                run_at = now() + make_interval(secs => $3),
                 last_result = jsonb_build_object('Snoozed', $4::text)
-          WHERE id = $1 AND lock_by = $2 AND status IN ('Queued', 'Running')",
+          WHERE id = $1 AND lock_by = $2 AND status IN ('Queued', 'Running')
+          RETURNING run_at",
     )
     .bind(lease.job_id)
     .bind(lease.worker)
-    .bind(until)
+    .bind(delay.min(MAX_DELAY).as_secs_f64())
     .bind(reason)
-    .execute(conn)
-    .await?;
-    Ok(done.rows_affected() == 1)
+    .fetch_optional(conn)
+    .await
 }
 
 /// What [`retry`] did.

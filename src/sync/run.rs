@@ -6,9 +6,10 @@ use serde::{Deserialize, Serialize};
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
-use super::batch::BatchJob;
 use super::cursor::Cursor;
-use super::queue;
+use super::engine::FollowUp;
+use super::job::{BatchJob, ScheduledRun};
+use super::queue::{self, Enqueue};
 use crate::entity::Entity;
 
 /// Full (everything) or incremental (since the stored watermark).
@@ -125,16 +126,22 @@ pub struct Run {
 }
 
 impl Run {
-    /// The run's cursor; a run that has not fetched yet starts from its mode and the watermark.
-    pub fn cursor(&self, paging: crate::entity::Paging) -> Result<Cursor, String> {
+    /// The run's cursor; a run that has not fetched yet starts from its mode and the watermark
+    /// (an incremental keyset `overlap` before it).
+    pub fn cursor(
+        &self,
+        paging: crate::entity::Paging,
+        overlap: chrono::TimeDelta,
+    ) -> Result<Cursor, String> {
         if self.cursor.0.as_object().is_some_and(|o| o.is_empty()) {
             return Ok(if self.mode == "incremental" {
-                Cursor::start(paging, self.modified_after, self.last_offset)
+                Cursor::start(paging, self.modified_after, self.last_offset, overlap)
             } else {
-                Cursor::start(paging, None, None)
+                Cursor::start(paging, None, None, overlap)
             });
         }
         serde_json::from_value(self.cursor.0.clone())
+            .map(Cursor::normalized)
             .map_err(|e| format!("run {} has an unreadable cursor: {e}", self.run_id))
     }
 }
@@ -162,7 +169,9 @@ pub struct Progress {
     pub api_calls: i32,
     /// Records fetched.
     pub records: i64,
-    /// The greatest `UpdatedDateUTC` committed.
+    /// The greatest `UpdatedDateUTC` committed, but never later than Xero's clock when it
+    /// answered: one record dated in the future must not carry the watermark past records
+    /// changed between now and then.
     pub high_water: Option<DateTime<Utc>>,
 }
 
@@ -225,11 +234,12 @@ pub async fn finish(
         "WITH run AS (
              UPDATE xero.sync_log SET status = 'completed', finished_at = now()
               WHERE run_id = $1 AND status = 'running'
-          RETURNING tenant_id, entity, high_water)
+          RETURNING tenant_id, entity, high_water, mode)
          UPDATE xero.sync_progress p SET status = 'completed',
                 modified_after = greatest(p.modified_after, run.high_water),
                 last_offset = greatest(p.last_offset, $2), current_run = NULL, last_run = $1,
-                last_success_at = now(), updated_at = now()
+                last_success_at = now(), updated_at = now(),
+                last_full_at = CASE WHEN run.mode = 'full' THEN now() ELSE p.last_full_at END
            FROM run WHERE p.tenant_id = run.tenant_id AND p.entity = run.entity",
     )
     .bind(run_id)
@@ -242,28 +252,6 @@ pub async fn finish(
     Ok(())
 }
 
-/// When and how the next run of a pair is scheduled.
-#[derive(Debug, Clone, Copy)]
-pub struct FollowUp {
-    /// When it starts.
-    pub at: DateTime<Utc>,
-    /// Attempts its jobs get.
-    pub max_attempts: i32,
-}
-
-/// The payload of a scheduled run: at `run_at` it starts the pair's next run through
-/// `xero.start_run` (which returns an active run rather than starting a second one).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ScheduledRun {
-    /// The organisation.
-    pub tenant_id: Uuid,
-    /// The entity's wire name.
-    pub entity: String,
-    /// The run whose completion scheduled this one.
-    pub after_run: Uuid,
-}
-
 /// Schedules the pair's next run, superseding any scheduled run still pending for that pair:
 /// however runs complete (replicas, retries, manual requests), one pending follow-up remains.
 pub async fn schedule_next(
@@ -273,7 +261,36 @@ pub async fn schedule_next(
     after_run: Uuid,
     follow_up: FollowUp,
 ) -> Result<(), sqlx::Error> {
-    let prefix = format!("next:{tenant_id}:{entity}:");
+    schedule(conn, tenant_id, entity, after_run, "", follow_up).await
+}
+
+/// [`schedule_next`] for a pair whose schedule was lost (its job deleted, or failed for good):
+/// a key of its own, since the lost job may still hold the usual one.
+pub async fn restore_schedule(
+    conn: &mut PgConnection,
+    tenant_id: Uuid,
+    entity: &str,
+    after_run: Uuid,
+    follow_up: FollowUp,
+) -> Result<(), sqlx::Error> {
+    let suffix = format!(":restored-{}", Uuid::new_v4().simple());
+    schedule(conn, tenant_id, entity, after_run, &suffix, follow_up).await
+}
+
+/// The idempotency-key prefix of every scheduled run of a pair.
+pub fn schedule_prefix(tenant_id: Uuid, entity: &str) -> String {
+    format!("next:{tenant_id}:{entity}:")
+}
+
+async fn schedule(
+    conn: &mut PgConnection,
+    tenant_id: Uuid,
+    entity: &str,
+    after_run: Uuid,
+    suffix: &str,
+    follow_up: FollowUp,
+) -> Result<(), sqlx::Error> {
+    let prefix = schedule_prefix(tenant_id, entity);
     sqlx::query(
         "UPDATE apalis.jobs SET status = 'Done', done_at = now(),
                 last_result = '{\"Ok\": \"superseded by a later schedule\"}'
@@ -288,18 +305,35 @@ pub async fn schedule_next(
         entity: entity.to_owned(),
         after_run,
     };
-    let key = format!("{prefix}{after_run}");
-    queue::enqueue(
-        conn,
-        &payload,
-        &key,
-        Some(follow_up.at),
-        follow_up.max_attempts,
-    )
-    .await
+    let key = format!("{prefix}{after_run}{suffix}");
+    let how = Enqueue {
+        delay: Some(follow_up.after),
+        max_attempts: follow_up.max_attempts,
+        priority: 0,
+    };
+    queue::enqueue(conn, &payload, &key, how).await
 }
 
-/// Fails the run with `error`; its committed batches stay, and the next run starts afresh. With
+/// How a run ended without completing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ending {
+    /// Something went wrong; the next run tries again.
+    Failed,
+    /// Xero refuses this entity for this tenant (a missing scope, a plan or a user role
+    /// without it): not a failure to retry soon, a state to show.
+    NotEntitled,
+}
+
+impl Ending {
+    fn status(self) -> &'static str {
+        match self {
+            Ending::Failed => "failed",
+            Ending::NotEntitled => "not_entitled",
+        }
+    }
+}
+
+/// Ends the run with `error`; its committed batches stay, and the next run starts afresh. With
 /// a `follow_up`, the pair's next run is scheduled as after a completed run.
 pub async fn fail(
     conn: &mut PgConnection,
@@ -307,18 +341,30 @@ pub async fn fail(
     error: &str,
     follow_up: Option<FollowUp>,
 ) -> Result<(), sqlx::Error> {
+    end(conn, run_id, Ending::Failed, error, follow_up).await
+}
+
+/// Ends the run as [`Ending`] says, with `error` recorded on it.
+pub async fn end(
+    conn: &mut PgConnection,
+    run_id: Uuid,
+    ending: Ending,
+    error: &str,
+    follow_up: Option<FollowUp>,
+) -> Result<(), sqlx::Error> {
     let pair: Option<(Uuid, String)> = sqlx::query_as(
         "WITH run AS (
-             UPDATE xero.sync_log SET status = 'failed', finished_at = now(), error = $2
+             UPDATE xero.sync_log SET status = $3, finished_at = now(), error = $2
               WHERE run_id = $1 AND status = 'running'
           RETURNING tenant_id, entity)
-         UPDATE xero.sync_progress p SET status = 'failed', current_run = NULL, last_run = $1,
+         UPDATE xero.sync_progress p SET status = $3, current_run = NULL, last_run = $1,
                 updated_at = now()
            FROM run WHERE p.tenant_id = run.tenant_id AND p.entity = run.entity
          RETURNING p.tenant_id, p.entity",
     )
     .bind(run_id)
     .bind(error)
+    .bind(ending.status())
     .fetch_optional(&mut *conn)
     .await?;
     // A failed pair keeps its schedule: the next run tries again (a connection that needs

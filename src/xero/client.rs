@@ -36,13 +36,27 @@ pub enum XeroError {
         /// The problem's `Detail`, e.g. `TokenExpired: …`.
         detail: String,
     },
-    /// 403: the tenant is not (or no longer) connected to this app.
+    /// 403, or 401 `AuthorizationUnsuccessful`: Xero refuses this endpoint for this tenant (a
+    /// scope the connection was not granted, a plan or user role without it, or the tenant no
+    /// longer connected). A fresh token does not help; the pair is not entitled.
     #[error(
-        "Xero forbids access to this tenant (403): {detail}; reconnect it with `xero-sync connect`"
+        "Xero refuses this request ({status}): {detail}; check the connection's scopes, the \
+         organisation's plan and the user's role, or reconnect with `xero-sync connect`"
     )]
-    Forbidden {
+    NotEntitled {
+        /// 401 or 403.
+        status: u16,
         /// The problem's `Detail`.
         detail: String,
+    },
+    /// The response body is larger than `XERO_MAX_RESPONSE_BYTES`.
+    #[error(
+        "Xero's response exceeded {limit} bytes (XERO_MAX_RESPONSE_BYTES); raise the limit if \
+         such responses are expected"
+    )]
+    TooLarge {
+        /// The limit in bytes.
+        limit: u64,
     },
     /// Another 4xx: the request itself is wrong; retrying will not help.
     #[error("Xero rejected the request ({status}): {body}")]
@@ -125,18 +139,26 @@ pub struct XeroClient {
     http: reqwest::Client,
     api_base: String,
     timeout: Duration,
+    max_body: u64,
 }
 
 /// How long to wait after a 429 that carries no `Retry-After` (the concurrent limit).
 const DEFAULT_RETRY_AFTER: Duration = Duration::from_secs(1);
 
 impl XeroClient {
-    /// A client for the Accounting API under `{api_url}/api.xro/2.0`.
-    pub fn new(http: reqwest::Client, api_url: &str, timeout: Duration) -> XeroClient {
+    /// A client for the Accounting API under `{api_url}/api.xro/2.0`; calls time out after
+    /// `timeout` and bodies larger than `max_body` bytes are refused.
+    pub fn new(
+        http: reqwest::Client,
+        api_url: &str,
+        timeout: Duration,
+        max_body: u64,
+    ) -> XeroClient {
         XeroClient {
             http,
             api_base: format!("{}/api.xro/2.0", api_url.trim_end_matches('/')),
             timeout,
+            max_body,
         }
     }
 
@@ -179,11 +201,38 @@ impl XeroClient {
         }
         let retry_after = retry_after(response.headers());
         let problem = header(response.headers(), "x-rate-limit-problem");
-        let body = response.text().await.map_err(|e| self.transport(e))?;
+        let body = self.body(response).await?;
         if status.is_success() {
+            let body = String::from_utf8(body)
+                .map_err(|_| XeroError::Malformed("the body is not UTF-8".into()))?;
             return Ok(Answer { body, remaining });
         }
-        Err(classify(status, body, retry_after, problem))
+        Err(classify(
+            status,
+            String::from_utf8_lossy(&body).into_owned(),
+            retry_after,
+            problem,
+        ))
+    }
+
+    /// Reads the body, refusing more than `max_body` bytes (a runaway response must not take
+    /// the worker's memory with it).
+    async fn body(&self, mut response: reqwest::Response) -> Result<Vec<u8>, XeroError> {
+        let too_large = XeroError::TooLarge {
+            limit: self.max_body,
+        };
+        if response.content_length().is_some_and(|n| n > self.max_body) {
+            return Err(too_large);
+        }
+        let expected = response.content_length().unwrap_or(0).min(self.max_body);
+        let mut body = Vec::with_capacity(usize::try_from(expected).unwrap_or(0));
+        while let Some(chunk) = response.chunk().await.map_err(|e| self.transport(e))? {
+            if (body.len() + chunk.len()) as u64 > self.max_body {
+                return Err(too_large);
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body)
     }
 
     fn transport(&self, e: reqwest::Error) -> XeroError {
@@ -211,10 +260,21 @@ fn classify(
             message: short,
             retry_after,
         },
+        // A token lacking the endpoint's scope is refused with 401 AuthorizationUnsuccessful;
+        // refreshing it would not add the scope.
+        401 if problem_detail(&body)
+            .is_some_and(|d| d.starts_with("AuthorizationUnsuccessful")) =>
+        {
+            XeroError::NotEntitled {
+                status: 401,
+                detail: problem_detail(&body).unwrap_or(short),
+            }
+        }
         401 => XeroError::Unauthorized {
             detail: problem_detail(&body).unwrap_or(short),
         },
-        403 => XeroError::Forbidden {
+        403 => XeroError::NotEntitled {
+            status: 403,
             detail: problem_detail(&body).unwrap_or(short),
         },
         s if s >= 500 => XeroError::Server {

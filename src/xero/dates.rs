@@ -20,10 +20,12 @@ pub fn from_ms(ms: i64) -> Option<DateTime<Utc>> {
     DateTime::from_timestamp_millis(ms)
 }
 
-/// The value of an `If-Modified-Since` header: UTC, to the second, in the format Xero documents
-/// (`yyyy-mm-ddThh:mm:ss`).
+/// The value of an `If-Modified-Since` header: UTC, to the second, as RFC 3339 with its zone
+/// (`2019-03-07T17:59:28Z`). Xero documents the zone-less `yyyy-mm-ddThh:mm:ss` and reads it as
+/// UTC, but a server validating Xero's own spec (`format: date-time`) refuses it, and with the
+/// zone no reader can take it for local time.
 pub fn modified_since_header(at: DateTime<Utc>) -> String {
-    at.trunc_subsecs(0).format("%Y-%m-%dT%H:%M:%S").to_string()
+    at.trunc_subsecs(0).format("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 
 #[cfg(test)]
@@ -50,6 +52,6 @@ mod tests {
     #[test]
     fn modified_since_is_truncated_to_the_second() {
         let at = from_ms(1551981568133).expect("valid instant");
-        assert_eq!(modified_since_header(at), "2019-03-07T17:59:28");
+        assert_eq!(modified_since_header(at), "2019-03-07T17:59:28Z");
     }
 }

@@ -14,18 +14,6 @@ use oauth2::{
 
 use crate::config::Secret;
 
-/// The scopes a sync needs: read access to everything it copies, and a refresh token.
-pub const DEFAULT_SCOPES: &[&str] = &[
-    "openid",
-    "profile",
-    "email",
-    "offline_access",
-    "accounting.settings.read",
-    "accounting.contacts.read",
-    "accounting.transactions.read",
-    "accounting.journals.read",
-];
-
 /// Errors of the token endpoint, by what the caller does about them.
 #[derive(Debug, thiserror::Error)]
 pub enum OAuthError {

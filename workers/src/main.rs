@@ -39,6 +39,10 @@ enum Command {
         /// Use client credentials (a Xero custom connection) instead of a browser consent.
         #[arg(long)]
         client_credentials: bool,
+        /// Request the broad scopes of apps created before 2 March 2026
+        /// (`accounting.transactions.read`…) instead of granular ones.
+        #[arg(long, env = "XERO_BROAD_SCOPES")]
+        broad_scopes: bool,
         /// Where Xero sends the browser back; must be registered with the app and reach this
         /// machine's loopback.
         #[arg(
@@ -168,30 +172,29 @@ async fn main() -> anyhow::Result<()> {
             db,
             xero,
             client_credentials,
+            broad_scopes,
             redirect_uri,
         } => {
             let pool = db::connect(&db.database_url, 4).await?;
             db::prepare(&pool, registry()).await?;
             let http = app::http_client()?;
             let oauth = app::oauth_app(&http, &xero)?;
+            let scopes = xero_sync::entity::scopes(registry(), broad_scopes);
             let tenants = if client_credentials {
-                connect::client_credentials(&pool, &oauth, &http, &xero.api_url).await?
+                connect::client_credentials(&pool, &oauth, &http, &xero.api_url, &scopes).await?
             } else {
                 let listen = loopback_addr(&redirect_uri)?;
                 let listener = tokio::net::TcpListener::bind(&listen)
                     .await
                     .with_context(|| format!("cannot listen for the OAuth redirect on {listen}"))?;
-                let consent = connect::PrintConsent;
-                connect::authorization_code(
-                    &pool,
-                    &oauth,
-                    &http,
-                    &xero.api_url,
+                let request = connect::Request {
                     listener,
-                    &redirect_uri,
-                    &consent,
-                )
-                .await?
+                    redirect_uri: &redirect_uri,
+                    scopes: &scopes,
+                };
+                let consent = connect::PrintConsent;
+                connect::authorization_code(&pool, &oauth, &http, &xero.api_url, request, &consent)
+                    .await?
             };
             for t in &tenants {
                 println!("connected {} ({})", t.tenant_name, t.tenant_id);
@@ -310,8 +313,11 @@ async fn main() -> anyhow::Result<()> {
             let http = app::http_client()?;
             let engine = app::engine(pool, &http, &xero, &sync, registry())?;
             let options = worker::WorkerOptions {
-                concurrency: options.concurrency,
-                shutdown_timeout: Duration::from_secs(options.shutdown_timeout_secs),
+                maintenance: Some(options.maintenance(engine.follow_up())),
+                ..worker::WorkerOptions::new(
+                    options.concurrency,
+                    Duration::from_secs(options.shutdown_timeout_secs),
+                )
             };
             worker::run(engine, options, worker::unique_name(), shutdown::signal()).await?;
         }

@@ -21,7 +21,7 @@ use support::{Harness, small_org};
 use uuid::Uuid;
 use xero_sync::config::{Interval, SyncArgs};
 use xero_sync::sim::SimConfig;
-use xero_sync::sync::batch::Engine;
+use xero_sync::sync::Engine;
 use xero_sync::worker::{self, WorkerOptions};
 use xero_sync_workers::registry;
 
@@ -54,10 +54,7 @@ impl Worker {
         let engine: Arc<Engine> =
             xero_sync::app::engine(h.db.pool.clone(), &h.http, &h.xero, sync, registry()).unwrap();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let options = WorkerOptions {
-            concurrency,
-            shutdown_timeout: secs(30),
-        };
+        let options = WorkerOptions::new(concurrency, secs(30));
         let task = tokio::spawn(worker::run(
             engine,
             options,

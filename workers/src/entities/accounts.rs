@@ -1,7 +1,7 @@
 //! Accounts: the chart of accounts, small enough that Xero returns it in one unpaged call, which
 //! honours `If-Modified-Since`. Stored in `xero.accounts`.
 
-use xero_sync::entity::{Entity, Paging};
+use xero_sync::entity::{Entity, Paging, Scopes};
 
 /// The Accounts entity.
 pub const ENTITY: Entity = Entity {
@@ -15,4 +15,8 @@ pub const ENTITY: Entity = Entity {
     upsert: &[include_str!("accounts.upsert.sql")],
     digest: include_str!("accounts.digest.sql"),
     query: &[],
+    scopes: Scopes {
+        granular: "accounting.settings.read",
+        broad: "accounting.settings.read",
+    },
 };

@@ -2,7 +2,7 @@
 //! requested too (`includeArchived`), or a contact archived in Xero would stay active here.
 //! Stored in `xero.contacts`.
 
-use xero_sync::entity::{Entity, Paging};
+use xero_sync::entity::{Entity, Paging, Scopes};
 
 /// The Contacts entity.
 pub const ENTITY: Entity = Entity {
@@ -14,4 +14,8 @@ pub const ENTITY: Entity = Entity {
     upsert: &[include_str!("contacts.upsert.sql")],
     digest: include_str!("contacts.digest.sql"),
     query: &[("includeArchived", "true")],
+    scopes: Scopes {
+        granular: "accounting.contacts.read",
+        broad: "accounting.contacts.read",
+    },
 };

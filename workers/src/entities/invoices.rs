@@ -5,7 +5,7 @@
 //! lines Xero dropped on an edit disappear here too. An invoice sent without `LineItems` (a
 //! summary response) keeps its stored lines; see `invoices.line_items.sql`.
 
-use xero_sync::entity::{Entity, Paging};
+use xero_sync::entity::{Entity, Paging, Scopes};
 
 /// The Invoices entity.
 pub const ENTITY: Entity = Entity {
@@ -21,6 +21,10 @@ pub const ENTITY: Entity = Entity {
     ],
     digest: include_str!("invoices.digest.sql"),
     query: &[],
+    scopes: Scopes {
+        granular: "accounting.invoices.read",
+        broad: "accounting.transactions.read",
+    },
 };
 
 /// The digest query of the stored line items (the simulator's `invoice_line_items` digest).

@@ -2,7 +2,7 @@
 //! `If-Modified-Since` here). Journals are immutable, so their digest version is their number.
 //! Stored in `xero.journals` and `xero.journal_lines`.
 
-use xero_sync::entity::{Entity, Paging};
+use xero_sync::entity::{Entity, Paging, Scopes};
 
 /// The Journals entity.
 pub const ENTITY: Entity = Entity {
@@ -20,6 +20,10 @@ pub const ENTITY: Entity = Entity {
     ],
     digest: include_str!("journals.digest.sql"),
     query: &[],
+    scopes: Scopes {
+        granular: "accounting.journals.read",
+        broad: "accounting.journals.read",
+    },
 };
 
 /// The digest query of the stored journal lines (the simulator's `journal_lines` digest).

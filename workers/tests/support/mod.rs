@@ -12,10 +12,10 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use uuid::Uuid;
 use xero_sync::app::{self, Selection};
-use xero_sync::config::{Interval, Secret, SyncArgs, XeroArgs};
+use xero_sync::config::{Interval, SyncArgs, XeroArgs};
 use xero_sync::connect::{self, AutoConsent};
 use xero_sync::sim::{SimConfig, Simulator};
-use xero_sync::sync::batch::Engine;
+use xero_sync::sync::Engine;
 use xero_sync::testing::TestDb;
 use xero_sync::worker::{self, WorkerOptions};
 use xero_sync_workers::{line_digests, registry};
@@ -33,9 +33,8 @@ pub struct Harness {
 pub fn sync_args(batch_size: u32) -> SyncArgs {
     SyncArgs {
         batch_size,
-        max_attempts: 8,
-        force_full: false,
         interval: Interval(Duration::from_secs(3600)),
+        ..SyncArgs::default()
     }
 }
 
@@ -51,14 +50,7 @@ impl Harness {
         xero_sync::db::prepare(&db.pool, registry()).await.unwrap();
         let sim = Simulator::start(config).await.unwrap();
         let http = app::http_client().unwrap();
-        let xero = XeroArgs {
-            client_id: sim.client_id().to_owned(),
-            client_secret: Secret::new(sim.client_secret()),
-            api_url: sim.origin(),
-            identity_url: sim.origin(),
-            login_url: sim.origin(),
-            timeout_secs: 5,
-        };
+        let xero = XeroArgs::at(&sim.origin(), sim.client_id(), sim.client_secret(), 5);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let redirect = format!("http://{}/callback", listener.local_addr().unwrap());
         let oauth = app::oauth_app(&http, &xero).unwrap();
@@ -68,20 +60,19 @@ impl Harness {
                 .build()
                 .unwrap(),
         };
-        let tenants = connect::authorization_code(
-            &db.pool,
-            &oauth,
-            &http,
-            &xero.api_url,
+        let scopes = xero_sync::entity::scopes(registry(), false);
+        let request = connect::Request {
             listener,
-            &redirect,
-            &browser,
-        )
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|t| t.tenant_id)
-        .collect();
+            redirect_uri: &redirect,
+            scopes: &scopes,
+        };
+        let tenants =
+            connect::authorization_code(&db.pool, &oauth, &http, &xero.api_url, request, &browser)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|t| t.tenant_id)
+                .collect();
         Harness {
             db,
             sim,
@@ -107,10 +98,7 @@ impl Harness {
     pub fn worker(&self, batch_size: u32, concurrency: usize) -> InProcessWorker {
         let engine = self.engine(batch_size);
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let options = WorkerOptions {
-            concurrency,
-            shutdown_timeout: Duration::from_secs(30),
-        };
+        let options = WorkerOptions::new(concurrency, Duration::from_secs(30));
         let task = tokio::spawn(worker::run(
             engine,
             options,

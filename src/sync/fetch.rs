@@ -1,0 +1,123 @@
+//! The Xero half of a batch: up to `SYNC_BATCH_SIZE` calls (or `SYNC_BATCH_BYTES` of
+//! responses) following the run's cursor, stopping early at the first error, which the batch
+//! then decides on. Nothing here writes to the database.
+
+use super::cursor::{Cursor, Step};
+use super::engine::Engine;
+use super::outcome::Stop;
+use super::run::Run;
+use crate::entity::{Entity, Paging};
+use crate::vault::AccessToken;
+use crate::xero::client::Get;
+use crate::xero::page::Fields;
+use crate::xero::{Page, XeroError};
+
+/// What the calls of one batch brought.
+#[derive(Debug)]
+pub(super) struct Fetched {
+    /// The pages, in order.
+    pub pages: Vec<Page>,
+    /// The cursor after the last page.
+    pub cursor: Cursor,
+    /// The last page ended the run.
+    pub done: bool,
+    /// Xero calls made, failed ones included.
+    pub calls: i32,
+    /// What stopped the batch early, if anything did.
+    pub stop: Option<Stop>,
+}
+
+impl Fetched {
+    /// Response bytes held.
+    pub fn bytes(&self) -> u64 {
+        self.pages.iter().map(|p| p.body.len() as u64).sum()
+    }
+}
+
+/// Fetches the batch's pages from `cursor` on.
+pub(super) async fn fetch(
+    engine: &Engine,
+    entity: &Entity,
+    run: &Run,
+    cursor: Cursor,
+    mut token: AccessToken,
+) -> Fetched {
+    let settings = engine.settings;
+    let overlap = chrono::TimeDelta::from_std(settings.overlap).unwrap_or_default();
+    let fields = Fields {
+        collection: entity.collection,
+        id: entity.id_field,
+        number: match entity.paging {
+            Paging::Offset { field } => Some(field),
+            _ => None,
+        },
+    };
+    let mut fetched = Fetched {
+        pages: Vec::new(),
+        cursor,
+        done: false,
+        calls: 0,
+        stop: None,
+    };
+    let mut refreshed = false;
+    while fetched.pages.len() < settings.batch_size as usize
+        && fetched.bytes() < settings.batch_bytes
+    {
+        let ask = fetched.cursor.ask();
+        let mut query = ask.query;
+        query.extend(entity.query.iter().map(|(k, v)| (*k, (*v).to_owned())));
+        let get = Get {
+            tenant_id: run.tenant_id,
+            endpoint: entity.endpoint,
+            query,
+            modified_since: ask.modified_since,
+        };
+        fetched.calls += 1;
+        let answer = engine.xero.get(token.token.expose(), &get).await;
+        match answer.and_then(|a| Page::parse(a.body, fields)) {
+            Ok(page) => match fetched.cursor.advance(&page, overlap) {
+                Ok(step) => {
+                    fetched.pages.push(page);
+                    match step {
+                        Step::Next(next) => fetched.cursor = next,
+                        Step::Done => {
+                            fetched.done = true;
+                            break;
+                        }
+                    }
+                }
+                Err(stuck) => {
+                    // The page is dropped: committing it would leave the cursor where it is,
+                    // and the next batch would fetch it again, forever.
+                    let at = serde_json::to_string(&fetched.cursor).unwrap_or_default();
+                    let error = format!("{}: {stuck} (at cursor {at})", entity.endpoint);
+                    fetched.stop = Some(Stop::Stuck(error));
+                    break;
+                }
+            },
+            // A token Xero refuses before its time (revoked, rotated elsewhere): one refresh.
+            Err(XeroError::Unauthorized { .. }) if !refreshed => {
+                refreshed = true;
+                match engine
+                    .vault
+                    .access_token(run.tenant_id, Some(&token.token))
+                    .await
+                {
+                    Ok(fresh) => token = fresh,
+                    Err(e) => {
+                        fetched.stop = Some(Stop::Token(e));
+                        break;
+                    }
+                }
+            }
+            Err(e) => {
+                if let XeroError::RateLimited { problem, .. } = &e {
+                    tracing::info!(xero.rate_limit_problem = %problem, "Xero rate limit reached");
+                }
+                fetched.stop = Some(Stop::Xero(e));
+                break;
+            }
+        }
+    }
+    fetched
+}
