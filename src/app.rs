@@ -59,7 +59,7 @@ pub fn engine(
             xero.timeout(),
             xero.max_response_bytes,
         ),
-        vault: Vault::new(pool.clone(), app),
+        vault: Vault::new(pool.clone(), app, xero.timeout()),
         pool,
         entities,
         settings: sync.settings(),

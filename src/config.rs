@@ -26,6 +26,8 @@ pub const DEFAULT_BATCH_BYTES: u64 = 64 << 20;
 pub const DEFAULT_OVERLAP: Duration = Duration::from_secs(1);
 /// Age of a pair's last full run after which its scheduled run is full again.
 pub const DEFAULT_FULL_EVERY: Duration = Duration::from_secs(7 * 86_400);
+/// First back-off after a 503 "The Organisation is offline".
+pub const DEFAULT_OFFLINE_BACKOFF: Duration = Duration::from_secs(5);
 /// Time before a pair Xero refused is tried again.
 pub const DEFAULT_ENTITLEMENT_RECHECK: Duration = Duration::from_secs(86_400);
 /// The largest Xero response body accepted (64 MiB; a page of 1,000 invoices is about 2 MB).
@@ -121,6 +123,7 @@ impl Default for SyncArgs {
             batch_size: DEFAULT_BATCH_SIZE,
             batch_bytes: DEFAULT_BATCH_BYTES,
             overlap_secs: DEFAULT_OVERLAP.as_secs(),
+            offline_backoff_secs: DEFAULT_OFFLINE_BACKOFF.as_secs(),
             full_every: Interval(DEFAULT_FULL_EVERY),
             max_attempts: 8,
             force_full: false,
@@ -139,6 +142,7 @@ impl SyncArgs {
             interval: self.interval.schedule(),
             force_full: self.force_full,
             overlap: Duration::from_secs(self.overlap_secs),
+            offline_backoff: Duration::from_secs(self.offline_backoff_secs),
             full_every: self.full_every.schedule(),
             ..crate::sync::Settings::default()
         }
@@ -178,6 +182,10 @@ pub struct SyncArgs {
     /// harmless; a longer overlap covers a Xero clock that stamps records late).
     #[arg(long, env = "SYNC_OVERLAP_SECS", value_name = "SYNC_OVERLAP_SECS", default_value_t = DEFAULT_OVERLAP.as_secs(), value_parser = clap::value_parser!(u64).range(0..=86_400))]
     pub overlap_secs: u64,
+    /// Seconds of the first back-off after "The Organisation is offline" (503); each 503 in a
+    /// row doubles it, up to an hour.
+    #[arg(long, env = "SYNC_OFFLINE_BACKOFF_SECS", value_name = "SYNC_OFFLINE_BACKOFF_SECS", default_value_t = DEFAULT_OFFLINE_BACKOFF.as_secs(), value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub offline_backoff_secs: u64,
     /// A scheduled run is full when the pair's last full run is older than this (Xero changes
     /// some fields without moving UpdatedDateUTC), e.g. `7d`; `0` never re-reads in full.
     #[arg(long, env = "SYNC_FULL_EVERY", value_name = "SYNC_FULL_EVERY", default_value = "7d", value_parser = parse_interval)]
@@ -258,6 +266,10 @@ pub struct WorkerArgs {
         default_value_t = 30
     )]
     pub shutdown_timeout_secs: u64,
+    /// Seconds between heartbeats; a worker silent for five of them is presumed dead and its
+    /// jobs go to the others.
+    #[arg(long, env = "WORKER_HEARTBEAT_SECS", value_name = "WORKER_HEARTBEAT_SECS", default_value_t = 3, value_parser = clap::value_parser!(u64).range(1..=60))]
+    pub heartbeat_secs: u64,
     /// Seconds between maintenance passes (one replica at a time runs each).
     #[arg(long, env = "MAINTENANCE_INTERVAL_SECS", value_name = "MAINTENANCE_INTERVAL_SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub maintenance_interval_secs: u64,

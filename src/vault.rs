@@ -12,10 +12,11 @@ use crate::xero::oauth::{OAuthApp, OAuthError, TokenSet};
 /// A token this close to expiry is refreshed before use.
 const REFRESH_MARGIN: Duration = Duration::seconds(60);
 /// The longest a refresh may hold the token's row lock: the call to Xero's token endpoint is
-/// cut off after this (well inside the session's idle-in-transaction limit, and short of the
-/// lock timeout other replicas wait with). A refresh cut off after Xero rotated the token is
-/// recovered by the 30-minute grace period on the old refresh token.
-const REFRESH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(15);
+/// cut off after this, or after the Xero call timeout if that is shorter (well inside the
+/// session's idle-in-transaction limit, and short of the lock timeout other replicas wait
+/// with). A refresh cut off after Xero rotated the token is recovered by the 30-minute grace
+/// period on the old refresh token.
+pub const MAX_REFRESH_TIME: std::time::Duration = std::time::Duration::from_secs(15);
 
 /// Why no token could be had.
 #[derive(Debug, thiserror::Error)]
@@ -53,6 +54,7 @@ pub struct AccessToken {
 pub struct Vault {
     pool: PgPool,
     app: OAuthApp,
+    refresh_timeout: std::time::Duration,
 }
 
 #[derive(sqlx::FromRow)]
@@ -87,9 +89,14 @@ const SELECT_FOR_UPDATE: &str = "SELECT c.connection_id, c.grant_type, c.status,
     FOR UPDATE OF t, c";
 
 impl Vault {
-    /// A vault over `xero.tokens`, refreshing through `app`.
-    pub fn new(pool: PgPool, app: OAuthApp) -> Vault {
-        Vault { pool, app }
+    /// A vault over `xero.tokens`, refreshing through `app`; a refresh taking longer than
+    /// `timeout` (at most [`MAX_REFRESH_TIME`]) is abandoned and its job retried.
+    pub fn new(pool: PgPool, app: OAuthApp, timeout: std::time::Duration) -> Vault {
+        Vault {
+            pool,
+            app,
+            refresh_timeout: timeout.min(MAX_REFRESH_TIME),
+        }
     }
 
     /// A token for the tenant's connection, valid for at least a minute. `stale` is a token Xero
@@ -135,12 +142,12 @@ impl Vault {
                 (_, None) => Err(OAuthError::InvalidGrant("no refresh token stored".into())),
             }
         };
-        let result = tokio::time::timeout(REFRESH_TIMEOUT, call)
+        let result = tokio::time::timeout(self.refresh_timeout, call)
             .await
             .unwrap_or_else(|_| {
                 Err(OAuthError::Transport(format!(
                     "no answer within {}s",
-                    REFRESH_TIMEOUT.as_secs()
+                    self.refresh_timeout.as_secs()
                 )))
             });
         match result {

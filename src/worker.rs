@@ -23,7 +23,8 @@ use crate::sync::maintenance::{self, Maintenance};
 use crate::sync::queue::{self, Lease, QUEUE};
 use crate::sync::{Engine, batch};
 
-/// Heartbeat period; with [`MISSED_HEARTBEATS`] it sets how soon a dead worker's jobs return.
+/// Default heartbeat period; with [`MISSED_HEARTBEATS`] it sets how soon a dead worker's jobs
+/// return.
 pub const HEARTBEAT: Duration = Duration::from_secs(3);
 /// Heartbeats a worker may miss before its jobs are handed to others (3 s × 5 = 15 s).
 pub const MISSED_HEARTBEATS: usize = 5;
@@ -65,6 +66,8 @@ pub struct WorkerOptions {
     pub maintenance: Option<Maintenance>,
     /// What runs each job.
     pub runner: Runner,
+    /// Heartbeat period (`WORKER_HEARTBEAT_SECS`).
+    pub heartbeat: Duration,
 }
 
 impl WorkerOptions {
@@ -75,6 +78,7 @@ impl WorkerOptions {
             shutdown_timeout,
             maintenance: None,
             runner: sync_runner,
+            heartbeat: HEARTBEAT,
         }
     }
 }
@@ -184,7 +188,7 @@ async fn run_once(
     let config = Config::default()
         .queue(QUEUE)
         .batch_size(options.concurrency)
-        .heartbeat_interval(HEARTBEAT)
+        .heartbeat_interval(options.heartbeat)
         .missed_heartbeats(MISSED_HEARTBEATS)
         // No asynchronous "Running" flush: it could land after our own transaction already
         // completed or snoozed the job. Our lease guard accepts `Queued`.

@@ -85,12 +85,7 @@ async fn refresh(h: &Harness, refresh_token: &str) -> (StatusCode, Value) {
 
 /// A user token (authorization_code, secret-authenticated) with a refresh token.
 async fn user_tokens(h: &Harness) -> Value {
-    let code = authorize(
-        h,
-        "openid offline_access accounting.transactions.read",
-        None,
-    )
-    .await;
+    let code = authorize(h, "openid offline_access accounting.invoices.read", None).await;
     let (status, body) = token(
         h,
         &[
@@ -110,12 +105,7 @@ async fn authorization_code_with_pkce_checks_the_verifier() {
     let h = Harness::start(small()).await;
     let challenge = challenge_of(VERIFIER);
 
-    let code = authorize(
-        &h,
-        "offline_access accounting.transactions",
-        Some(&challenge),
-    )
-    .await;
+    let code = authorize(&h, "offline_access accounting.invoices", Some(&challenge)).await;
     let wrong = [
         ("grant_type", "authorization_code"),
         ("code", &code),
@@ -131,12 +121,7 @@ async fn authorization_code_with_pkce_checks_the_verifier() {
 
     // The code was used up by the failed attempt; a new one with the right verifier works
     // without a client secret (a PKCE app has none).
-    let code = authorize(
-        &h,
-        "offline_access accounting.transactions",
-        Some(&challenge),
-    )
-    .await;
+    let code = authorize(&h, "offline_access accounting.invoices", Some(&challenge)).await;
     let form = [
         ("grant_type", "authorization_code"),
         ("code", code.as_str()),
@@ -148,7 +133,7 @@ async fn authorization_code_with_pkce_checks_the_verifier() {
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["token_type"], "Bearer");
     assert_eq!(body["expires_in"], 1800);
-    assert_eq!(body["scope"], "offline_access accounting.transactions");
+    assert_eq!(body["scope"], "offline_access accounting.invoices");
     assert!(body["refresh_token"].is_string());
     assert!(body.get("id_token").is_none(), "no openid, no id_token");
 
@@ -362,4 +347,96 @@ async fn connections_list_every_tenant_with_only_the_app_limit_header() {
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+}
+
+/// The redirect location of an authorize request for `scope`.
+async fn authorize_location(h: &Harness, scope: &str) -> String {
+    let res = no_redirects()
+        .get(format!("{}/identity/connect/authorize", h.sim.origin()))
+        .query(&[
+            ("response_type", "code"),
+            ("client_id", h.sim.client_id()),
+            ("redirect_uri", REDIRECT),
+            ("scope", scope),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::FOUND);
+    header(&res, "location").unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn an_app_created_in_2026_may_not_request_broad_scopes_but_an_older_one_may() {
+    let new_app = Harness::start(small()).await;
+    let refused = authorize_location(&new_app, "offline_access accounting.transactions.read").await;
+    assert_eq!(refused, format!("{REDIRECT}?error=invalid_scope"));
+    let granular = authorize_location(&new_app, "offline_access accounting.invoices.read").await;
+    assert!(granular.contains("code="), "{granular}");
+    let form = [
+        ("grant_type", "client_credentials"),
+        ("scope", "accounting.transactions.read"),
+    ];
+    let (status, body) = token(&new_app, &form, true).await;
+    assert_eq!(
+        (status, body),
+        (StatusCode::BAD_REQUEST, json!({"error": "invalid_scope"}))
+    );
+
+    let old_app = Harness::start(xero_sync::sim::SimConfig {
+        legacy_app: true,
+        ..small()
+    })
+    .await;
+    let broad = authorize_location(&old_app, "offline_access accounting.transactions.read").await;
+    assert!(broad.contains("code="), "{broad}");
+}
+
+#[tokio::test]
+async fn each_endpoint_needs_its_scope_and_a_refused_entitlement_answers_403() {
+    let h = Harness::start(small()).await;
+    let form = [
+        ("grant_type", "client_credentials"),
+        ("scope", "accounting.contacts.read"),
+    ];
+    let (status, body) = token(&h, &form, true).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let narrow = body["access_token"].as_str().unwrap();
+    let call = |endpoint: &str, token: &str| {
+        h.http
+            .get(h.api(endpoint))
+            .header("accept", "application/json")
+            .header("xero-tenant-id", h.tenant.to_string())
+            .bearer_auth(token.to_owned())
+            .send()
+    };
+    assert_eq!(
+        call("Contacts", narrow).await.unwrap().status(),
+        StatusCode::OK
+    );
+    let refused = call("Invoices", narrow).await.unwrap();
+    assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
+    let problem: Value = refused.json().await.unwrap();
+    assert_eq!(problem["Detail"], "AuthorizationUnsuccessful");
+
+    h.post(
+        "entitlements",
+        json!({"endpoint": "Journals", "entitled": false}),
+    )
+    .await;
+    let forbidden = call("Journals", &h.token).await.unwrap();
+    assert_eq!(forbidden.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        call("Invoices", &h.token).await.unwrap().status(),
+        StatusCode::OK
+    );
+    h.post(
+        "entitlements",
+        json!({"endpoint": "Journals", "entitled": true}),
+    )
+    .await;
+    assert_eq!(
+        call("Journals", &h.token).await.unwrap().status(),
+        StatusCode::OK
+    );
 }

@@ -149,7 +149,7 @@ async fn identity_responses_validate_against_the_official_schema() {
         .basic_auth(h.sim.client_id(), Some(h.sim.client_secret()))
         .form(&[
             ("grant_type", "client_credentials"),
-            ("scope", "openid accounting.transactions"),
+            ("scope", "openid accounting.invoices"),
         ])
         .send()
         .await

@@ -48,6 +48,9 @@ pub struct ListQuery {
     pub include_archived: bool,
     /// `summaryOnly=true`.
     pub summary_only: bool,
+    /// Serve only the first half of the page's records, with the page's full `pagination`
+    /// (the `short_page` fault: a page cut short that is not the last one).
+    pub short_page: bool,
 }
 
 impl ListQuery {
@@ -91,33 +94,55 @@ pub struct Endpoint {
     pub name: &'static str,
     /// How it pages.
     pub paging: Paging,
+    /// The scopes that let a token read it (any one of them).
+    pub scopes: &'static [&'static str],
     /// Its body.
     pub render: Render,
 }
+
+/// Invoices and the other sales and purchase documents: the granular `accounting.invoices`
+/// scopes, or the broad `accounting.transactions` ones of older apps.
+const INVOICES_SCOPES: &[&str] = &[
+    "accounting.invoices.read",
+    "accounting.invoices",
+    "accounting.transactions.read",
+    "accounting.transactions",
+];
 
 /// Every endpoint served under `/api.xro/2.0`.
 pub const ENDPOINTS: &[Endpoint] = &[
     Endpoint {
         name: "Accounts",
         paging: Paging::Unpaged,
+        scopes: &["accounting.settings.read", "accounting.settings"],
         render: accounts,
     },
     Endpoint {
         name: "Contacts",
         paging: Paging::Pages,
+        scopes: &["accounting.contacts.read", "accounting.contacts"],
         render: contacts,
     },
     Endpoint {
         name: "Invoices",
         paging: Paging::Pages,
+        scopes: INVOICES_SCOPES,
         render: invoices,
     },
     Endpoint {
         name: "Journals",
         paging: Paging::Offset,
+        scopes: &["accounting.journals.read"],
         render: journals,
     },
 ];
+
+/// The position in the table of the first record a paged request answers (what the
+/// `edit_served` fault edits after serving it).
+pub fn first_served<T: Keyed>(table: &Table<T>, q: &ListQuery) -> Option<usize> {
+    let skip = (q.page.unwrap_or(1) as usize - 1).saturating_mul(q.page_size as usize);
+    table.since(q.ims_ms).get(skip).map(|&(_, _, i)| i)
+}
 
 /// The endpoint for a path segment (Xero paths are case-insensitive).
 pub fn endpoint(name: &str) -> Option<&'static Endpoint> {
@@ -185,13 +210,16 @@ fn select<'a, T: Keyed>(
     };
     let size = q.page_size as usize;
     let skip = (page as usize - 1).saturating_mul(size);
-    let (item_count, items) = match keep {
+    let (item_count, mut items): (usize, Vec<&T>) = match keep {
         None => (matching.len(), rows.skip(skip).take(size).collect()),
         Some(keep) => {
             let kept: Vec<&T> = rows.filter(|r| keep(r)).collect();
             (kept.len(), kept.into_iter().skip(skip).take(size).collect())
         }
     };
+    if q.short_page {
+        items.truncate(items.len() / 2);
+    }
     let pagination = Pagination {
         page,
         page_size: q.page_size,

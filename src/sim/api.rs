@@ -70,16 +70,30 @@ async fn serve(
         );
     }
     let now_ms = app.clock.now_ms();
-    let kind = match app
+    let token = match app
         .identity
         .authenticate(header(headers, header::AUTHORIZATION), now_ms)
     {
-        Ok(kind) => kind,
+        Ok(token) => token,
         Err(unauthorized) => return problem(StatusCode::UNAUTHORIZED, &unauthorized.0),
     };
-    let Some(tenant_id) = tenant_for(app, kind, headers) else {
+    // A token without the endpoint's scope: Xero's 401 AuthorizationUnsuccessful.
+    if !token.allows(endpoint.scopes) {
+        return problem(StatusCode::UNAUTHORIZED, "AuthorizationUnsuccessful");
+    }
+    let Some(tenant_id) = tenant_for(app, token.kind, headers) else {
         return problem(StatusCode::FORBIDDEN, "AuthenticationUnsuccessful");
     };
+    if app.entitlements.refused(tenant_id, endpoint.name) {
+        return problem(
+            StatusCode::FORBIDDEN,
+            &format!(
+                "AuthorizationUnsuccessful: this organisation's plan or the connected user's \
+                 role does not include {}",
+                endpoint.name
+            ),
+        );
+    }
     let admitted = match app.limiter.admit(tenant_id, now_ms) {
         Ok(admitted) => admitted,
         Err(refused) => {
@@ -141,10 +155,22 @@ async fn answer(
         }
         _ => {}
     }
-    let query = match parse_query(params, headers) {
+    let mut query = match parse_query(params, headers) {
         Ok(q) => q,
         Err(message) => return validation_error(&message),
     };
+    if let Some(raw) = header(headers, header::IF_MODIFIED_SINCE) {
+        app.stats.if_modified_since(raw);
+    }
+    match fault.map(|f| f.kind) {
+        Some(FaultKind::IgnorePaging) => {
+            query.ims_ms = None;
+            query.offset = 0;
+            query.page = query.page.map(|_| 1);
+        }
+        Some(FaultKind::ShortPage) => query.short_page = true,
+        _ => {}
+    }
     let Some(tenant) = app.tenant(tenant_id) else {
         return problem(StatusCode::FORBIDDEN, "AuthenticationUnsuccessful");
     };
@@ -179,6 +205,10 @@ async fn answer(
     } else {
         app.stats
             .served(endpoint.name, tenant_id, query.cursor_key(endpoint));
+    }
+    if matches!(fault.map(|f| f.kind), Some(FaultKind::EditServed)) {
+        let stamp = app.clock.next_stamp_ms();
+        super::mutate::touch_first_served(&mut tenant.write(), endpoint.name, &query, stamp);
     }
     let mut response = with_body(StatusCode::OK, JSON_UTF8, body);
     set(
@@ -227,5 +257,6 @@ fn parse_query(params: &HashMap<String, String>, headers: &HeaderMap) -> Result<
         offset,
         include_archived: flag("includeArchived"),
         summary_only: flag("summaryOnly"),
+        short_page: false,
     })
 }

@@ -62,6 +62,14 @@ pub struct SimArgs {
     /// Lifetime of access tokens in seconds.
     #[arg(long, env = "SIM_TOKEN_LIFETIME_SECS", default_value_t = DEFAULT_TOKEN_LIFETIME_SECS)]
     pub token_lifetime_secs: u64,
+    /// Play an app created before 2 March 2026, which may still request broad scopes
+    /// (`accounting.transactions.read`…); a newer app must request granular ones.
+    #[arg(long, env = "SIM_LEGACY_APP")]
+    pub legacy_app: bool,
+    /// Records of the largest bulk import (one `UpdatedDateUTC` second) among the invoices;
+    /// 0 keeps the default (about 1,050 + invoices / 40, from 3,000 invoices on).
+    #[arg(long, env = "SIM_BULK_IMPORT", default_value_t = 0)]
+    pub bulk_import: usize,
 }
 
 /// Everything that shapes a simulator: data set size, limits, faults and token lifetime.
@@ -89,6 +97,10 @@ pub struct SimConfig {
     pub latency_ms: u64,
     /// Access-token lifetime in seconds.
     pub token_lifetime_secs: u64,
+    /// The app was created before 2 March 2026 and may request broad scopes.
+    pub legacy_app: bool,
+    /// Size of the invoices' largest one-second bulk import (0: the default rule).
+    pub bulk_import: usize,
 }
 
 impl Default for SimConfig {
@@ -106,6 +118,8 @@ impl Default for SimConfig {
             fault_rate: 0.0,
             latency_ms: 0,
             token_lifetime_secs: DEFAULT_TOKEN_LIFETIME_SECS,
+            legacy_app: false,
+            bulk_import: 0,
         }
     }
 }
@@ -127,6 +141,8 @@ impl From<SimArgs> for SimConfig {
             fault_rate: args.fault_rate,
             latency_ms: args.latency_ms,
             token_lifetime_secs: args.token_lifetime_secs,
+            legacy_app: args.legacy_app,
+            bulk_import: args.bulk_import,
         }
     }
 }

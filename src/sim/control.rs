@@ -57,6 +57,10 @@ pub struct MutateRequest {
     entity: String,
     #[serde(default = "default_count")]
     count: usize,
+    /// Date the changes this many seconds in the future (a record with a wrong clock) instead
+    /// of now. The simulator's own clock does not move with them.
+    #[serde(default)]
+    future_secs: Option<i64>,
 }
 
 fn default_count() -> usize {
@@ -69,7 +73,23 @@ pub async fn mutate(State(app): State<Arc<App>>, Json(req): Json<MutateRequest>)
         Ok(t) => t,
         Err(f) => return fail(f),
     };
-    let outcome = mutate::apply(&mut tenant.write(), &app.clock, &req.entity, req.count);
+    let outcome = match req.future_secs {
+        None => mutate::apply(
+            &mut tenant.write(),
+            &|| app.clock.next_stamp_ms(),
+            &req.entity,
+            req.count,
+        ),
+        Some(secs) => {
+            let base = app.clock.now_ms() + secs.clamp(0, 100 * 365 * 86_400) * 1000;
+            let n = std::cell::Cell::new(0);
+            let stamp = || {
+                n.set(n.get() + 1);
+                base + n.get()
+            };
+            mutate::apply(&mut tenant.write(), &stamp, &req.entity, req.count)
+        }
+    };
     match outcome {
         Ok(o) => json_response(StatusCode::OK, &json!(o)),
         Err(e) => bad_request(e),
@@ -198,6 +218,31 @@ pub async fn read_clock(State(app): State<Arc<App>>) -> Response<Body> {
     json_response(
         StatusCode::OK,
         &json!({ "now_ms": now, "now": iso_millis(now) }),
+    )
+}
+
+/// Body of `POST /sim/entitlements`.
+#[derive(Debug, Deserialize)]
+pub struct EntitlementRequest {
+    tenant_id: Option<Uuid>,
+    endpoint: String,
+    entitled: bool,
+}
+
+/// `POST /sim/entitlements {"tenant_id", "endpoint": "Journals", "entitled": false}`: the
+/// tenant's calls to that endpoint answer 403 until entitled again.
+pub async fn entitlements(
+    State(app): State<Arc<App>>,
+    Json(req): Json<EntitlementRequest>,
+) -> Response<Body> {
+    let tenant = match tenant(&app, req.tenant_id) {
+        Ok(t) => t.id,
+        Err(f) => return fail(f),
+    };
+    app.entitlements.set(tenant, &req.endpoint, req.entitled);
+    json_response(
+        StatusCode::OK,
+        &json!({ "tenant_id": tenant, "endpoint": req.endpoint, "entitled": req.entitled }),
     )
 }
 

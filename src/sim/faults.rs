@@ -7,7 +7,8 @@
 //! `delay_ms`, long enough to pass a client's timeout, while the call stays in flight), and
 //! `truncate` (status 200 and a JSON content type, but only the first half of the body: the
 //! `Content-Length` matches what is sent, so the client sees invalid JSON rather than a transport
-//! error).
+//! error), `edit_served` (the first record served is edited right after the answer),
+//! `ignore_paging` (paging parameters ignored) and `short_page` (half a page, full pagination).
 
 use std::sync::Mutex;
 
@@ -37,6 +38,18 @@ pub enum FaultKind {
     /// The body is cut mid-JSON.
     #[serde(rename = "truncate")]
     Truncate,
+    /// The call is answered normally, then the first record it served is edited (its
+    /// `UpdatedDateUTC` moves to now, so it moves to the end of the order): the edit of an
+    /// already-read record between two pages that makes page-number paging skip.
+    #[serde(rename = "edit_served")]
+    EditServed,
+    /// `page`, `offset` and `If-Modified-Since` are ignored, as a proxy or a static mock
+    /// would: every call answers the first page.
+    #[serde(rename = "ignore_paging")]
+    IgnorePaging,
+    /// Only the first half of the page's records, with the full page's `pagination`.
+    #[serde(rename = "short_page")]
+    ShortPage,
 }
 
 /// A scripted fault: the next `count` matching calls fail this way.
@@ -115,28 +128,9 @@ impl Faults {
     /// The fault for this call, if any: a matching scripted one first (using it up), else a
     /// random one at the configured rate (500, 503 or a truncated body).
     pub fn take(&self, endpoint: &str, tenant: Uuid, rng: &Mutex<SmallRng>) -> Option<Fault> {
-        let mut scripted = self.lock();
-        let matching = scripted.iter().position(|s| {
-            let endpoint_ok = s
-                .endpoint
-                .as_deref()
-                .is_none_or(|e| e == "*" || e.eq_ignore_ascii_case(endpoint));
-            endpoint_ok && s.tenant_id.is_none_or(|t| t == tenant)
-        });
-        if let Some(i) = matching {
-            let spec = &mut scripted[i];
-            let fault = Fault {
-                kind: spec.kind,
-                delay_ms: spec.delay_ms.unwrap_or(DEFAULT_SLOW_MS),
-                retry_after_secs: spec.retry_after_secs.unwrap_or(1).max(1),
-            };
-            spec.count -= 1;
-            if spec.count == 0 {
-                scripted.remove(i);
-            }
+        if let Some(fault) = self.take_scripted(endpoint, Some(tenant)) {
             return Some(fault);
         }
-        drop(scripted);
         if self.rate <= 0.0 {
             return None;
         }
@@ -154,5 +148,33 @@ impl Faults {
             delay_ms: 0,
             retry_after_secs: 1,
         })
+    }
+
+    /// A scripted fault for this call, if one matches (using it up). The token endpoint
+    /// (`"token"`) only ever gets scripted faults.
+    pub fn take_scripted(&self, endpoint: &str, tenant: Option<Uuid>) -> Option<Fault> {
+        let mut scripted = self.lock();
+        let matching = scripted.iter().position(|s| {
+            // A wildcard means every Accounting endpoint; the token endpoint must be named.
+            let endpoint_ok = match s.endpoint.as_deref() {
+                Some(e) => e.eq_ignore_ascii_case(endpoint) || (e == "*" && endpoint != "token"),
+                None => endpoint != "token",
+            };
+            endpoint_ok && s.tenant_id.is_none_or(|t| Some(t) == tenant)
+        });
+        if let Some(i) = matching {
+            let spec = &mut scripted[i];
+            let fault = Fault {
+                kind: spec.kind,
+                delay_ms: spec.delay_ms.unwrap_or(DEFAULT_SLOW_MS),
+                retry_after_secs: spec.retry_after_secs.unwrap_or(1).max(1),
+            };
+            spec.count -= 1;
+            if spec.count == 0 {
+                scripted.remove(i);
+            }
+            return Some(fault);
+        }
+        None
     }
 }

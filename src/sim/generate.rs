@@ -104,10 +104,15 @@ pub fn tenant(config: &SimConfig, index: usize) -> Tenant {
 }
 
 /// `n` non-decreasing stamps in `[start, end)`, with bulk-import clusters (runs sharing one
-/// second). Stamps spread evenly on average so the data covers the whole history.
-pub fn timeline(rng: &mut SmallRng, n: usize, start: i64, end: i64) -> Vec<i64> {
+/// second). Stamps spread evenly on average so the data covers the whole history. `bulk`
+/// overrides the size of the largest cluster (0: about 1,050 + n / 40 from 3,000 records on).
+pub fn timeline(rng: &mut SmallRng, n: usize, start: i64, end: i64, bulk: usize) -> Vec<i64> {
     let mut out = Vec::with_capacity(n);
-    let big = (n >= BIG_CLUSTER_FROM).then(|| (n / 10, (1_050 + n / 40).min(n / 2)));
+    let big = if bulk > 0 {
+        Some((n / 10, bulk.min(n)))
+    } else {
+        (n >= BIG_CLUSTER_FROM).then(|| (n / 10, (1_050 + n / 40).min(n / 2)))
+    };
     let avg = ((end - start) as f64 * 0.9 / n.max(1) as f64).max(1.0);
     let mut t = start as f64;
     while out.len() < n {
@@ -149,7 +154,7 @@ fn pick<'a>(rng: &mut SmallRng, list: &[&'a str]) -> &'a str {
 /// expense accounts, some archived. Set up in the first 60 days of the history.
 fn accounts(rng: &mut SmallRng, n: usize, start: i64) -> (Vec<Account>, Book) {
     let n = n.max(MIN_ACCOUNTS);
-    let stamps = timeline(rng, n, start, start + 60 * DAY_MS);
+    let stamps = timeline(rng, n, start, start + 60 * DAY_MS, 0);
     let mut out = Vec::with_capacity(n);
     for (i, stamp) in stamps.into_iter().enumerate() {
         let base = BASE_CHART.get(i).copied();
@@ -251,7 +256,7 @@ fn book(rng: &mut SmallRng, accounts: &[Account]) -> Book {
 }
 
 fn contacts(rng: &mut SmallRng, n: usize, start: i64, end: i64) -> Vec<Contact> {
-    let stamps = timeline(rng, n, start, end);
+    let stamps = timeline(rng, n, start, end, 0);
     let mut names = HashSet::with_capacity(n);
     stamps
         .into_iter()

@@ -58,7 +58,7 @@ pub fn generate(
     config: &SimConfig,
     (start, end): (i64, i64),
 ) -> (Vec<Invoice>, Vec<Journal>) {
-    let stamps = timeline(rng, config.invoices, start, end);
+    let stamps = timeline(rng, config.invoices, start, end, config.bulk_import);
     let mut budget = config.journals;
     let mut events: Vec<(i64, Event)> = Vec::with_capacity(config.journals);
     let mut invoices = Vec::with_capacity(config.invoices);

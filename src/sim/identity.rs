@@ -25,9 +25,17 @@ const CODE_LIFETIME_MS: i64 = 5 * 60_000;
 pub const REFRESH_GRACE_MS: i64 = 30 * 60_000;
 /// Unused refresh tokens expire after 60 days.
 const REFRESH_IDLE_MS: i64 = 60 * 86_400_000;
-/// Scope granted to client_credentials when none is asked for.
-const DEFAULT_SCOPE: &str = "accounting.transactions.read accounting.contacts.read \
-                             accounting.settings.read accounting.journals.read";
+/// Scope granted to client_credentials when none is asked for: read access to everything.
+const DEFAULT_SCOPE: &str = "accounting.invoices.read accounting.payments.read \
+                             accounting.banktransactions.read accounting.manualjournals.read \
+                             accounting.contacts.read accounting.settings.read \
+                             accounting.journals.read";
+/// The broad scopes that apps created on or after 2 March 2026 may no longer request.
+const BROAD_SCOPES: &[&str] = &[
+    "accounting.transactions",
+    "accounting.transactions.read",
+    "accounting.reports.read",
+];
 
 /// How an access token was obtained.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,6 +58,23 @@ struct AuthCode {
 struct AccessToken {
     expires_ms: i64,
     kind: GrantKind,
+    scope: String,
+}
+
+/// A bearer token that checked out: how it was obtained and what it may do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Authenticated {
+    /// The grant behind it.
+    pub kind: GrantKind,
+    /// Its scopes, space separated.
+    pub scope: String,
+}
+
+impl Authenticated {
+    /// Whether one of `any` is among the token's scopes.
+    pub fn allows(&self, any: &[&str]) -> bool {
+        self.scope.split_whitespace().any(|s| any.contains(&s))
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -130,6 +155,8 @@ pub struct Identity {
     pub client_secret: String,
     /// Links the connections of the one consent flow.
     pub auth_event_id: Uuid,
+    /// An app created before 2 March 2026: it may still request broad scopes.
+    legacy_app: bool,
     token_lifetime_ms: i64,
     tokens: Mutex<Tokens>,
 }
@@ -150,7 +177,8 @@ fn expiry_text(ms: i64) -> String {
 
 impl Identity {
     /// An app with credentials derived from the seed.
-    pub fn new(seed: u64, token_lifetime_secs: u64) -> Self {
+    /// The app of `seed`; a `legacy_app` (created before 2 March 2026) may request broad scopes.
+    pub fn new(seed: u64, token_lifetime_secs: u64, legacy_app: bool) -> Self {
         let id = Uuid::new_v5(
             &Uuid::NAMESPACE_OID,
             format!("xero-sync-sim/{seed}/client").as_bytes(),
@@ -160,9 +188,16 @@ impl Identity {
             client_id: id.simple().to_string().to_uppercase(),
             client_secret: URL_SAFE_NO_PAD.encode(&secret[..30]),
             auth_event_id: Uuid::new_v5(&id, b"auth-event"),
+            legacy_app,
             token_lifetime_ms: i64::try_from(token_lifetime_secs).unwrap_or(i64::MAX / 2) * 1000,
             tokens: Mutex::new(Tokens::default()),
         }
+    }
+
+    /// Whether this app may request `scope`: apps created on or after 2 March 2026 may not ask
+    /// for the broad scopes granular ones replaced.
+    fn scope_allowed(&self, scope: &str) -> bool {
+        self.legacy_app || !scope.split_whitespace().any(|s| BROAD_SCOPES.contains(&s))
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Tokens> {
@@ -184,18 +219,24 @@ impl Identity {
                 .unwrap_or_else(|| "plain".to_owned());
             (c, method)
         });
-        let code = random_token(24);
-        self.lock().codes.insert(
-            code.clone(),
-            AuthCode {
-                redirect_uri: redirect_uri.clone(),
-                scope: q.scope.unwrap_or_default(),
-                challenge,
-                expires_ms: now_ms + CODE_LIFETIME_MS,
-            },
-        );
         let sep = if redirect_uri.contains('?') { '&' } else { '?' };
-        let mut location = format!("{redirect_uri}{sep}code={code}");
+        let scope = q.scope.unwrap_or_default();
+        let mut location = if self.scope_allowed(&scope) {
+            let code = random_token(24);
+            self.lock().codes.insert(
+                code.clone(),
+                AuthCode {
+                    redirect_uri: redirect_uri.clone(),
+                    scope,
+                    challenge,
+                    expires_ms: now_ms + CODE_LIFETIME_MS,
+                },
+            );
+            format!("{redirect_uri}{sep}code={code}")
+        } else {
+            // As an authorization server refuses a scope: back to the client with the error.
+            format!("{redirect_uri}{sep}error=invalid_scope")
+        };
         if let Some(state) = q.state {
             location.push_str("&state=");
             location.push_str(&percent_encode(&state));
@@ -227,6 +268,9 @@ impl Identity {
             "refresh_token" => self.refresh(form, secret_ok, now_ms)?,
             "client_credentials" if secret_ok => {
                 let scope = form.scope.unwrap_or_else(|| DEFAULT_SCOPE.to_owned());
+                if !self.scope_allowed(&scope) {
+                    return Err(OAuthError::new(400, "invalid_scope"));
+                }
                 self.issue(GrantKind::Custom, &scope, false, false, now_ms)
             }
             "client_credentials" => return Err(OAuthError::INVALID_CLIENT),
@@ -313,9 +357,14 @@ impl Identity {
         let access = random_token(32);
         let expires_ms = now_ms + self.token_lifetime_ms;
         let mut tokens = self.lock();
-        tokens
-            .access
-            .insert(access.clone(), AccessToken { expires_ms, kind });
+        tokens.access.insert(
+            access.clone(),
+            AccessToken {
+                expires_ms,
+                kind,
+                scope: scope.to_owned(),
+            },
+        );
         let mut body = json!({
             "access_token": access,
             "expires_in": self.token_lifetime_ms / 1000,
@@ -370,7 +419,7 @@ impl Identity {
         &self,
         authorization: Option<&str>,
         now_ms: i64,
-    ) -> Result<GrantKind, Unauthorized> {
+    ) -> Result<Authenticated, Unauthorized> {
         let token = authorization
             .and_then(|h| {
                 h.strip_prefix("Bearer ")
@@ -389,7 +438,10 @@ impl Identity {
                 expiry_text(access.expires_ms)
             )));
         }
-        Ok(access.kind)
+        Ok(Authenticated {
+            kind: access.kind,
+            scope: access.scope.clone(),
+        })
     }
 }
 

@@ -11,6 +11,7 @@ use axum::http::{HeaderMap, HeaderValue, Response, StatusCode, header};
 use serde_json::{Value, json};
 
 use super::dates::connection_date;
+use super::faults::FaultKind;
 use super::identity::{AuthorizeQuery, OAuthError, TokenForm, basic_credentials};
 use super::responses::{json_response, problem, set};
 use super::state::App;
@@ -49,6 +50,20 @@ pub async fn token(
     headers: HeaderMap,
     form: Result<Form<TokenForm>, FormRejection>,
 ) -> Response<Body> {
+    // A scripted fault on the token endpoint: held (`slow`) or failed (`status_500`).
+    match app.faults.take_scripted("token", None) {
+        Some(fault) if fault.kind == FaultKind::Slow => {
+            tokio::time::sleep(std::time::Duration::from_millis(fault.delay_ms)).await;
+        }
+        Some(fault) if fault.kind == FaultKind::Status500 => {
+            app.stats.request("token", 500);
+            return json_response(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                &json!({ "error": "server_error" }),
+            );
+        }
+        _ => {}
+    }
     let response = match form {
         Err(_) => oauth_error(
             &app,

@@ -9,7 +9,7 @@ use std::collections::HashSet;
 use rand::Rng;
 use serde::Serialize;
 
-use super::clock::SimClock;
+use super::accounting::{ListQuery, first_served};
 use super::dates::{MsDate, MsDateTime};
 use super::generate;
 use super::invoices::{self, NewInvoice};
@@ -34,21 +34,40 @@ pub struct Outcome {
     pub journals_posted: usize,
 }
 
+/// Moves the first record a paged call served to the end of the order, as an edit by a Xero
+/// user right after the page was read (the `edit_served` fault).
+pub fn touch_first_served(data: &mut TenantData, endpoint: &str, q: &ListQuery, stamp: i64) {
+    match endpoint {
+        "Invoices" => {
+            if let Some(i) = first_served(&data.invoices, q) {
+                data.invoices.update(i, |inv| inv.touch(stamp));
+            }
+        }
+        "Contacts" => {
+            if let Some(i) = first_served(&data.contacts, q) {
+                data.contacts
+                    .update(i, |c| c.head.updated = MsDateTime(stamp));
+            }
+        }
+        _ => {}
+    }
+}
+
 /// Applies `count` changes to `entity` (`invoices`, `contacts`, `accounts` or `journals`).
 pub fn apply(
     data: &mut TenantData,
-    clock: &SimClock,
+    stamp: &dyn Fn() -> i64,
     entity: &str,
     count: usize,
 ) -> Result<Outcome, String> {
     let mut out = Outcome::default();
     for _ in 0..count {
         match entity.to_ascii_lowercase().as_str() {
-            "invoices" => invoice_change(data, clock, &mut out),
-            "contacts" => contact_change(data, clock, &mut out),
-            "accounts" => account_change(data, clock, &mut out),
+            "invoices" => invoice_change(data, stamp, &mut out),
+            "contacts" => contact_change(data, stamp, &mut out),
+            "accounts" => account_change(data, stamp, &mut out),
             "journals" => {
-                other_journal(data, clock.next_stamp_ms());
+                other_journal(data, stamp());
                 out.created += 1;
                 out.journals_posted += 1;
             }
@@ -73,7 +92,7 @@ fn find_invoice(data: &mut TenantData, statuses: &[&str]) -> Option<usize> {
         .find(|&i| statuses.contains(&data.invoices.row(i).head.status))
 }
 
-fn invoice_change(data: &mut TenantData, clock: &SimClock, out: &mut Outcome) {
+fn invoice_change(data: &mut TenantData, stamp: &dyn Fn() -> i64, out: &mut Outcome) {
     let roll = data.rng.random_range(0..100);
     let (wanted, action): (&[&str], _) = match roll {
         0..40 => (&["DRAFT", "SUBMITTED", "AUTHORISED"], Action::Edit),
@@ -83,8 +102,8 @@ fn invoice_change(data: &mut TenantData, clock: &SimClock, out: &mut Outcome) {
         _ => (&[], Action::Create),
     };
     match find_invoice(data, wanted).filter(|_| action != Action::Create) {
-        Some(i) => change_invoice(data, i, action, clock.next_stamp_ms(), out),
-        None => create_invoice(data, clock.next_stamp_ms(), out),
+        Some(i) => change_invoice(data, i, action, stamp(), out),
+        None => create_invoice(data, stamp(), out),
     }
 }
 
@@ -218,8 +237,8 @@ fn create_invoice(data: &mut TenantData, stamp: i64, out: &mut Outcome) {
     out.created += 1;
 }
 
-fn contact_change(data: &mut TenantData, clock: &SimClock, out: &mut Outcome) {
-    let stamp = clock.next_stamp_ms();
+fn contact_change(data: &mut TenantData, stamp: &dyn Fn() -> i64, out: &mut Outcome) {
+    let stamp = stamp();
     let n = data.contacts.len();
     if n > 0 && data.rng.random_ratio(7, 10) {
         let i = data.rng.random_range(0..n);
@@ -257,8 +276,8 @@ fn contact_change(data: &mut TenantData, clock: &SimClock, out: &mut Outcome) {
     out.created += 1;
 }
 
-fn account_change(data: &mut TenantData, clock: &SimClock, out: &mut Outcome) {
-    let stamp = clock.next_stamp_ms();
+fn account_change(data: &mut TenantData, stamp: &dyn Fn() -> i64, out: &mut Outcome) {
+    let stamp = stamp();
     let n = data.accounts.len();
     if n > 0 && data.rng.random_ratio(8, 10) {
         let i = data.rng.random_range(0..n);

@@ -43,6 +43,7 @@ fn router(app: Arc<App>) -> Router {
         )
         .route("/sim/clock", post(control::clock).get(control::read_clock))
         .route("/sim/tokens/revoke", post(control::revoke))
+        .route("/sim/entitlements", post(control::entitlements))
         .route("/sim/info", get(control::info))
         .with_state(app)
 }
@@ -56,12 +57,13 @@ async fn build_app(config: SimConfig) -> anyhow::Result<Arc<App>> {
         .context("generating the simulated organisations")?;
     let fault_rng = generate::tenant_rng(config.seed, usize::MAX, 0xFA17);
     Ok(Arc::new(App {
-        identity: Identity::new(config.seed, config.token_lifetime_secs),
+        identity: Identity::new(config.seed, config.token_lifetime_secs, config.legacy_app),
         limiter: Limiter::new(config.rate_limits, config.limits),
         faults: Faults::new(config.fault_rate),
         stats: Stats::default(),
         clock: SimClock::default(),
         fault_rng: Mutex::new(fault_rng),
+        entitlements: Default::default(),
         tenants,
         config,
     }))

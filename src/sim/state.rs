@@ -125,6 +125,37 @@ pub struct App {
     pub stats: Stats,
     /// The random stream behind `--fault-rate`.
     pub fault_rng: Mutex<SmallRng>,
+    /// Endpoints refused to particular tenants (`/sim/entitlements`).
+    pub entitlements: Entitlements,
+}
+
+/// Which tenants may not read which endpoints: a plan without Journals, a user whose role does
+/// not reach ManualJournals. Refused calls answer 403.
+#[derive(Debug, Default)]
+pub struct Entitlements {
+    refused: Mutex<std::collections::HashSet<(Uuid, String)>>,
+}
+
+impl Entitlements {
+    fn lock(&self) -> std::sync::MutexGuard<'_, std::collections::HashSet<(Uuid, String)>> {
+        self.refused.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Refuses (`entitled = false`) or grants back an endpoint to a tenant.
+    pub fn set(&self, tenant: Uuid, endpoint: &str, entitled: bool) {
+        let key = (tenant, endpoint.to_ascii_lowercase());
+        if entitled {
+            self.lock().remove(&key);
+        } else {
+            self.lock().insert(key);
+        }
+    }
+
+    /// Whether the tenant is refused the endpoint.
+    pub fn refused(&self, tenant: Uuid, endpoint: &str) -> bool {
+        self.lock()
+            .contains(&(tenant, endpoint.to_ascii_lowercase()))
+    }
 }
 
 impl App {

@@ -16,7 +16,11 @@ struct Counters {
     served: BTreeMap<(String, Uuid, String), u64>,
     token_grants: BTreeMap<String, u64>,
     invalid_grant: u64,
+    if_modified_since: std::collections::BTreeSet<String>,
 }
+
+/// Distinct `If-Modified-Since` values kept for `/sim/stats` (enough to check their format).
+const IMS_KEPT: usize = 1_000;
 
 /// One entry of `served`: how often a (endpoint, tenant, cursor) was answered in full.
 #[derive(Debug, Serialize)]
@@ -70,6 +74,14 @@ impl Stats {
             .or_default() += 1;
     }
 
+    /// Keeps an `If-Modified-Since` header value as sent (the first thousand distinct ones).
+    pub fn if_modified_since(&self, raw: &str) {
+        let mut c = self.lock();
+        if c.if_modified_since.len() < IMS_KEPT {
+            c.if_modified_since.insert(raw.to_owned());
+        }
+    }
+
     /// Counts a token granted, by grant type.
     pub fn token_granted(&self, grant_type: &str) {
         *self
@@ -121,6 +133,7 @@ impl Stats {
             "served": served,
             "token_grants": c.token_grants,
             "invalid_grant": c.invalid_grant,
+            "if_modified_since": c.if_modified_since,
         })
     }
 }

@@ -200,7 +200,7 @@ async fn commit(
     let progress = progress(&fetched);
     // Whatever stopped the batch early decides when the next one may run.
     let next_delay = match fetched.stop.as_ref() {
-        Some(Stop::Xero(e)) => Some(stop_delay(&engine.pool, run.tenant_id, e).await?),
+        Some(Stop::Xero(e)) => Some(stop_delay(engine, run.tenant_id, e).await?),
         Some(_) => Some(Duration::from_secs(1)),
         None => None,
     };

@@ -38,6 +38,8 @@ pub struct Settings {
     pub full_every: Option<Duration>,
     /// A pair Xero refused (`not_entitled`) is tried again this much later.
     pub entitlement_recheck: Duration,
+    /// First back-off after "The Organisation is offline"; doubles with each 503 in a row.
+    pub offline_backoff: Duration,
 }
 
 impl Default for Settings {
@@ -53,6 +55,7 @@ impl Default for Settings {
             overlap: crate::config::DEFAULT_OVERLAP,
             full_every: Some(crate::config::DEFAULT_FULL_EVERY),
             entitlement_recheck: crate::config::DEFAULT_ENTITLEMENT_RECHECK,
+            offline_backoff: crate::config::DEFAULT_OFFLINE_BACKOFF,
         }
     }
 }

@@ -21,8 +21,6 @@ use crate::xero::XeroError;
 const MIN_SNOOZE: Duration = Duration::from_secs(1);
 /// The longest `Retry-After` believed: Xero's day window is 24 hours; anything longer is clamped.
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(25 * 3600);
-/// First back-off after "The Organisation is offline"; doubles with each 503 in a row.
-const OFFLINE_BASE: Duration = Duration::from_secs(5);
 /// Longest back-off for an offline organisation (Xero: "a minute to an hour or so").
 const OFFLINE_CAP: Duration = Duration::from_secs(3600);
 
@@ -56,7 +54,7 @@ pub(super) async fn without_pages(
             not_entitled(engine, lease, run, calls, &reason).await
         }
         Stop::Xero(e @ (XeroError::RateLimited { .. } | XeroError::Unavailable { .. })) => {
-            let delay = stop_delay(&engine.pool, run.tenant_id, &e).await?;
+            let delay = stop_delay(engine, run.tenant_id, &e).await?;
             let reason = format!("Xero asked to come back later: {e}");
             snooze(engine, lease, run, calls, delay, &reason).await
         }
@@ -201,19 +199,20 @@ async fn not_entitled(
 /// it alone meanwhile. A 429 waits its `Retry-After` (clamped); "The Organisation is offline"
 /// backs off exponentially with jitter over 503s in a row (or its `Retry-After`, if longer).
 pub(super) async fn stop_delay(
-    pool: &PgPool,
+    engine: &Engine,
     tenant_id: Uuid,
     error: &XeroError,
 ) -> Result<Duration, sqlx::Error> {
     match error {
         XeroError::RateLimited { retry_after, .. } => {
             let delay = (*retry_after).clamp(MIN_SNOOZE, MAX_RETRY_AFTER);
-            block_tenant(pool, tenant_id, delay).await?;
+            block_tenant(&engine.pool, tenant_id, delay).await?;
             Ok(delay)
         }
         XeroError::Unavailable { retry_after, .. } => {
             let asked = retry_after.unwrap_or_default().min(MAX_RETRY_AFTER);
-            offline(pool, tenant_id, asked).await
+            let base = engine.settings.offline_backoff;
+            offline(&engine.pool, tenant_id, asked, base).await
         }
         _ => Ok(MIN_SNOOZE),
     }
@@ -258,8 +257,13 @@ pub(super) async fn block_tenant(
 }
 
 /// Counts one more 503 in a row for the tenant and blocks it for the back-off that gives:
-/// `OFFLINE_BASE × 2^(503s before)`, capped, scaled by a random 50–100 %, and at least `asked`.
-async fn offline(pool: &PgPool, tenant_id: Uuid, asked: Duration) -> Result<Duration, sqlx::Error> {
+/// `base × 2^(503s before)`, capped, scaled by a random 50–100 %, and at least `asked`.
+async fn offline(
+    pool: &PgPool,
+    tenant_id: Uuid,
+    asked: Duration,
+    base: Duration,
+) -> Result<Duration, sqlx::Error> {
     let secs: Option<f64> = sqlx::query_scalar(
         "UPDATE xero.tenants SET offline_strikes = offline_strikes + 1,
                 blocked_until = greatest(blocked_until, now() + make_interval(secs => greatest($2,
@@ -269,7 +273,7 @@ async fn offline(pool: &PgPool, tenant_id: Uuid, asked: Duration) -> Result<Dura
     )
     .bind(tenant_id)
     .bind(asked.as_secs_f64())
-    .bind(OFFLINE_BASE.as_secs_f64())
+    .bind(base.as_secs_f64())
     .bind(OFFLINE_CAP.as_secs_f64())
     .fetch_optional(pool)
     .await?;

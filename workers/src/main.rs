@@ -314,6 +314,7 @@ async fn main() -> anyhow::Result<()> {
             let engine = app::engine(pool, &http, &xero, &sync, registry())?;
             let options = worker::WorkerOptions {
                 maintenance: Some(options.maintenance(engine.follow_up())),
+                heartbeat: Duration::from_secs(options.heartbeat_secs),
                 ..worker::WorkerOptions::new(
                     options.concurrency,
                     Duration::from_secs(options.shutdown_timeout_secs),

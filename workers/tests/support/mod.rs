@@ -39,8 +39,20 @@ pub fn sync_args(batch_size: u32) -> SyncArgs {
 }
 
 impl Harness {
-    /// Starts everything and connects all simulated tenants through OAuth with PKCE.
+    /// Starts everything and connects all simulated tenants through OAuth with PKCE, asking for
+    /// the scopes the registry needs.
     pub async fn new(config: SimConfig) -> Harness {
+        let scopes = xero_sync::entity::scopes(registry(), false);
+        Harness::with_scopes(config, &scopes).await
+    }
+
+    /// [`Harness::new`], asking for exactly `scopes`.
+    pub async fn with_scopes(config: SimConfig, scopes: &[&str]) -> Harness {
+        Harness::try_with_scopes(config, scopes).await.unwrap()
+    }
+
+    /// [`Harness::with_scopes`], or why connecting failed.
+    pub async fn try_with_scopes(config: SimConfig, scopes: &[&str]) -> anyhow::Result<Harness> {
         // Logs only on request (`TEST_LOG=1`): they go to stderr, which the test runner does
         // not capture.
         if std::env::var_os("TEST_LOG").is_some() {
@@ -60,35 +72,38 @@ impl Harness {
                 .build()
                 .unwrap(),
         };
-        let scopes = xero_sync::entity::scopes(registry(), false);
         let request = connect::Request {
             listener,
             redirect_uri: &redirect,
-            scopes: &scopes,
+            scopes,
         };
         let tenants =
             connect::authorization_code(&db.pool, &oauth, &http, &xero.api_url, request, &browser)
-                .await
-                .unwrap()
+                .await?
                 .into_iter()
                 .map(|t| t.tenant_id)
                 .collect();
-        Harness {
+        Ok(Harness {
             db,
             sim,
             xero,
             http,
             tenants,
-        }
+        })
     }
 
     /// The engine an in-process worker runs.
     pub fn engine(&self, batch_size: u32) -> Arc<Engine> {
+        self.engine_with(&sync_args(batch_size))
+    }
+
+    /// The engine of these settings.
+    pub fn engine_with(&self, sync: &SyncArgs) -> Arc<Engine> {
         app::engine(
             self.db.pool.clone(),
             &self.http,
             &self.xero,
-            &sync_args(batch_size),
+            sync,
             registry(),
         )
         .unwrap()
@@ -96,9 +111,14 @@ impl Harness {
 
     /// Starts an in-process worker.
     pub fn worker(&self, batch_size: u32, concurrency: usize) -> InProcessWorker {
-        let engine = self.engine(batch_size);
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let options = WorkerOptions::new(concurrency, Duration::from_secs(30));
+        self.worker_with(&sync_args(batch_size), options)
+    }
+
+    /// Starts an in-process worker with these settings and options.
+    pub fn worker_with(&self, sync: &SyncArgs, options: WorkerOptions) -> InProcessWorker {
+        let engine = self.engine_with(sync);
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let task = tokio::spawn(worker::run(
             engine,
             options,
@@ -133,6 +153,33 @@ impl Harness {
         xero_sync::demo::wait_for_runs(&self.db.pool, runs, timeout)
             .await
             .unwrap();
+    }
+
+    /// Waits until no run of `runs` is running; returns each run's status, in order.
+    pub async fn wait_ended(&self, runs: &[Uuid], timeout: Duration) -> Vec<String> {
+        eventually("the runs to end", timeout, || async {
+            let statuses: Vec<(Uuid, String)> =
+                sqlx::query_as("SELECT run_id, status FROM xero.sync_log WHERE run_id = ANY($1)")
+                    .bind(runs)
+                    .fetch_all(&self.db.pool)
+                    .await
+                    .unwrap();
+            statuses.iter().all(|(_, s)| s != "running").then(|| {
+                runs.iter()
+                    .map(|r| statuses.iter().find(|(id, _)| id == r).unwrap().1.clone())
+                    .collect()
+            })
+        })
+        .await
+    }
+
+    /// A run's status, error and Xero calls.
+    pub async fn run_outcome(&self, run: Uuid) -> (String, Option<String>, i32) {
+        sqlx::query_as("SELECT status, error, api_calls FROM xero.sync_log WHERE run_id = $1")
+            .bind(run)
+            .fetch_one(&self.db.pool)
+            .await
+            .unwrap()
     }
 
     /// The simulator's digest of a set.
@@ -278,6 +325,19 @@ impl InProcessWorker {
             .expect("worker stops within a minute")
             .unwrap()
             .unwrap();
+    }
+}
+
+/// Maintenance every `every`, scheduling next runs an hour later (as [`sync_args`]).
+pub fn maintenance(every: Duration) -> xero_sync::sync::maintenance::Maintenance {
+    xero_sync::sync::maintenance::Maintenance {
+        every,
+        job_retention: Duration::from_secs(7 * 86_400),
+        log_retention: Duration::from_secs(90 * 86_400),
+        follow_up: Some(xero_sync::sync::engine::FollowUp {
+            after: Duration::from_secs(3600),
+            max_attempts: 8,
+        }),
     }
 }
 
