@@ -2,6 +2,8 @@
 //! current run, and the jobs queued / running / snoozed / retrying / failed / scheduled — plus
 //! listing and re-queueing failed jobs. Read-only except `retry_failed`.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sqlx::PgPool;
@@ -97,12 +99,9 @@ struct PairRow {
     last_run: Option<Uuid>,
 }
 
-const RUN: &str = "SELECT run_id, mode, status, started_at, finished_at,
-        extract(epoch FROM coalesce(finished_at, now()) - started_at)::float8 AS duration_secs,
-        records, pages, api_calls, error
-   FROM xero.sync_log WHERE run_id = $1";
-
-/// The status of every connected tenant and every entity it has synced or been asked to.
+/// The status of every connected tenant and every entity it has synced or been asked to. Three
+/// queries whatever the number of pairs or finished jobs: the pairs, their runs, and the counts
+/// of unfinished jobs (an index keeps finished jobs, the bulk of the table, out of it).
 pub async fn status(pool: &PgPool) -> Result<Vec<PairStatus>, sqlx::Error> {
     let rows: Vec<PairRow> = sqlx::query_as(
         "SELECT t.tenant_id, t.tenant_name, c.status AS connection, c.error AS connection_error,
@@ -116,77 +115,93 @@ pub async fn status(pool: &PgPool) -> Result<Vec<PairStatus>, sqlx::Error> {
     )
     .fetch_all(pool)
     .await?;
-    let mut pairs = Vec::with_capacity(rows.len());
-    for row in rows {
-        let current_run = run(pool, row.current_run).await?;
-        let last_run = run(pool, row.last_run).await?;
-        let (jobs, next_run_at) = jobs(pool, row.tenant_id, &row.entity).await?;
-        pairs.push(PairStatus {
-            tenant_id: row.tenant_id,
-            tenant_name: row.tenant_name,
-            connection: row.connection,
-            connection_error: row.connection_error,
-            entity: row.entity,
-            state: row.state,
-            mode: row.mode,
-            watermark: row.watermark,
-            last_offset: row.last_offset,
-            current_run,
-            last_run,
-            next_run_at,
-            jobs,
-        });
-    }
-    Ok(pairs)
+    let run_ids: Vec<Uuid> = rows
+        .iter()
+        .flat_map(|r| [r.current_run, r.last_run])
+        .flatten()
+        .collect();
+    let mut runs: HashMap<Uuid, RunSummary> = sqlx::query_as::<_, RunSummary>(
+        "SELECT run_id, mode, status, started_at, finished_at,
+                extract(epoch FROM coalesce(finished_at, now()) - started_at)::float8
+                    AS duration_secs,
+                records, pages, api_calls, error
+           FROM xero.sync_log WHERE run_id = ANY($1)",
+    )
+    .bind(&run_ids)
+    .fetch_all(pool)
+    .await?
+    .into_iter()
+    .map(|r| (r.run_id, r))
+    .collect();
+    let mut jobs = job_counts(pool).await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            let (counts, next_run_at) = jobs
+                .remove(&(row.tenant_id, row.entity.clone()))
+                .unwrap_or_default();
+            PairStatus {
+                current_run: row.current_run.and_then(|id| runs.get(&id).cloned()),
+                last_run: row.last_run.and_then(|id| runs.remove(&id)),
+                tenant_id: row.tenant_id,
+                tenant_name: row.tenant_name,
+                connection: row.connection,
+                connection_error: row.connection_error,
+                entity: row.entity,
+                state: row.state,
+                mode: row.mode,
+                watermark: row.watermark,
+                last_offset: row.last_offset,
+                next_run_at,
+                jobs: counts,
+            }
+        })
+        .collect())
 }
 
-async fn run(pool: &PgPool, run_id: Option<Uuid>) -> Result<Option<RunSummary>, sqlx::Error> {
-    let Some(run_id) = run_id else {
-        return Ok(None);
-    };
-    sqlx::query_as(RUN).bind(run_id).fetch_optional(pool).await
+#[derive(sqlx::FromRow)]
+struct JobRow {
+    tenant_id: Option<Uuid>,
+    entity: Option<String>,
+    #[sqlx(flatten)]
+    counts: JobCounts,
+    next_run_at: Option<DateTime<Utc>>,
 }
 
-async fn jobs(
+/// Unfinished jobs by (tenant, entity), and when each pair's next scheduled run starts.
+async fn job_counts(
     pool: &PgPool,
-    tenant_id: Uuid,
-    entity: &str,
-) -> Result<(JobCounts, Option<DateTime<Utc>>), sqlx::Error> {
-    // Done jobs are the bulk of the table and are left out first.
-    let (counts, next): (JobCounts, Option<DateTime<Utc>>) = {
-        let row: (i64, i64, i64, i64, i64, i64, Option<DateTime<Utc>>) = sqlx::query_as(
-            "WITH j AS (
-                 SELECT status, run_at, attempts, max_attempts, last_result,
-                        xero.job_payload(job) AS payload
-                   FROM apalis.jobs WHERE job_type = $1 AND status <> 'Done')
-             SELECT count(*) FILTER (WHERE status = 'Pending' AND run_at <= now()
-                                       AND NOT payload ? 'after_run'),
-                    count(*) FILTER (WHERE status IN ('Queued', 'Running')),
-                    count(*) FILTER (WHERE status = 'Pending' AND run_at > now()
-                                       AND last_result ? 'Snoozed'),
-                    count(*) FILTER (WHERE status = 'Failed' AND attempts < max_attempts),
-                    count(*) FILTER (WHERE status = 'Failed' AND attempts >= max_attempts),
-                    count(*) FILTER (WHERE status = 'Pending' AND payload ? 'after_run'),
-                    min(run_at) FILTER (WHERE status = 'Pending' AND payload ? 'after_run')
-               FROM j
-              WHERE payload ->> 'tenant_id' = $2::text AND payload ->> 'entity' = $3",
-        )
-        .bind(QUEUE)
-        .bind(tenant_id)
-        .bind(entity)
-        .fetch_one(pool)
-        .await?;
-        let counts = JobCounts {
-            queued: row.0,
-            running: row.1,
-            snoozed: row.2,
-            retrying: row.3,
-            failed: row.4,
-            scheduled: row.5,
-        };
-        (counts, row.6)
-    };
-    Ok((counts, next))
+) -> Result<HashMap<(Uuid, String), (JobCounts, Option<DateTime<Utc>>)>, sqlx::Error> {
+    let rows: Vec<JobRow> = sqlx::query_as(
+        "WITH j AS (
+             SELECT status, run_at, attempts, max_attempts, last_result,
+                    xero.job_payload(job) AS payload
+               FROM apalis.jobs WHERE job_type = $1 AND status <> 'Done')
+         SELECT CASE WHEN payload ->> 'tenant_id' ~ '^[0-9a-fA-F-]{36}$'
+                     THEN (payload ->> 'tenant_id')::uuid END AS tenant_id,
+                payload ->> 'entity' AS entity,
+                count(*) FILTER (WHERE status = 'Pending' AND run_at <= now()
+                                   AND NOT payload ? 'after_run') AS queued,
+                count(*) FILTER (WHERE status IN ('Queued', 'Running')) AS running,
+                count(*) FILTER (WHERE status = 'Pending' AND run_at > now()
+                                   AND last_result ? 'Snoozed') AS snoozed,
+                count(*) FILTER (WHERE status = 'Failed' AND attempts < max_attempts)
+                    AS retrying,
+                count(*) FILTER (WHERE status = 'Failed' AND attempts >= max_attempts)
+                    AS failed,
+                count(*) FILTER (WHERE status = 'Pending' AND payload ? 'after_run')
+                    AS scheduled,
+                min(run_at) FILTER (WHERE status = 'Pending' AND payload ? 'after_run')
+                    AS next_run_at
+           FROM j GROUP BY 1, 2",
+    )
+    .bind(QUEUE)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|r| Some(((r.tenant_id?, r.entity?), (r.counts, r.next_run_at))))
+        .collect())
 }
 
 /// Renders status as a table, one line per (tenant, entity).
@@ -210,7 +225,7 @@ pub fn render(pairs: &[PairStatus]) -> String {
             );
             let _ = writeln!(
                 out,
-                "  {:<10} {:<11} {:<10} {:<24} {:<34} {:<32} next run",
+                "  {:<10} {:<11} {:<12} {:<24} {:<34} {:<32} next run",
                 "entity", "mode", "state", "watermark", "last run", "jobs q/r/s/retry/fail"
             );
         }
@@ -244,7 +259,7 @@ pub fn render(pairs: &[PairStatus]) -> String {
             .unwrap_or_else(|| "-".into());
         let _ = writeln!(
             out,
-            "  {:<10} {:<11} {:<10} {:<24} {:<34} {:<32} {}",
+            "  {:<10} {:<11} {:<12} {:<24} {:<34} {:<32} {}",
             p.entity,
             p.mode.as_deref().unwrap_or("-"),
             p.state,

@@ -546,3 +546,153 @@ async fn a_batch_outlasting_the_shutdown_timeout_is_cut_off_rolled_back_and_rele
     assert!(next.exited_within(SHUTDOWN_TIMEOUT).await.success());
     assert_journals_equal(&h).await;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Poison jobs
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_job_whose_worker_dies_five_times_is_failed_as_poison_and_the_replicas_carry_on() {
+    let h = Harness::new(SimConfig {
+        journals: 500,
+        rate_limits: false,
+        ..SimConfig::default()
+    })
+    .await;
+    // Every Journals call hangs for a minute: whoever takes the job is mid-call when killed,
+    // as a replica killed for memory by one huge response would be.
+    let hang = serde_json::json!({"endpoint": "Journals", "kind": "slow", "count": 100, "delay_ms": 60_000});
+    h.sim_json("POST", "/sim/faults", Some(hang)).await;
+    let runs = h.sync(Some(&["journals"]), true).await;
+    let job_key = format!("{}:0", runs[0]);
+    let env = [
+        ("WORKER_HEARTBEAT_SECS", "1"),
+        ("MAINTENANCE_INTERVAL_SECS", "1"),
+        ("XERO_TIMEOUT_SECS", "120"),
+        ("WORKER_CONCURRENCY", "2"),
+    ];
+    let holder = async |h: &Harness| -> Option<String> {
+        sqlx::query_scalar(
+            "SELECT lock_by FROM apalis.jobs WHERE idempotency_key = $1
+                AND status IN ('Queued', 'Running')",
+        )
+        .bind(&job_key)
+        .fetch_optional(&h.db.pool)
+        .await
+        .unwrap()
+        .flatten()
+    };
+    let mut previous = None;
+    for kill in 1..=5 {
+        let mut worker = WorkerProcess::start(&h, &env);
+        let took = eventually(
+            "a replica holding the job",
+            Duration::from_secs(60),
+            || async { holder(&h).await.filter(|w| Some(w) != previous.as_ref()) },
+        )
+        .await;
+        previous = Some(took);
+        // Mid-call: the slow fault for this attempt has been taken.
+        eventually("the call in flight", Duration::from_secs(30), || async {
+            let pending = h.sim_json("GET", "/sim/faults", None).await;
+            let left = pending["pending"][0]["count"].as_u64().unwrap_or(0);
+            (left <= 100 - kill).then_some(())
+        })
+        .await;
+        worker.kill().await;
+    }
+    // The next replica's orphan recovery is the fifth for this job: it is failed as poison,
+    // and maintenance fails its run, instead of the replica taking it and dying too.
+    let mut survivor = WorkerProcess::start(&h, &env);
+    let ended = h.wait_ended(&runs, Duration::from_secs(60)).await;
+    assert_eq!(ended, ["failed"]);
+    let error = h.run_outcome(runs[0]).await.1.unwrap();
+    assert!(
+        error.contains("poison") && error.contains("died 5 times"),
+        "{error}"
+    );
+    h.sim_json("DELETE", "/sim/faults", None).await;
+    let later = h.sync(Some(&["accounts"]), true).await;
+    h.wait(&later, Duration::from_secs(60)).await;
+    survivor.terminate();
+    assert!(survivor.exited_within(SHUTDOWN_TIMEOUT).await.success());
+}
+
+// ---------------------------------------------------------------------------------------------
+// The database goes away
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_database_connection_terminated_three_times_mid_sync_is_survived_without_refetching()
+{
+    let h = Harness::new(SimConfig {
+        journals: CRASH_JOURNALS,
+        rate_limits: false,
+        latency_ms: 5,
+        ..SimConfig::default()
+    })
+    .await;
+    let runs = h.sync(Some(&["journals"]), true).await;
+    let run = runs[0];
+    let batch = CRASH_BATCH.to_string();
+    let env = [
+        ("SYNC_BATCH_SIZE", batch.as_str()),
+        ("WORKER_CONCURRENCY", "2"),
+    ];
+    let mut worker = WorkerProcess::start(&h, &env);
+    let mut cuts = Vec::new();
+    for target in [3, 12, 24] {
+        eventually(
+            "the run to reach its cut point",
+            Duration::from_secs(60),
+            || async { (committed(&h, run).await.1 >= target).then_some(()) },
+        )
+        .await;
+        // Every session of the database but this one: the worker's pool, its LISTEN
+        // connection, a batch mid-commit. As a restarted server does to them.
+        let terminated: Vec<bool> = sqlx::query_scalar(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+              WHERE datname = current_database() AND pid <> pg_backend_pid()",
+        )
+        .fetch_all(&h.db.pool)
+        .await
+        .unwrap();
+        assert!(!terminated.is_empty());
+        let (_, batches, offset) = committed(&h, run).await;
+        cuts.push((batches, offset.unwrap()));
+    }
+    h.wait(&runs, Duration::from_secs(120)).await;
+    assert!(
+        worker.child.try_wait().unwrap().is_none(),
+        "the worker outlived its database connections"
+    );
+    worker.terminate();
+    assert!(worker.exited_within(SHUTDOWN_TIMEOUT).await.success());
+    assert_journals_equal(&h).await;
+
+    // As after a kill: only the batch in flight at a cut may be fetched again.
+    let by_offset: BTreeMap<i64, u64> = served(&h, "Journals")
+        .await
+        .iter()
+        .map(|((_, cursor), count)| (offset_of(cursor), *count))
+        .collect();
+    let offsets: Vec<i64> = cuts.iter().map(|(_, o)| *o).collect();
+    let refetched: Vec<_> = by_offset
+        .iter()
+        .filter(|&(&offset, &count)| {
+            let interrupted = offsets
+                .iter()
+                .filter(|&&at| {
+                    by_offset
+                        .range(at..)
+                        .take(CRASH_BATCH as usize)
+                        .any(|(o, _)| *o == offset)
+                })
+                .count() as u64;
+            count > 1 + interrupted
+        })
+        .collect();
+    assert!(
+        refetched.is_empty(),
+        "committed pages fetched again: {refetched:?}; cuts {cuts:?}"
+    );
+    eprintln!("connections cut at (batches, offset): {cuts:?}");
+}
