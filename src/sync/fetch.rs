@@ -43,15 +43,6 @@ pub(super) async fn fetch(
     mut token: AccessToken,
 ) -> Fetched {
     let settings = engine.settings;
-    let overlap = chrono::TimeDelta::from_std(settings.overlap).unwrap_or_default();
-    let fields = Fields {
-        collection: entity.collection,
-        id: entity.id_field,
-        number: match entity.paging {
-            Paging::Offset { field } => Some(field),
-            _ => None,
-        },
-    };
     let mut fetched = Fetched {
         pages: Vec::new(),
         cursor,
@@ -63,38 +54,13 @@ pub(super) async fn fetch(
     while fetched.pages.len() < settings.batch_size as usize
         && fetched.bytes() < settings.batch_bytes
     {
-        let ask = fetched.cursor.ask();
-        let mut query = ask.query;
-        query.extend(entity.query.iter().map(|(k, v)| (*k, (*v).to_owned())));
-        let get = Get {
-            tenant_id: run.tenant_id,
-            endpoint: entity.endpoint,
-            query,
-            modified_since: ask.modified_since,
-        };
         fetched.calls += 1;
-        let answer = engine.xero.get(token.token.expose(), &get).await;
-        match answer.and_then(|a| Page::parse(a.body, fields)) {
-            Ok(page) => match fetched.cursor.advance(&page, overlap) {
-                Ok(step) => {
-                    fetched.pages.push(page);
-                    match step {
-                        Step::Next(next) => fetched.cursor = next,
-                        Step::Done => {
-                            fetched.done = true;
-                            break;
-                        }
-                    }
-                }
-                Err(stuck) => {
-                    // The page is dropped: committing it would leave the cursor where it is,
-                    // and the next batch would fetch it again, forever.
-                    let at = serde_json::to_string(&fetched.cursor).unwrap_or_default();
-                    let error = format!("{}: {stuck} (at cursor {at})", entity.endpoint);
-                    fetched.stop = Some(Stop::Stuck(error));
+        match call(engine, entity, run, &fetched.cursor, &token).await {
+            Ok(page) => {
+                if !fetched.take(entity, page, engine) {
                     break;
                 }
-            },
+            }
             // A token Xero refuses before its time (revoked, rotated elsewhere): one refresh.
             Err(XeroError::Unauthorized { .. }) if !refreshed => {
                 refreshed = true;
@@ -120,4 +86,64 @@ pub(super) async fn fetch(
         }
     }
     fetched
+}
+
+/// The call the cursor asks for, parsed.
+async fn call(
+    engine: &Engine,
+    entity: &Entity,
+    run: &Run,
+    cursor: &Cursor,
+    token: &AccessToken,
+) -> Result<Page, XeroError> {
+    let ask = cursor.ask();
+    let mut query = ask.query;
+    query.extend(entity.query.iter().map(|(k, v)| (*k, (*v).to_owned())));
+    let get = Get {
+        tenant_id: run.tenant_id,
+        endpoint: entity.endpoint,
+        query,
+        modified_since: ask.modified_since,
+    };
+    let fields = Fields {
+        collection: entity.collection,
+        id: entity.id_field,
+        number: match entity.paging {
+            Paging::Offset { field } => Some(field),
+            _ => None,
+        },
+    };
+    let answer = engine.xero.get(token.token.expose(), &get).await?;
+    Page::parse(answer.body, fields)
+}
+
+impl Fetched {
+    /// Moves the cursor past `page` and keeps it; `false` when the batch is over (the run is
+    /// done, or stuck).
+    fn take(&mut self, entity: &Entity, page: Page, engine: &Engine) -> bool {
+        let overlap = chrono::TimeDelta::from_std(engine.settings.overlap).unwrap_or_default();
+        match self.cursor.advance(&page, overlap) {
+            Ok(step) => {
+                self.pages.push(page);
+                match step {
+                    Step::Next(next) => {
+                        self.cursor = next;
+                        true
+                    }
+                    Step::Done => {
+                        self.done = true;
+                        false
+                    }
+                }
+            }
+            Err(stuck) => {
+                // The page is dropped: committing it would leave the cursor where it is, and
+                // the next batch would fetch it again, forever.
+                let at = serde_json::to_string(&self.cursor).unwrap_or_default();
+                let error = format!("{}: {stuck} (at cursor {at})", entity.endpoint);
+                self.stop = Some(Stop::Stuck(error));
+                false
+            }
+        }
+    }
 }

@@ -60,6 +60,16 @@ pub struct Pass {
     pub workers_pruned: u64,
 }
 
+impl Pass {
+    /// What a leader's pass that found nothing to do reports.
+    fn idle_leader() -> Pass {
+        Pass {
+            leader: true,
+            ..Pass::default()
+        }
+    }
+}
+
 /// Runs passes every `settings.every` until `shutdown` resolves. A failed pass is logged and
 /// the next one tries again.
 pub async fn run(pool: PgPool, settings: Maintenance, shutdown: impl Future<Output = ()>) {
@@ -72,14 +82,7 @@ pub async fn run(pool: PgPool, settings: Maintenance, shutdown: impl Future<Outp
             _ = tick.tick() => {}
         }
         match pass(&pool, &settings).await {
-            Ok(done)
-                if done
-                    != Pass {
-                        leader: true,
-                        ..Pass::default()
-                    }
-                    && done.leader =>
-            {
+            Ok(done) if done.leader && done != Pass::idle_leader() => {
                 tracing::info!(
                     maintenance.runs_failed = done.runs_failed,
                     maintenance.runs_resumed = done.runs_resumed,
@@ -152,47 +155,55 @@ async fn wedged_runs(
     .await?;
     let (mut failed, mut resumed) = (0, 0);
     for w in wedged {
-        match (w.job_id, w.job_status.as_deref()) {
-            (Some(job_id), Some("Failed")) => {
-                let error = format!(
-                    "its batch job {job_id} failed for good: {}",
-                    w.job_error.unwrap_or_default()
-                );
-                run::fail(conn, w.run_id, &error, settings.follow_up).await?;
-                tracing::warn!(sync.run_id = %w.run_id, error, "wedged run failed");
-                failed += 1;
-            }
-            (Some(job_id), _) => {
-                sqlx::query(
-                    "UPDATE apalis.jobs SET status = 'Pending', attempts = 0, run_at = now(),
-                            lock_by = NULL, lock_at = NULL, done_at = NULL,
-                            last_result = '{\"Ok\": \"resumed by maintenance\"}'
-                      WHERE id = $1",
-                )
-                .bind(&job_id)
-                .execute(&mut *conn)
-                .await?;
-                resumed += 1;
-            }
-            (None, _) => {
-                let job = BatchJob {
-                    run_id: w.run_id,
-                    tenant_id: w.tenant_id,
-                    entity: w.entity,
-                    seq: w.batches,
-                };
-                let how = Enqueue {
-                    delay: None,
-                    max_attempts: settings.follow_up.map_or(8, |f| f.max_attempts),
-                    priority: 0,
-                };
-                queue::enqueue(conn, &job, &job.idempotency_key(), how).await?;
-                tracing::warn!(sync.run_id = %w.run_id, "wedged run resumed with a new job");
-                resumed += 1;
-            }
+        if w.job_status.as_deref() == Some("Failed") {
+            let error = format!(
+                "its batch job {} failed for good: {}",
+                w.job_id.as_deref().unwrap_or_default(),
+                w.job_error.as_deref().unwrap_or_default()
+            );
+            run::fail(conn, w.run_id, &error, settings.follow_up).await?;
+            tracing::warn!(sync.run_id = %w.run_id, error, "wedged run failed");
+            failed += 1;
+        } else {
+            resume(conn, w, settings).await?;
+            resumed += 1;
         }
     }
     Ok((failed, resumed))
+}
+
+/// Gives a wedged run its batch job back: the done one revived, or a missing one queued anew.
+async fn resume(
+    conn: &mut PgConnection,
+    w: Wedged,
+    settings: &Maintenance,
+) -> Result<(), sqlx::Error> {
+    if let Some(job_id) = &w.job_id {
+        sqlx::query(
+            "UPDATE apalis.jobs SET status = 'Pending', attempts = 0, run_at = now(),
+                    lock_by = NULL, lock_at = NULL, done_at = NULL,
+                    last_result = '{\"Ok\": \"resumed by maintenance\"}'
+              WHERE id = $1",
+        )
+        .bind(job_id)
+        .execute(&mut *conn)
+        .await?;
+    } else {
+        let job = BatchJob {
+            run_id: w.run_id,
+            tenant_id: w.tenant_id,
+            entity: w.entity,
+            seq: w.batches,
+        };
+        let how = Enqueue {
+            delay: None,
+            max_attempts: settings.follow_up.map_or(8, |f| f.max_attempts),
+            priority: 0,
+        };
+        queue::enqueue(conn, &job, &job.idempotency_key(), how).await?;
+    }
+    tracing::warn!(sync.run_id = %w.run_id, "wedged run resumed");
+    Ok(())
 }
 
 /// Finished pairs of registered entities with no scheduled next run: schedule one, due an
