@@ -53,10 +53,11 @@ pub fn scopes(entities: &[Entity], broad: bool) -> Vec<&'static str> {
 
 /// One Xero entity, declared once in `xero-sync-workers` and registered in its `registry()`.
 ///
-/// Every statement of `upsert` runs in the batch's transaction with two parameters:
-/// `$1` the tenant id (`uuid`) and `$2` the whole Xero response body of one page (`text`, to be
-/// cast `$2::jsonb`; the records are under the `collection` key). Statements are set-based: one
-/// statement per page, never one per record.
+/// Every statement of `upsert` runs once per batch, in the batch's transaction, with two
+/// parameters: `$1` the tenant id (`uuid`) and `$2` a JSON object (`text`, to be cast
+/// `$2::jsonb`) holding the records of every page of the batch, in the order Xero sent them,
+/// under the `collection` key. Statements are set-based: one statement per batch, never one per
+/// record. The same record may appear twice (overlapping pages): the later one is the newer.
 #[derive(Debug, Clone, Copy)]
 pub struct Entity {
     /// Stable wire name used in job payloads, `sync_progress` and the CLI, e.g. `invoices`.

@@ -47,6 +47,8 @@ pub struct Page {
     pub server_ms: Option<i64>,
     /// The `pagination` object, on paged endpoints.
     pub pagination: Option<Pagination>,
+    /// Where the records' JSON lies in `body`: between the collection's brackets.
+    pub records_span: std::ops::Range<usize>,
 }
 
 /// Which fields of a record the cursor reads.
@@ -65,7 +67,8 @@ impl Page {
     /// truncated or otherwise malformed body is an error, never an empty page.
     pub fn parse(body: String, fields: Fields<'_>) -> Result<Page, XeroError> {
         let mut de = serde_json::Deserializer::from_str(&body);
-        let summary = EnvelopeSeed(fields)
+        let base = body.as_ptr() as usize;
+        let summary = EnvelopeSeed(fields, base)
             .deserialize(&mut de)
             .and_then(|s| de.end().map(|()| s))
             .map_err(|e| XeroError::Malformed(format!("response is not valid: {e}")))?;
@@ -77,6 +80,7 @@ impl Page {
             server_ms,
             pagination,
             found,
+            records_span,
         } = summary;
         if !found {
             return Err(XeroError::Malformed(format!(
@@ -92,7 +96,36 @@ impl Page {
             max_number,
             server_ms,
             pagination,
+            records_span,
         })
+    }
+
+    /// The records' JSON text, without the surrounding brackets (empty for no records).
+    pub fn records_json(&self) -> &str {
+        self.body
+            .get(self.records_span.clone())
+            .unwrap_or_default()
+            .trim()
+    }
+
+    /// One body holding the records of every page, in order, under `collection`: what a
+    /// batch's statements store in one go (`{"Invoices":[…page 1…,…page 2…]}`).
+    pub fn combined(pages: &[Page], collection: &str) -> String {
+        let size: usize = pages.iter().map(|p| p.records_span.len() + 1).sum();
+        let mut body = String::with_capacity(size + collection.len() + 8);
+        body.push_str("{\"");
+        body.push_str(collection);
+        body.push_str("\":[");
+        let mut first = true;
+        for records in pages.iter().map(Page::records_json).filter(|r| !r.is_empty()) {
+            if !first {
+                body.push(',');
+            }
+            body.push_str(records);
+            first = false;
+        }
+        body.push_str("]}");
+        body
     }
 
     /// Whether Xero says more records follow under the same request (a short page is then not
@@ -111,6 +144,7 @@ struct Summary {
     server_ms: Option<i64>,
     pagination: Option<Pagination>,
     found: bool,
+    records_span: std::ops::Range<usize>,
 }
 
 /// A key of the envelope or of a record, compared without keeping it.
@@ -141,7 +175,8 @@ const UPDATED: u8 = 1;
 const ID: u8 = 2;
 const NUMBER: u8 = 3;
 
-struct EnvelopeSeed<'a>(Fields<'a>);
+/// The envelope's fields, and where the body starts in memory (to locate the records in it).
+struct EnvelopeSeed<'a>(Fields<'a>, usize);
 
 impl<'de> DeserializeSeed<'de> for EnvelopeSeed<'_> {
     type Value = Summary;
@@ -156,7 +191,7 @@ impl<'de> Visitor<'de> for EnvelopeSeed<'_> {
         f.write_str("a response envelope object")
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Summary, A::Error> {
-        let fields = self.0;
+        let EnvelopeSeed(fields, base) = self;
         let mut summary = Summary::default();
         let which = |k: &str| match k {
             _ if k == fields.collection => COLLECTION,
@@ -167,7 +202,16 @@ impl<'de> Visitor<'de> for EnvelopeSeed<'_> {
         while let Some(key) = map.next_key_seed(Key(which))? {
             match key {
                 COLLECTION => {
-                    map.next_value_seed(RecordsSeed(fields, &mut summary))?;
+                    // Kept raw (borrowed from the body) to find it again, then read.
+                    let raw: &'de serde_json::value::RawValue = map.next_value()?;
+                    let text = raw.get();
+                    let start = text.as_ptr() as usize - base;
+                    let mut records = serde_json::Deserializer::from_str(text);
+                    RecordsSeed(fields, &mut summary)
+                        .deserialize(&mut records)
+                        .map_err(de::Error::custom)?;
+                    // Inside the brackets (the text is exactly the array).
+                    summary.records_span = start + 1..start + text.len().saturating_sub(1);
                     summary.found = true;
                 }
                 SERVER_TIME => {
@@ -297,6 +341,27 @@ mod tests {
         assert_eq!(page.max_updated_ms, Some(2000));
         assert_eq!(page.server_ms, Some(9000));
         assert_eq!(page.pagination, None);
+    }
+
+    #[test]
+    fn pages_combine_into_one_body_of_all_their_records_in_order() {
+        let one = Page::parse(r#"{"Invoices": [ {"InvoiceID":"a"} ] ,"X":1}"#.into(), INVOICES);
+        let empty = Page::parse(r#"{"Invoices":[]}"#.into(), INVOICES);
+        let two = Page::parse(
+            r#"{"Id":"x","Invoices":[{"InvoiceID":"b"},{"InvoiceID":"c","L":[1,2]}]}"#.into(),
+            INVOICES,
+        );
+        let pages = [one.expect("valid"), empty.expect("valid"), two.expect("valid")];
+        let body = Page::combined(&pages, "Invoices");
+        let value: serde_json::Value = serde_json::from_str(&body).expect("valid JSON");
+        let ids: Vec<&str> = value["Invoices"]
+            .as_array()
+            .expect("array")
+            .iter()
+            .map(|r| r["InvoiceID"].as_str().expect("id"))
+            .collect();
+        assert_eq!(ids, ["a", "b", "c"]);
+        assert_eq!(Page::combined(&pages[1..2], "Invoices"), r#"{"Invoices":[]}"#);
     }
 
     #[test]

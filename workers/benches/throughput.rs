@@ -1,0 +1,348 @@
+//! How close a sync comes to what Postgres can ingest, in one run on one machine, over the same
+//! 126,800-journal organisation (357,000 lines):
+//!
+//! - **ceiling**: the project's own upsert statements applied back to back to the response
+//!   bodies, fetched beforehand (no HTTP, no queue), ten pages per transaction as a batch;
+//! - **sync**: a real `xero-sync worker` process syncing from the simulator over HTTP;
+//! - **seed**: the approach this project replaced: sequential pages, one INSERT per record and
+//!   per line, a commit every ten pages.
+//!
+//! It prints journals per second of each, the ratios (goals: sync ≥ 70 % of the ceiling and ≥ 5×
+//! the seed), the worker's peak RSS (goal < 100 MB), and then the same sync with 150 ms of
+//! latency per call as wall time ÷ (calls × latency). Exits non-zero when a goal is missed.
+//!
+//! `cargo bench -p xero-sync-workers --bench throughput`; `THROUGHPUT_BENCH_SHORT=1` runs
+//! 12,680 journals (1,268 with latency) for CI.
+
+#![allow(clippy::unwrap_used, missing_docs)]
+
+#[path = "../tests/support/mod.rs"]
+mod support;
+
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use sqlx::PgPool;
+use support::Harness;
+use uuid::Uuid;
+use xero_sync::sim::SimConfig;
+use xero_sync::xero::Page;
+use xero_sync::xero::page::Fields;
+use xero_sync_workers::entity;
+
+/// A measured way of getting the journals into Postgres.
+struct Measure {
+    name: &'static str,
+    elapsed: Duration,
+}
+
+#[tokio::main]
+async fn main() {
+    if !std::env::args().any(|a| a == "--bench") {
+        println!("throughput: run with `cargo bench -p xero-sync-workers --bench throughput`");
+        return;
+    }
+    let short = std::env::var("THROUGHPUT_BENCH_SHORT").is_ok_and(|v| !v.is_empty() && v != "0");
+    let (journals, latency_journals) = if short {
+        (12_680, 1_268)
+    } else {
+        (126_800, 12_680)
+    };
+    let h = Harness::new(SimConfig {
+        journals,
+        rate_limits: false,
+        ..SimConfig::default()
+    })
+    .await;
+    let (sync, peak_kib, _) = sync_with_worker(&h, &[]).await;
+    let pages = fetch_all(&h).await;
+    let ceiling = ceiling(&h, &pages).await;
+    let seed = seed(&h).await;
+
+    let rate = |m: &Measure| journals as f64 / m.elapsed.as_secs_f64();
+    println!();
+    println!("throughput: {journals} journals, {} pages", pages.len());
+    for m in [&ceiling, &sync, &seed] {
+        println!(
+            "  {:<8} {:>8.2} s  {:>9.0} journals/s",
+            m.name,
+            m.elapsed.as_secs_f64(),
+            rate(m)
+        );
+    }
+    let of_ceiling = rate(&sync) / rate(&ceiling);
+    let over_seed = rate(&sync) / rate(&seed);
+    let peak_mib = peak_kib as f64 / 1024.0;
+    println!("  sync / ceiling = {:.0} % (goal ≥ 70 %)", of_ceiling * 100.0);
+    println!("  sync / seed    = {over_seed:.1}× (goal ≥ 5×)");
+    println!("  worker peak RSS {peak_mib:.1} MiB (goal < 100 MB)");
+    drop(h);
+
+    let latency_ms = 150;
+    let slow = Harness::new(SimConfig {
+        journals: latency_journals,
+        rate_limits: false,
+        latency_ms,
+        ..SimConfig::default()
+    })
+    .await;
+    let (slow_sync, _, calls) = sync_with_worker(&slow, &[]).await;
+    let floor = calls as f64 * latency_ms as f64 / 1000.0;
+    println!(
+        "throughput: {latency_journals} journals at {latency_ms} ms a call: {:.2} s for {calls} \
+         calls = {:.2} × (calls × latency)",
+        slow_sync.elapsed.as_secs_f64(),
+        slow_sync.elapsed.as_secs_f64() / floor
+    );
+
+    let mut missed = Vec::new();
+    if of_ceiling < 0.7 {
+        missed.push(format!("sync at {:.0} % of the ceiling", of_ceiling * 100.0));
+    }
+    if over_seed < 5.0 {
+        missed.push(format!("sync only {over_seed:.1}× the seed approach"));
+    }
+    if peak_mib >= 100.0 {
+        missed.push(format!("worker peak {peak_mib:.1} MiB"));
+    }
+    if !missed.is_empty() {
+        eprintln!("throughput goals missed: {}", missed.join("; "));
+        std::process::exit(1);
+    }
+}
+
+/// A full journals sync by a real worker process: its time (from the request to the run's
+/// end), the process's peak RSS, and the Xero calls the run made.
+async fn sync_with_worker(h: &Harness, env: &[(&str, &str)]) -> (Measure, u64, i32) {
+    let mut command = h.command(&["worker"]);
+    command.env("RUST_LOG", "warn").stdout(Stdio::null());
+    for (k, v) in env {
+        command.env(k, v);
+    }
+    let mut worker = command.spawn().unwrap();
+    let pid = worker.id().unwrap();
+    loop {
+        let live: i64 = sqlx::query_scalar("SELECT count(*) FROM apalis.workers")
+            .fetch_one(&h.db.pool)
+            .await
+            .unwrap();
+        if live > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let started = Instant::now();
+    let runs = h.sync(Some(&["journals"]), true).await;
+    h.wait(&runs, Duration::from_secs(3600)).await;
+    let elapsed = started.elapsed();
+    let peak_kib = vm_hwm_kib(pid);
+    let _ = std::process::Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status();
+    let _ = tokio::time::timeout(Duration::from_secs(30), worker.wait()).await;
+    h.assert_equal(Some(&["journals"])).await;
+    let calls: i32 = sqlx::query_scalar("SELECT api_calls FROM xero.sync_log WHERE run_id = $1")
+        .bind(runs[0])
+        .fetch_one(&h.db.pool)
+        .await
+        .unwrap();
+    let measure = Measure {
+        name: "sync",
+        elapsed,
+    };
+    (measure, peak_kib, calls)
+}
+
+/// Every journals page of the organisation, as the API serves them.
+async fn fetch_all(h: &Harness) -> Vec<String> {
+    let token: String = sqlx::query_scalar("SELECT access_token FROM xero.tokens")
+        .fetch_one(&h.db.pool)
+        .await
+        .unwrap();
+    let mut pages = Vec::new();
+    let mut offset = 0;
+    loop {
+        let body = get_page(h, &token, offset).await;
+        let value: Value = serde_json::from_str(&body).unwrap();
+        let journals = value["Journals"].as_array().unwrap();
+        let Some(last) = journals.last() else {
+            break;
+        };
+        offset = last["JournalNumber"].as_i64().unwrap();
+        pages.push(body);
+    }
+    pages
+}
+
+async fn get_page(h: &Harness, token: &str, offset: i64) -> String {
+    h.http
+        .get(format!("{}/api.xro/2.0/Journals", h.sim.origin()))
+        .bearer_auth(token)
+        .header("xero-tenant-id", h.tenants[0].to_string())
+        .header("Accept", "application/json")
+        .query(&[("offset", offset.to_string())])
+        .send()
+        .await
+        .unwrap()
+        .error_for_status()
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+async fn empty_journals(pool: &PgPool) {
+    sqlx::query("TRUNCATE xero.journals, xero.journal_lines")
+        .execute(pool)
+        .await
+        .unwrap();
+}
+
+/// The entity's statements over the pages, ten pages per transaction and per statement as a
+/// batch runs them (the bodies are combined before the clock starts).
+async fn ceiling(h: &Harness, pages: &[String]) -> Measure {
+    empty_journals(&h.db.pool).await;
+    let journals = entity("journals").unwrap();
+    let fields = Fields {
+        collection: journals.collection,
+        id: journals.id_field,
+        number: Some("JournalNumber"),
+    };
+    let batches: Vec<String> = pages
+        .chunks(10)
+        .map(|batch| {
+            let parsed: Vec<Page> = batch
+                .iter()
+                .map(|body| Page::parse(body.clone(), fields).unwrap())
+                .collect();
+            Page::combined(&parsed, journals.collection)
+        })
+        .collect();
+    let tenant = h.tenants[0];
+    let started = Instant::now();
+    for body in &batches {
+        let mut tx = h.db.pool.begin().await.unwrap();
+        for statement in journals.upsert {
+            sqlx::query(*statement)
+                .bind(tenant)
+                .bind(body)
+                .execute(&mut *tx)
+                .await
+                .unwrap();
+        }
+        tx.commit().await.unwrap();
+    }
+    let elapsed = started.elapsed();
+    h.assert_equal(Some(&["journals"])).await;
+    Measure {
+        name: "ceiling",
+        elapsed,
+    }
+}
+
+/// The seed's approach: page after page over HTTP, a statement per journal and per line.
+async fn seed(h: &Harness) -> Measure {
+    empty_journals(&h.db.pool).await;
+    let token: String = sqlx::query_scalar("SELECT access_token FROM xero.tokens")
+        .fetch_one(&h.db.pool)
+        .await
+        .unwrap();
+    let tenant = h.tenants[0];
+    let started = Instant::now();
+    let mut offset = 0;
+    let mut tx = h.db.pool.begin().await.unwrap();
+    for page_no in 1.. {
+        let body: Value = serde_json::from_str(&get_page(h, &token, offset).await).unwrap();
+        let page = body["Journals"].as_array().unwrap();
+        let Some(last) = page.last() else {
+            break;
+        };
+        offset = last["JournalNumber"].as_i64().unwrap();
+        for journal in page {
+            insert_journal(&mut tx, tenant, journal).await;
+        }
+        if page_no % 10 == 0 {
+            tx.commit().await.unwrap();
+            tx = h.db.pool.begin().await.unwrap();
+        }
+    }
+    tx.commit().await.unwrap();
+    let elapsed = started.elapsed();
+    h.assert_equal(Some(&["journals"])).await;
+    Measure {
+        name: "seed",
+        elapsed,
+    }
+}
+
+fn uuid(v: &Value) -> Option<Uuid> {
+    v.as_str().and_then(|s| s.parse().ok())
+}
+
+fn ms(v: &Value) -> Option<f64> {
+    let s = v.as_str()?.strip_prefix("/Date(")?;
+    let end = s.find(['+', ')'])?;
+    s[..end].parse::<f64>().ok().map(|ms| ms / 1000.0)
+}
+
+async fn insert_journal(tx: &mut sqlx::PgConnection, tenant: Uuid, j: &Value) {
+    let journal_id = uuid(&j["JournalID"]).unwrap();
+    sqlx::query(
+        "INSERT INTO xero.journals (tenant_id, journal_id, journal_number, journal_date,
+                                    created_date_utc, reference, source_id, source_type, raw)
+         VALUES ($1, $2, $3, (to_timestamp($4) AT TIME ZONE 'UTC')::date, to_timestamp($5),
+                 $6, $7, $8, $9)
+         ON CONFLICT (tenant_id, journal_id) DO UPDATE SET raw = excluded.raw",
+    )
+    .bind(tenant)
+    .bind(journal_id)
+    .bind(j["JournalNumber"].as_i64())
+    .bind(ms(&j["JournalDate"]))
+    .bind(ms(&j["CreatedDateUTC"]))
+    .bind(j["Reference"].as_str())
+    .bind(uuid(&j["SourceID"]))
+    .bind(j["SourceType"].as_str())
+    .bind(j)
+    .execute(&mut *tx)
+    .await
+    .unwrap();
+    for line in j["JournalLines"].as_array().into_iter().flatten() {
+        let number = |k: &str| line[k].as_f64();
+        sqlx::query(
+            "INSERT INTO xero.journal_lines (tenant_id, journal_line_id, journal_id, account_id,
+                    account_code, account_type, account_name, description, net_amount,
+                    gross_amount, tax_amount, tax_type, tax_name, tracking, raw)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+             ON CONFLICT (tenant_id, journal_line_id) DO UPDATE SET raw = excluded.raw",
+        )
+        .bind(tenant)
+        .bind(uuid(&line["JournalLineID"]).unwrap())
+        .bind(journal_id)
+        .bind(uuid(&line["AccountID"]))
+        .bind(line["AccountCode"].as_str())
+        .bind(line["AccountType"].as_str())
+        .bind(line["AccountName"].as_str())
+        .bind(line["Description"].as_str())
+        .bind(number("NetAmount"))
+        .bind(number("GrossAmount"))
+        .bind(number("TaxAmount"))
+        .bind(line["TaxType"].as_str())
+        .bind(line["TaxName"].as_str())
+        .bind(&line["TrackingCategories"])
+        .bind(line)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    }
+}
+
+/// The `VmHWM` (peak resident set) of a live process, in KiB.
+fn vm_hwm_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap()
+}
