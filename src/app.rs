@@ -63,6 +63,7 @@ pub fn engine(
         pool,
         entities,
         settings: sync.settings(),
+        stopping: Default::default(),
     }))
 }
 

@@ -28,6 +28,8 @@ pub const DEFAULT_OVERLAP: Duration = Duration::from_secs(1);
 pub const DEFAULT_FULL_EVERY: Duration = Duration::from_secs(7 * 86_400);
 /// First back-off after a 503 "The Organisation is offline".
 pub const DEFAULT_OFFLINE_BACKOFF: Duration = Duration::from_secs(5);
+/// How long a worker carries one run from batch to batch before letting other jobs go first.
+pub const DEFAULT_CARRY: Duration = Duration::from_secs(10);
 /// Time before a pair Xero refused is tried again.
 pub const DEFAULT_ENTITLEMENT_RECHECK: Duration = Duration::from_secs(86_400);
 /// The largest Xero response body accepted (64 MiB; a page of 1,000 invoices is about 2 MB).
@@ -124,6 +126,7 @@ impl Default for SyncArgs {
             batch_bytes: DEFAULT_BATCH_BYTES,
             overlap_secs: DEFAULT_OVERLAP.as_secs(),
             offline_backoff_secs: DEFAULT_OFFLINE_BACKOFF.as_secs(),
+            carry_secs: DEFAULT_CARRY.as_secs(),
             full_every: Interval(DEFAULT_FULL_EVERY),
             max_attempts: 8,
             force_full: false,
@@ -143,6 +146,7 @@ impl SyncArgs {
             force_full: self.force_full,
             overlap: Duration::from_secs(self.overlap_secs),
             offline_backoff: Duration::from_secs(self.offline_backoff_secs),
+            carry_for: Duration::from_secs(self.carry_secs),
             full_every: self.full_every.schedule(),
             ..crate::sync::Settings::default()
         }
@@ -186,6 +190,10 @@ pub struct SyncArgs {
     /// row doubles it, up to an hour.
     #[arg(long, env = "SYNC_OFFLINE_BACKOFF_SECS", value_name = "SYNC_OFFLINE_BACKOFF_SECS", default_value_t = DEFAULT_OFFLINE_BACKOFF.as_secs(), value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub offline_backoff_secs: u64,
+    /// Seconds a worker carries one run on from batch to batch itself (no hand-off through the
+    /// queue) before the next batch waits its turn behind other jobs; `0` hands every batch on.
+    #[arg(long, env = "SYNC_CARRY_SECS", value_name = "SYNC_CARRY_SECS", default_value_t = DEFAULT_CARRY.as_secs(), value_parser = clap::value_parser!(u64).range(0..=3600))]
+    pub carry_secs: u64,
     /// A scheduled run is full when the pair's last full run is older than this (Xero changes
     /// some fields without moving UpdatedDateUTC), e.g. `7d`; `0` never re-reads in full.
     #[arg(long, env = "SYNC_FULL_EVERY", value_name = "SYNC_FULL_EVERY", default_value = "7d", value_parser = parse_interval)]

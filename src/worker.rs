@@ -104,10 +104,13 @@ pub async fn run(
     shutdown: impl Future<Output = std::io::Result<()>> + Send + 'static,
 ) -> anyhow::Result<()> {
     let (stop, stopped) = watch::channel(false);
+    let stopping = engine.stopping.clone();
     tokio::spawn(async move {
         if let Err(e) = shutdown.await {
             tracing::error!(error = %e, "cannot wait for the shutdown signal; stopping");
         }
+        // Runs in flight stop carrying on to their next batch; their next jobs queue instead.
+        stopping.store(true, std::sync::atomic::Ordering::SeqCst);
         let _ = stop.send(true);
     });
     let maintenance = options.maintenance.map(|settings| {
@@ -258,15 +261,7 @@ async fn handle(
     handler: Data<Arc<Handler>>,
 ) -> Result<String, BoxDynError> {
     let job_id = task_id.to_string();
-    let span = tracing::info_span!(
-        "job",
-        job.id = %job_id,
-        worker.name = worker.name(),
-        xero.tenant_id = tracing::field::Empty,
-        sync.entity = tracing::field::Empty,
-        sync.run_id = tracing::field::Empty,
-        sync.seq = tracing::field::Empty,
-    );
+    let span = batch::job_span(&job_id, worker.name());
     let lease = Lease {
         job_id: &job_id,
         worker: worker.name(),

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 use sqlx::PgConnection;
+use tracing::Instrument;
 
 use super::engine::Engine;
 use super::fetch::{Fetched, fetch};
@@ -24,10 +25,62 @@ use crate::xero::dates::from_ms;
 /// written (the database is gone); the worker then backs off and apalis retries the job.
 pub async fn run_job(engine: &Engine, lease: Lease<'_>, payload: Value) -> anyhow::Result<String> {
     match Payload::decode(payload) {
-        Ok(Payload::Batch(job)) => run_batch(engine, lease, job).await,
+        Ok(Payload::Batch(job)) => carry(engine, lease, job).await,
         Ok(Payload::Scheduled(scheduled)) => start_scheduled(engine, lease, scheduled).await,
         Err(error) => give_up(engine, lease, None, &error).await,
     }
+}
+
+/// The span of one job: the worker opens it for the job it claimed, [`carry`] for each batch
+/// it carries on to.
+pub fn job_span(job_id: &str, worker: &str) -> tracing::Span {
+    tracing::info_span!(
+        "job",
+        job.id = %job_id,
+        worker.name = worker,
+        xero.tenant_id = tracing::field::Empty,
+        sync.entity = tracing::field::Empty,
+        sync.run_id = tracing::field::Empty,
+        sync.seq = tracing::field::Empty,
+    )
+}
+
+/// What a batch did, and the next batch of its run when this worker carries it on.
+struct Done {
+    outcome: String,
+    carried: Option<(String, BatchJob)>,
+}
+
+impl From<String> for Done {
+    fn from(outcome: String) -> Done {
+        Done {
+            outcome,
+            carried: None,
+        }
+    }
+}
+
+/// Runs a batch and then, for up to `SYNC_CARRY_SECS`, each next batch of its run, without
+/// handing it through the queue: the transaction that commits a batch inserts the next one
+/// already claimed by this worker (leased exactly as apalis's fetch would lease it), so the run
+/// goes on at once instead of waiting for a poll, a notification and a fetch. After the slice
+/// (or on shutdown) the next batch is queued like any job and waits its turn behind the jobs
+/// already waiting, so one large run cannot keep a worker from other organisations.
+async fn carry(engine: &Engine, lease: Lease<'_>, job: BatchJob) -> anyhow::Result<String> {
+    let until = std::time::Instant::now() + engine.settings.carry_for;
+    let may_carry = || engine.may_carry() && std::time::Instant::now() < until;
+    let mut done = run_batch(engine, lease, job, may_carry()).await?;
+    while let Some((job_id, next)) = done.carried.take() {
+        let lease = Lease {
+            job_id: &job_id,
+            worker: lease.worker,
+        };
+        let span = job_span(&job_id, lease.worker);
+        done = run_batch(engine, lease, next, may_carry())
+            .instrument(span)
+            .await?;
+    }
+    Ok(done.outcome)
 }
 
 /// Fails a job whose run panicked, and its run: a panic is a bug no retry fixes, and failing
@@ -112,7 +165,12 @@ async fn full_due(
     Ok(due.unwrap_or(false))
 }
 
-async fn run_batch(engine: &Engine, lease: Lease<'_>, job: BatchJob) -> anyhow::Result<String> {
+async fn run_batch(
+    engine: &Engine,
+    lease: Lease<'_>,
+    job: BatchJob,
+    carry: bool,
+) -> anyhow::Result<Done> {
     let span = tracing::Span::current();
     span.record("xero.tenant_id", tracing::field::display(job.tenant_id));
     span.record("sync.entity", job.entity.as_str());
@@ -120,7 +178,7 @@ async fn run_batch(engine: &Engine, lease: Lease<'_>, job: BatchJob) -> anyhow::
     span.record("sync.seq", job.seq);
     let Some(entity) = engine.entity(&job.entity) else {
         let error = engine.unknown_entity(&job.entity);
-        return give_up(engine, lease, Some(job.run_id), &error).await;
+        return give_up(engine, lease, Some(job.run_id), &error).await.map(Done::from);
     };
     let run = match checked_run(engine, &job).await? {
         Ok(run) => run,
@@ -128,29 +186,30 @@ async fn run_batch(engine: &Engine, lease: Lease<'_>, job: BatchJob) -> anyhow::
             // A duplicate or late job: the run moved on without it. Nothing to do.
             let mut conn = engine.pool.acquire().await?;
             queue::complete(&mut conn, lease, &note).await?;
-            return Ok(note);
+            return Ok(note.into());
         }
-        Err(Refusal::Invalid(error)) => return give_up(engine, lease, None, &error).await,
+        Err(Refusal::Invalid(error)) => {
+            return give_up(engine, lease, None, &error).await.map(Done::from);
+        }
     };
     if let Some(wait) = blocked_for(&engine.pool, job.tenant_id).await? {
-        return snooze(
-            engine,
-            lease,
-            &run,
-            0,
-            wait,
-            "tenant blocked by Xero's limits",
-        )
-        .await;
+        let reason = "tenant blocked by Xero's limits";
+        return snooze(engine, lease, &run, 0, wait, reason)
+            .await
+            .map(Done::from);
     }
     let token = match engine.vault.access_token(job.tenant_id, None).await {
         Ok(token) => token,
-        Err(e) => return token_failure(engine, lease, &run, e).await,
+        Err(e) => return token_failure(engine, lease, &run, e).await.map(Done::from),
     };
     let overlap = chrono::TimeDelta::from_std(engine.settings.overlap).unwrap_or_default();
     let cursor = match run.cursor(entity.paging, overlap) {
         Ok(cursor) => cursor,
-        Err(error) => return give_up(engine, lease, Some(run.run_id), &error).await,
+        Err(error) => {
+            return give_up(engine, lease, Some(run.run_id), &error)
+                .await
+                .map(Done::from);
+        }
     };
     let mut fetched = fetch(engine, entity, &run, cursor, token).await;
     if fetched.pages.is_empty() {
@@ -158,9 +217,11 @@ async fn run_batch(engine: &Engine, lease: Lease<'_>, job: BatchJob) -> anyhow::
             .stop
             .take()
             .unwrap_or(Stop::Xero(XeroError::Malformed("no page".into())));
-        return without_pages(engine, lease, &run, fetched.calls, stop).await;
+        return without_pages(engine, lease, &run, fetched.calls, stop)
+            .await
+            .map(Done::from);
     }
-    commit(engine, lease, entity, &job, &run, fetched).await
+    commit(engine, lease, entity, &job, &run, fetched, carry).await
 }
 
 /// Why a batch job does not match its run.
@@ -196,7 +257,8 @@ async fn commit(
     job: &BatchJob,
     run: &Run,
     fetched: Fetched,
-) -> anyhow::Result<String> {
+    carry: bool,
+) -> anyhow::Result<Done> {
     let progress = progress(&fetched);
     // Whatever stopped the batch early decides when the next one may run.
     let next_delay = match fetched.stop.as_ref() {
@@ -204,25 +266,33 @@ async fn commit(
         Some(_) => Some(Duration::from_secs(1)),
         None => None,
     };
-    match write_batch(engine, lease, entity, job, &fetched, progress, next_delay).await {
-        Ok(Some(outcome)) => {
+    // A batch stopped early (Xero said "later") hands its run back to the queue.
+    let next = match next_delay {
+        None if carry => Next::Carried,
+        delay => Next::Queued(delay),
+    };
+    let written = write_batch(engine, lease, entity, job, &fetched, progress, next).await;
+    match written {
+        Ok(Some(done)) => {
             tracing::info!(
                 rows.upserted = progress.records,
                 sync.pages = progress.pages,
                 sync.done = fetched.done,
                 "batch committed"
             );
-            Ok(outcome)
+            Ok(done)
         }
         Ok(None) => {
             tracing::warn!("lost the job's lease before committing; the batch was rolled back");
-            Ok("lease lost; rolled back".into())
+            Ok(String::from("lease lost; rolled back").into())
         }
         Err(e) => {
             // The batch rolled back whole; spend an attempt and try it again later.
             let error = format!("database error committing the batch: {e}");
             tracing::error!(error = %error, "batch rolled back");
-            retry_later(engine, lease, job.run_id, fetched.calls, &error).await
+            retry_later(engine, lease, job.run_id, fetched.calls, &error)
+                .await
+                .map(Done::from)
         }
     }
 }
@@ -247,6 +317,14 @@ fn progress(fetched: &Fetched) -> Progress {
     }
 }
 
+/// How the next batch of a run that goes on is queued.
+enum Next {
+    /// Claimed by this worker, which runs it at once.
+    Carried,
+    /// Queued for any worker, due after the delay (none: now).
+    Queued(Option<Duration>),
+}
+
 async fn write_batch(
     engine: &Engine,
     lease: Lease<'_>,
@@ -254,8 +332,8 @@ async fn write_batch(
     job: &BatchJob,
     fetched: &Fetched,
     progress: Progress,
-    next_delay: Option<Duration>,
-) -> Result<Option<String>, sqlx::Error> {
+    next: Next,
+) -> Result<Option<Done>, sqlx::Error> {
     // One statement per table for the whole batch, not per page: a tenth of the round trips,
     // each carrying a large parameter (which, without TCP_NODELAY on the driver's socket,
     // waits on a delayed ACK per statement).
@@ -278,22 +356,35 @@ async fn write_batch(
     .bind(job.tenant_id)
     .execute(&mut *tx)
     .await?;
+    let mut carried = None;
     let outcome = if fetched.done {
         run::finish(&mut tx, job, &fetched.cursor, engine.follow_up()).await?;
         format!("run completed with batch {}", job.seq)
     } else {
-        let next = job.next();
-        let how = Enqueue {
-            delay: next_delay,
-            max_attempts: engine.settings.max_attempts,
-            priority: 0,
-        };
-        queue::enqueue(&mut tx, &next, &next.idempotency_key(), how).await?;
-        format!("batch {} committed; batch {} queued", job.seq, next.seq)
+        let successor = job.next();
+        let key = successor.idempotency_key();
+        let max_attempts = engine.settings.max_attempts;
+        match next {
+            Next::Carried => {
+                let id = queue::enqueue_claimed(&mut tx, &successor, &key, max_attempts, lease.worker)
+                    .await?;
+                carried = id.map(|id| (id, successor.clone()));
+            }
+            Next::Queued(delay) => {
+                let how = Enqueue {
+                    delay,
+                    max_attempts,
+                    priority: 0,
+                };
+                queue::enqueue(&mut tx, &successor, &key, how).await?;
+            }
+        }
+        let how = if carried.is_some() { "carried on" } else { "queued" };
+        format!("batch {} committed; batch {} {how}", job.seq, successor.seq)
     };
     if !queue::complete(&mut tx, lease, &outcome).await? {
         return Ok(None);
     }
     tx.commit().await?;
-    Ok(Some(outcome))
+    Ok(Some(Done { outcome, carried }))
 }

@@ -1,6 +1,8 @@
 //! What every job of a worker shares: the database, the Xero client, the token vault, the
 //! registered entities and the batch settings.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use sqlx::PgPool;
@@ -40,6 +42,9 @@ pub struct Settings {
     pub entitlement_recheck: Duration,
     /// First back-off after "The Organisation is offline"; doubles with each 503 in a row.
     pub offline_backoff: Duration,
+    /// How long a worker carries one run on from batch to batch itself before its next batch
+    /// queues behind other waiting jobs (`SYNC_CARRY_SECS`; zero: never).
+    pub carry_for: Duration,
 }
 
 impl Default for Settings {
@@ -56,6 +61,7 @@ impl Default for Settings {
             full_every: Some(crate::config::DEFAULT_FULL_EVERY),
             entitlement_recheck: crate::config::DEFAULT_ENTITLEMENT_RECHECK,
             offline_backoff: crate::config::DEFAULT_OFFLINE_BACKOFF,
+            carry_for: crate::config::DEFAULT_CARRY,
         }
     }
 }
@@ -82,12 +88,19 @@ pub struct Engine {
     pub entities: &'static [Entity],
     /// Batch settings.
     pub settings: Settings,
+    /// Set once the worker is shutting down: no run is carried on to its next batch.
+    pub stopping: Arc<AtomicBool>,
 }
 
 impl Engine {
     /// The entity with this wire name.
     pub fn entity(&self, name: &str) -> Option<&'static Entity> {
         self.entities.iter().find(|e| e.name == name)
+    }
+
+    /// Whether a run may be carried on to its next batch by the worker that committed this one.
+    pub fn may_carry(&self) -> bool {
+        !self.settings.carry_for.is_zero() && !self.stopping.load(Ordering::SeqCst)
     }
 
     /// The message for a name that is not a registered entity.

@@ -59,6 +59,32 @@ pub async fn enqueue(
     Ok(())
 }
 
+/// Adds a job already claimed by `worker` (as apalis's fetch leaves a claimed job: `Queued`,
+/// locked by the worker), for the worker to run next itself; `None` if the key was taken.
+pub async fn enqueue_claimed(
+    conn: &mut PgConnection,
+    payload: &impl Serialize,
+    idempotency_key: &str,
+    max_attempts: i32,
+    worker: &str,
+) -> Result<Option<String>, sqlx::Error> {
+    let json = serde_json::to_string(payload).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+    sqlx::query_scalar(
+        "INSERT INTO apalis.jobs (id, job_type, job, max_attempts, idempotency_key, status,
+                                  lock_by, lock_at)
+         VALUES (apalis.generate_ulid(), $1, convert_to($2, 'UTF8'), $3, $4, 'Queued', $5, now())
+         ON CONFLICT (job_type, idempotency_key) DO NOTHING
+         RETURNING id",
+    )
+    .bind(QUEUE)
+    .bind(json)
+    .bind(max_attempts)
+    .bind(idempotency_key)
+    .bind(worker)
+    .fetch_optional(conn)
+    .await
+}
+
 /// Marks the job done. `false` means the lease was lost: the caller must roll back.
 pub async fn complete(
     conn: &mut PgConnection,
