@@ -17,8 +17,8 @@ use super::outcome::{Stop, blocked_for, give_up, retry_later, snooze, stop_delay
 use super::queue::{self, Enqueue, Lease};
 use super::run::{self, Progress, Run, StartError, start_run_in};
 use crate::entity::Entity;
-use crate::xero::{Page, XeroError};
 use crate::xero::dates::from_ms;
+use crate::xero::{Page, XeroError};
 
 /// Runs one job to an explicit outcome written in the database (done, snoozed, retried or
 /// failed); the returned text describes it. An `Err` means not even the outcome could be
@@ -178,7 +178,9 @@ async fn run_batch(
     span.record("sync.seq", job.seq);
     let Some(entity) = engine.entity(&job.entity) else {
         let error = engine.unknown_entity(&job.entity);
-        return give_up(engine, lease, Some(job.run_id), &error).await.map(Done::from);
+        return give_up(engine, lease, Some(job.run_id), &error)
+            .await
+            .map(Done::from);
     };
     let run = match checked_run(engine, &job).await? {
         Ok(run) => run,
@@ -366,8 +368,9 @@ async fn write_batch(
         let max_attempts = engine.settings.max_attempts;
         match next {
             Next::Carried => {
-                let id = queue::enqueue_claimed(&mut tx, &successor, &key, max_attempts, lease.worker)
-                    .await?;
+                let id =
+                    queue::enqueue_claimed(&mut tx, &successor, &key, max_attempts, lease.worker)
+                        .await?;
                 carried = id.map(|id| (id, successor.clone()));
             }
             Next::Queued(delay) => {
@@ -379,7 +382,11 @@ async fn write_batch(
                 queue::enqueue(&mut tx, &successor, &key, how).await?;
             }
         }
-        let how = if carried.is_some() { "carried on" } else { "queued" };
+        let how = if carried.is_some() {
+            "carried on"
+        } else {
+            "queued"
+        };
         format!("batch {} committed; batch {} {how}", job.seq, successor.seq)
     };
     if !queue::complete(&mut tx, lease, &outcome).await? {

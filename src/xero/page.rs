@@ -117,7 +117,11 @@ impl Page {
         body.push_str(collection);
         body.push_str("\":[");
         let mut first = true;
-        for records in pages.iter().map(Page::records_json).filter(|r| !r.is_empty()) {
+        for records in pages
+            .iter()
+            .map(Page::records_json)
+            .filter(|r| !r.is_empty())
+        {
             if !first {
                 body.push(',');
             }
@@ -345,13 +349,20 @@ mod tests {
 
     #[test]
     fn pages_combine_into_one_body_of_all_their_records_in_order() {
-        let one = Page::parse(r#"{"Invoices": [ {"InvoiceID":"a"} ] ,"X":1}"#.into(), INVOICES);
+        let one = Page::parse(
+            r#"{"Invoices": [ {"InvoiceID":"a"} ] ,"X":1}"#.into(),
+            INVOICES,
+        );
         let empty = Page::parse(r#"{"Invoices":[]}"#.into(), INVOICES);
         let two = Page::parse(
             r#"{"Id":"x","Invoices":[{"InvoiceID":"b"},{"InvoiceID":"c","L":[1,2]}]}"#.into(),
             INVOICES,
         );
-        let pages = [one.expect("valid"), empty.expect("valid"), two.expect("valid")];
+        let pages = [
+            one.expect("valid"),
+            empty.expect("valid"),
+            two.expect("valid"),
+        ];
         let body = Page::combined(&pages, "Invoices");
         let value: serde_json::Value = serde_json::from_str(&body).expect("valid JSON");
         let ids: Vec<&str> = value["Invoices"]
@@ -361,7 +372,10 @@ mod tests {
             .map(|r| r["InvoiceID"].as_str().expect("id"))
             .collect();
         assert_eq!(ids, ["a", "b", "c"]);
-        assert_eq!(Page::combined(&pages[1..2], "Invoices"), r#"{"Invoices":[]}"#);
+        assert_eq!(
+            Page::combined(&pages[1..2], "Invoices"),
+            r#"{"Invoices":[]}"#
+        );
     }
 
     #[test]

