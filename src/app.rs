@@ -8,6 +8,7 @@ use anyhow::{Context, bail};
 use sqlx::PgPool;
 use uuid::Uuid;
 
+use crate::budget::Budget;
 use crate::config::{SyncArgs, XeroArgs};
 use crate::entity::Entity;
 use crate::sync::Engine;
@@ -60,6 +61,7 @@ pub fn engine(
             xero.max_response_bytes,
         ),
         vault: Vault::new(pool.clone(), app, xero.timeout()),
+        budget: Budget::new(pool.clone(), xero.limits()),
         pool,
         entities,
         settings: sync.settings(),

@@ -113,6 +113,42 @@ pub struct XeroArgs {
     /// Seconds to wait for one Xero answer.
     #[arg(long, env = "XERO_TIMEOUT_SECS", value_name = "XERO_TIMEOUT_SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=600))]
     pub timeout_secs: u64,
+    /// Calls in flight per organisation (Xero: 5).
+    #[arg(long, env = "XERO_CONCURRENT_LIMIT", value_name = "XERO_CONCURRENT_LIMIT", default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub concurrent_limit: u32,
+    /// Calls per organisation per minute (Xero: 60).
+    #[arg(long, env = "XERO_MINUTE_LIMIT", value_name = "XERO_MINUTE_LIMIT", default_value_t = 60, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub minute_limit: u32,
+    /// Calls per organisation per day (Xero: 5,000; 1,000 on the Starter tier).
+    #[arg(long, env = "XERO_DAY_LIMIT", value_name = "XERO_DAY_LIMIT", default_value_t = 5_000, value_parser = clap::value_parser!(u32).range(1..=100_000_000))]
+    pub day_limit: u32,
+    /// Calls per minute for the whole app, across organisations (Xero: 10,000).
+    #[arg(long, env = "XERO_APP_MINUTE_LIMIT", value_name = "XERO_APP_MINUTE_LIMIT", default_value_t = 10_000, value_parser = clap::value_parser!(u32).range(1..=100_000_000))]
+    pub app_minute_limit: u32,
+    /// Length of the minute window in milliseconds: 60000 at Xero; shorter only against a
+    /// simulator started with a shortened minute (`--minute-ms`).
+    #[arg(long, env = "XERO_MINUTE_WINDOW_MS", value_name = "XERO_MINUTE_WINDOW_MS", default_value_t = 60_000, value_parser = clap::value_parser!(u64).range(100..=3_600_000))]
+    pub minute_window_ms: u64,
+    /// Percent of each organisation's day that full runs leave to incremental ones.
+    #[arg(long, env = "XERO_DAY_RESERVE_PERCENT", value_name = "XERO_DAY_RESERVE_PERCENT", default_value_t = 10, value_parser = clap::value_parser!(u8).range(0..=100))]
+    pub day_reserve_percent: u8,
+    /// Monthly response megabytes per organisation after which full runs wait for the next
+    /// month (incremental runs go on); `0`: no budget.
+    #[arg(
+        long,
+        env = "XERO_EGRESS_BUDGET_MB",
+        value_name = "XERO_EGRESS_BUDGET_MB",
+        default_value_t = 0
+    )]
+    pub egress_budget_mb: u64,
+    /// The same for the whole app.
+    #[arg(
+        long,
+        env = "XERO_APP_EGRESS_BUDGET_MB",
+        value_name = "XERO_APP_EGRESS_BUDGET_MB",
+        default_value_t = 0
+    )]
+    pub app_egress_budget_mb: u64,
     /// The largest response body accepted, in bytes; a larger one fails its job clearly.
     #[arg(long, env = "XERO_MAX_RESPONSE_BYTES", value_name = "XERO_MAX_RESPONSE_BYTES", default_value_t = DEFAULT_MAX_RESPONSE_BYTES, value_parser = clap::value_parser!(u64).range(1024..))]
     pub max_response_bytes: u64,
@@ -164,6 +200,31 @@ impl XeroArgs {
             login_url: origin.to_owned(),
             timeout_secs,
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
+            concurrent_limit: 5,
+            minute_limit: 60,
+            day_limit: 5_000,
+            app_minute_limit: 10_000,
+            minute_window_ms: 60_000,
+            day_reserve_percent: 10,
+            egress_budget_mb: 0,
+            app_egress_budget_mb: 0,
+        }
+    }
+
+    /// The limits of the shared budget.
+    pub fn limits(&self) -> crate::budget::Limits {
+        let megabytes = |mb: u64| (mb > 0).then_some(mb * 1_000_000);
+        crate::budget::Limits {
+            concurrent: self.concurrent_limit,
+            per_minute: self.minute_limit,
+            per_day: self.day_limit,
+            app_per_minute: self.app_minute_limit,
+            window: Duration::from_millis(self.minute_window_ms),
+            day_reserve: f64::from(self.day_reserve_percent) / 100.0,
+            // A call outlives its timeout by a margin before its lease is taken back.
+            lease: self.timeout() + Duration::from_secs(10),
+            egress_budget: megabytes(self.egress_budget_mb),
+            app_egress_budget: megabytes(self.app_egress_budget_mb),
         }
     }
 

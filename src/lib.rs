@@ -2,6 +2,7 @@
 //! the Xero simulator. It names no Xero entity; those live in the `xero-sync-workers` crate.
 
 pub mod app;
+pub mod budget;
 pub mod config;
 pub mod connect;
 pub mod db;

@@ -34,8 +34,52 @@ pub async fn get(
         return not_found();
     };
     let response = serve(&app, endpoint, &params, &headers).await;
+    // Metered for the organisation named (a custom connection's is the first).
+    let tenant = match header(&headers, "xero-tenant-id") {
+        Some(raw) => Uuid::parse_str(raw.trim()).ok(),
+        None => app.tenants.first().map(|t| t.id),
+    };
     app.stats.request(endpoint.name, response.status().as_u16());
-    response
+    let gzip = header(&headers, header::ACCEPT_ENCODING)
+        .is_some_and(|e| e.split(',').any(|c| c.trim().starts_with("gzip")));
+    encode(&app, response, tenant, gzip).await
+}
+
+/// Compresses the body when the client accepts gzip (Xero meters egress, so clients should
+/// ask), and meters the bytes sent for the tenant, as Xero's egress reports would.
+async fn encode(
+    app: &App,
+    response: Response<Body>,
+    tenant: Option<Uuid>,
+    gzip: bool,
+) -> Response<Body> {
+    use std::io::Write as _;
+    let (mut parts, body) = response.into_parts();
+    let Ok(decoded) = axum::body::to_bytes(body, usize::MAX).await else {
+        return Response::from_parts(parts, Body::empty());
+    };
+    let wire = if gzip && !decoded.is_empty() {
+        let mut encoder = flate2::write::GzEncoder::new(
+            Vec::with_capacity(decoded.len() / 4),
+            flate2::Compression::fast(),
+        );
+        match encoder.write_all(&decoded).and_then(|()| encoder.finish()) {
+            Ok(compressed) => {
+                parts
+                    .headers
+                    .insert(header::CONTENT_ENCODING, "gzip".parse().expect("valid"));
+                axum::body::Bytes::from(compressed)
+            }
+            Err(_) => decoded.clone(),
+        }
+    } else {
+        decoded.clone()
+    };
+    if let Some(tenant) = tenant {
+        app.stats
+            .egress(tenant, wire.len() as u64, decoded.len() as u64);
+    }
+    Response::from_parts(parts, Body::from(wire))
 }
 
 fn header(headers: &HeaderMap, name: impl header::AsHeaderName) -> Option<&str> {

@@ -17,6 +17,15 @@ struct Counters {
     token_grants: BTreeMap<String, u64>,
     invalid_grant: u64,
     if_modified_since: std::collections::BTreeSet<String>,
+    egress: BTreeMap<Uuid, Egress>,
+}
+
+/// Bytes of Accounting responses sent to one tenant.
+#[derive(Debug, Default, Clone, Copy, Serialize)]
+struct Egress {
+    responses: u64,
+    wire_bytes: u64,
+    decoded_bytes: u64,
 }
 
 /// Distinct `If-Modified-Since` values kept for `/sim/stats` (enough to check their format).
@@ -72,6 +81,15 @@ impl Stats {
             .served
             .entry((endpoint.to_owned(), tenant, cursor))
             .or_default() += 1;
+    }
+
+    /// Meters one response body sent for `tenant`: on the wire and before compression.
+    pub fn egress(&self, tenant: Uuid, wire: u64, decoded: u64) {
+        let mut c = self.lock();
+        let e = c.egress.entry(tenant).or_default();
+        e.responses += 1;
+        e.wire_bytes += wire;
+        e.decoded_bytes += decoded;
     }
 
     /// Keeps an `If-Modified-Since` header value as sent (the first thousand distinct ones).
@@ -134,6 +152,7 @@ impl Stats {
             "token_grants": c.token_grants,
             "invalid_grant": c.invalid_grant,
             "if_modified_since": c.if_modified_since,
+            "egress": c.egress,
         })
     }
 }

@@ -13,7 +13,7 @@ use super::engine::Engine;
 use super::fetch::{Fetched, fetch};
 use super::job::{BatchJob, Payload, ScheduledRun};
 use super::outcome::without_pages;
-use super::outcome::{Stop, blocked_for, give_up, retry_later, snooze, stop_delay, token_failure};
+use super::outcome::{Stop, give_up, retry_later, stop_delay, token_failure};
 use super::queue::{self, Enqueue, Lease};
 use super::run::{self, Progress, Run, StartError, start_run_in};
 use crate::entity::Entity;
@@ -194,12 +194,6 @@ async fn run_batch(
             return give_up(engine, lease, None, &error).await.map(Done::from);
         }
     };
-    if let Some(wait) = blocked_for(&engine.pool, job.tenant_id).await? {
-        let reason = "tenant blocked by Xero's limits";
-        return snooze(engine, lease, &run, 0, wait, reason)
-            .await
-            .map(Done::from);
-    }
     let token = match engine.vault.access_token(job.tenant_id, None).await {
         Ok(token) => token,
         Err(e) => return token_failure(engine, lease, &run, e).await.map(Done::from),
@@ -265,13 +259,15 @@ async fn commit(
     // Whatever stopped the batch early decides when the next one may run.
     let next_delay = match fetched.stop.as_ref() {
         Some(Stop::Xero(e)) => Some(stop_delay(engine, run.tenant_id, e).await?),
+        Some(Stop::Budget { wait, .. }) => Some(*wait),
         Some(_) => Some(Duration::from_secs(1)),
         None => None,
     };
     // A batch stopped early (Xero said "later") hands its run back to the queue.
+    let priority = queue::priority(&run.mode);
     let next = match next_delay {
-        None if carry => Next::Carried,
-        delay => Next::Queued(delay),
+        None if carry => Next::Carried(priority),
+        delay => Next::Queued(delay, priority),
     };
     let written = write_batch(engine, lease, entity, job, &fetched, progress, next).await;
     match written {
@@ -319,12 +315,12 @@ fn progress(fetched: &Fetched) -> Progress {
     }
 }
 
-/// How the next batch of a run that goes on is queued.
+/// How the next batch of a run that goes on is queued, at its run's claim priority.
 enum Next {
     /// Claimed by this worker, which runs it at once.
-    Carried,
+    Carried(i32),
     /// Queued for any worker, due after the delay (none: now).
-    Queued(Option<Duration>),
+    Queued(Option<Duration>, i32),
 }
 
 async fn write_batch(
@@ -367,17 +363,21 @@ async fn write_batch(
         let key = successor.idempotency_key();
         let max_attempts = engine.settings.max_attempts;
         match next {
-            Next::Carried => {
+            Next::Carried(priority) => {
+                let how = Enqueue {
+                    delay: None,
+                    max_attempts,
+                    priority,
+                };
                 let id =
-                    queue::enqueue_claimed(&mut tx, &successor, &key, max_attempts, lease.worker)
-                        .await?;
+                    queue::enqueue_claimed(&mut tx, &successor, &key, how, lease.worker).await?;
                 carried = id.map(|id| (id, successor.clone()));
             }
-            Next::Queued(delay) => {
+            Next::Queued(delay, priority) => {
                 let how = Enqueue {
                     delay,
                     max_attempts,
-                    priority: 0,
+                    priority,
                 };
                 queue::enqueue(&mut tx, &successor, &key, how).await?;
             }

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use sqlx::PgPool;
 
+use crate::budget::Budget;
 use crate::entity::Entity;
 use crate::vault::Vault;
 use crate::xero::XeroClient;
@@ -84,6 +85,8 @@ pub struct Engine {
     pub xero: XeroClient,
     /// Access tokens.
     pub vault: Vault,
+    /// Xero's limits, shared by every replica.
+    pub budget: Budget,
     /// The entities this deployment syncs.
     pub entities: &'static [Entity],
     /// Batch settings.

@@ -2,13 +2,16 @@
 //! responses) following the run's cursor, stopping early at the first error, which the batch
 //! then decides on. Nothing here writes to the database.
 
+use std::time::Duration;
+
 use super::cursor::{Cursor, Step};
 use super::engine::Engine;
 use super::outcome::Stop;
 use super::run::Run;
+use crate::budget::Take;
 use crate::entity::{Entity, Paging};
 use crate::vault::AccessToken;
-use crate::xero::client::Get;
+use crate::xero::client::{Get, Report};
 use crate::xero::page::Fields;
 use crate::xero::{Page, XeroError};
 
@@ -54,8 +57,24 @@ pub(super) async fn fetch(
     while fetched.pages.len() < settings.batch_size as usize
         && fetched.bytes() < settings.batch_bytes
     {
+        let lease = match lease(engine, run).await {
+            Ok(lease) => lease,
+            Err(stop) => {
+                fetched.stop = Some(stop);
+                break;
+            }
+        };
         fetched.calls += 1;
-        match call(engine, entity, run, &fetched.cursor, &token).await {
+        let (result, report) = call(engine, entity, run, &fetched.cursor, &token).await;
+        if let Err(e) = engine
+            .budget
+            .give_back(lease, run.tenant_id, entity.name, &report)
+            .await
+        {
+            // The lease expires by itself; the counters catch up with the next response.
+            tracing::warn!(error = %e, "could not give the call's lease back");
+        }
+        match result {
             Ok(page) => {
                 if !fetched.take(entity, page, engine) {
                     break;
@@ -88,14 +107,41 @@ pub(super) async fn fetch(
     fetched
 }
 
-/// The call the cursor asks for, parsed.
+/// The longest a batch waits in place for the budget; a longer wait snoozes its job, so the
+/// worker serves other tenants meanwhile.
+const WAIT_IN_PLACE: Duration = Duration::from_secs(2);
+
+/// A lease on a call for the run's tenant from the shared budget, waiting for one briefly.
+async fn lease(engine: &Engine, run: &Run) -> Result<i64, Stop> {
+    let full = run.mode == "full";
+    loop {
+        match engine.budget.take(run.tenant_id, full).await {
+            Ok(Take::Granted(lease)) => return Ok(lease),
+            Ok(Take::Wait(wait, reason)) if wait <= WAIT_IN_PLACE => {
+                tracing::debug!(wait = ?wait, reason, "waiting for Xero's budget");
+                tokio::time::sleep(jittered(wait)).await;
+            }
+            Ok(Take::Wait(wait, reason)) => return Err(Stop::Budget { wait, reason }),
+            Err(e) => return Err(Stop::Database(e)),
+        }
+    }
+}
+
+/// A short wait plus up to a tenth more (a quarter second at most), so batches waiting for the
+/// same window do not all ask again in the same millisecond.
+fn jittered(wait: Duration) -> Duration {
+    let spread = (wait / 10).min(Duration::from_millis(250));
+    wait + spread.mul_f64(rand::random::<f64>())
+}
+
+/// The call the cursor asks for, parsed, and what it cost.
 async fn call(
     engine: &Engine,
     entity: &Entity,
     run: &Run,
     cursor: &Cursor,
     token: &AccessToken,
-) -> Result<Page, XeroError> {
+) -> (Result<Page, XeroError>, Report) {
     let ask = cursor.ask();
     let mut query = ask.query;
     query.extend(entity.query.iter().map(|(k, v)| (*k, (*v).to_owned())));
@@ -113,8 +159,8 @@ async fn call(
             _ => None,
         },
     };
-    let answer = engine.xero.get(token.token.expose(), &get).await?;
-    Page::parse(answer.body, fields)
+    let (answer, report) = engine.xero.get(token.token.expose(), &get).await;
+    (answer.and_then(|a| Page::parse(a.body, fields)), report)
 }
 
 impl Fetched {

@@ -33,6 +33,15 @@ pub(super) enum Stop {
     Token(VaultError),
     /// The run cannot move forward (the server ignores its paging).
     Stuck(String),
+    /// The shared budget has no call for the tenant for a while.
+    Budget {
+        /// How long until it may.
+        wait: Duration,
+        /// Why.
+        reason: String,
+    },
+    /// The database failed while taking a call from the budget.
+    Database(sqlx::Error),
 }
 
 /// A batch that got no page: snooze, retry, end or give up, by the error.
@@ -45,6 +54,11 @@ pub(super) async fn without_pages(
 ) -> anyhow::Result<String> {
     match stop {
         Stop::Token(e) => token_failure(engine, lease, run, e).await,
+        Stop::Budget { wait, reason } => {
+            let reason = format!("waiting for Xero's budget: {reason}");
+            snooze(engine, lease, run, calls, wait, &reason).await
+        }
+        Stop::Database(e) => Err(e.into()),
         Stop::Stuck(error) => {
             count_calls(engine, run.run_id, calls).await?;
             give_up(engine, lease, Some(run.run_id), &error).await
@@ -221,21 +235,6 @@ pub(super) async fn stop_delay(
 /// The delay plus a random tenth of it.
 fn jittered(delay: Duration) -> Duration {
     delay.mul_f64(1.0 + rand::rng().random_range(0.0..0.1))
-}
-
-/// How much longer the tenant is blocked, on the database's clock.
-pub(super) async fn blocked_for(
-    pool: &PgPool,
-    tenant_id: Uuid,
-) -> Result<Option<Duration>, sqlx::Error> {
-    let secs: Option<f64> = sqlx::query_scalar(
-        "SELECT extract(epoch FROM blocked_until - now())::float8 FROM xero.tenants
-          WHERE tenant_id = $1 AND blocked_until > now()",
-    )
-    .bind(tenant_id)
-    .fetch_optional(pool)
-    .await?;
-    Ok(secs.map(|s| Duration::from_secs_f64(s.clamp(0.0, MAX_DELAY.as_secs_f64()))))
 }
 
 /// Blocks the tenant for every replica for `delay` (never shortening a longer block).

@@ -22,6 +22,13 @@ pub struct Lease<'a> {
     pub worker: &'a str,
 }
 
+/// The claim priority of a run's batches: incremental runs before full re-reads, so a daily
+/// incremental run is never stuck behind another organisation's full one (`xero.run_priority`
+/// in SQL says the same).
+pub fn priority(mode: &str) -> i32 {
+    if mode == "incremental" { 10 } else { 0 }
+}
+
 /// How a job is queued.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Enqueue {
@@ -65,22 +72,24 @@ pub async fn enqueue_claimed(
     conn: &mut PgConnection,
     payload: &impl Serialize,
     idempotency_key: &str,
-    max_attempts: i32,
+    how: Enqueue,
     worker: &str,
 ) -> Result<Option<String>, sqlx::Error> {
     let json = serde_json::to_string(payload).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
     sqlx::query_scalar(
         "INSERT INTO apalis.jobs (id, job_type, job, max_attempts, idempotency_key, status,
-                                  lock_by, lock_at)
-         VALUES (apalis.generate_ulid(), $1, convert_to($2, 'UTF8'), $3, $4, 'Queued', $5, now())
+                                  lock_by, lock_at, priority)
+         VALUES (apalis.generate_ulid(), $1, convert_to($2, 'UTF8'), $3, $4, 'Queued', $5, now(),
+                 $6)
          ON CONFLICT (job_type, idempotency_key) DO NOTHING
          RETURNING id",
     )
     .bind(QUEUE)
     .bind(json)
-    .bind(max_attempts)
+    .bind(how.max_attempts)
     .bind(idempotency_key)
     .bind(worker)
+    .bind(how.priority)
     .fetch_optional(conn)
     .await
 }

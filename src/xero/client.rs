@@ -127,10 +127,26 @@ pub struct Get<'a> {
 /// A successful answer.
 #[derive(Debug)]
 pub struct Answer {
-    /// The body.
+    /// The body, decoded.
     pub body: String,
-    /// The remaining limits.
+}
+
+/// What a call cost and what Xero said about the limits, whatever its outcome: what the
+/// shared budget and the egress accounting take from it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Report {
+    /// The HTTP status, if a response came.
+    pub status: Option<u16>,
+    /// The `X-*-Remaining` headers.
     pub remaining: Remaining,
+    /// `X-Rate-Limit-Problem` of a 429.
+    pub problem: Option<String>,
+    /// `Retry-After`.
+    pub retry_after: Option<Duration>,
+    /// Body bytes as sent (compressed, if Xero compressed them).
+    pub wire_bytes: Option<u64>,
+    /// Body bytes once decoded.
+    pub decoded_bytes: Option<u64>,
 }
 
 /// The Accounting API client. Cheap to clone.
@@ -162,8 +178,8 @@ impl XeroClient {
         }
     }
 
-    /// Sends one GET with the bearer token and maps the answer.
-    pub async fn get(&self, token: &str, request: &Get<'_>) -> Result<Answer, XeroError> {
+    /// Sends one GET with the bearer token and maps the answer; the report says what it cost.
+    pub async fn get(&self, token: &str, request: &Get<'_>) -> (Result<Answer, XeroError>, Report) {
         let span = tracing::info_span!(
             "xero.request",
             xero.tenant_id = %request.tenant_id,
@@ -171,11 +187,22 @@ impl XeroClient {
             http.status_code = tracing::field::Empty,
             xero.min_remaining = tracing::field::Empty,
             xero.day_remaining = tracing::field::Empty,
+            http.response.body.size = tracing::field::Empty,
         );
-        self.send(token, request).instrument(span).await
+        let mut report = Report::default();
+        let result = self
+            .send(token, request, &mut report)
+            .instrument(span)
+            .await;
+        (result, report)
     }
 
-    async fn send(&self, token: &str, request: &Get<'_>) -> Result<Answer, XeroError> {
+    async fn send(
+        &self,
+        token: &str,
+        request: &Get<'_>,
+        report: &mut Report,
+    ) -> Result<Answer, XeroError> {
         let url = format!("{}/{}", self.api_base, request.endpoint);
         let mut builder = self
             .http
@@ -183,6 +210,8 @@ impl XeroClient {
             .bearer_auth(token)
             .header("xero-tenant-id", request.tenant_id.to_string())
             .header("Accept", "application/json")
+            // Egress is billed: ask for it compressed.
+            .header("Accept-Encoding", "gzip")
             .query(&request.query)
             .timeout(self.timeout);
         if let Some(since) = request.modified_since {
@@ -190,29 +219,53 @@ impl XeroClient {
         }
         let response = builder.send().await.map_err(|e| self.transport(e))?;
         let status = response.status();
-        let remaining = remaining(response.headers());
+        report.status = Some(status.as_u16());
+        report.remaining = remaining(response.headers());
+        report.retry_after = retry_after(response.headers());
+        report.problem = header(response.headers(), "x-rate-limit-problem");
         let span = tracing::Span::current();
         span.record("http.status_code", status.as_u16());
-        if let Some(m) = remaining.minute {
+        if let Some(m) = report.remaining.minute {
             span.record("xero.min_remaining", m);
         }
-        if let Some(d) = remaining.day {
+        if let Some(d) = report.remaining.day {
             span.record("xero.day_remaining", d);
         }
-        let retry_after = retry_after(response.headers());
-        let problem = header(response.headers(), "x-rate-limit-problem");
-        let body = self.body(response).await?;
+        let gzipped = header(response.headers(), "content-encoding")
+            .is_some_and(|e| e.eq_ignore_ascii_case("gzip"));
+        let wire = self.body(response).await?;
+        report.wire_bytes = Some(wire.len() as u64);
+        let body = if gzipped { self.gunzip(&wire)? } else { wire };
+        report.decoded_bytes = Some(body.len() as u64);
+        span.record("http.response.body.size", body.len());
         if status.is_success() {
             let body = String::from_utf8(body)
                 .map_err(|_| XeroError::Malformed("the body is not UTF-8".into()))?;
-            return Ok(Answer { body, remaining });
+            return Ok(Answer { body });
         }
         Err(classify(
             status,
             String::from_utf8_lossy(&body).into_owned(),
-            retry_after,
-            problem,
+            report.retry_after,
+            report.problem.clone(),
         ))
+    }
+
+    /// Decodes a gzip body, refusing more than `max_body` bytes of it (a small compressed body
+    /// may expand without bound).
+    fn gunzip(&self, wire: &[u8]) -> Result<Vec<u8>, XeroError> {
+        use std::io::Read as _;
+        let mut body = Vec::with_capacity(wire.len() * 8);
+        flate2::read::GzDecoder::new(wire)
+            .take(self.max_body + 1)
+            .read_to_end(&mut body)
+            .map_err(|e| XeroError::Malformed(format!("the gzip body does not decode: {e}")))?;
+        if body.len() as u64 > self.max_body {
+            return Err(XeroError::TooLarge {
+                limit: self.max_body,
+            });
+        }
+        Ok(body)
     }
 
     /// Reads the body, refusing more than `max_body` bytes (a runaway response must not take

@@ -567,7 +567,7 @@ async fn a_job_whose_worker_dies_five_times_is_failed_as_poison_and_the_replicas
     let env = [
         ("WORKER_HEARTBEAT_SECS", "1"),
         ("MAINTENANCE_INTERVAL_SECS", "1"),
-        ("XERO_TIMEOUT_SECS", "120"),
+        ("XERO_TIMEOUT_SECS", "15"),
         ("WORKER_CONCURRENCY", "2"),
     ];
     let holder = async |h: &Harness| -> Option<String> {
