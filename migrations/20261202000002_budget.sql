@@ -4,8 +4,9 @@
 --
 -- Each call takes a lease before it is sent (xero.take_call) and gives it back with what the
 -- response said (xero.return_call). The counters are Xero's own when a response carries them
--- (X-MinLimit-Remaining and friends), ours in between; windows start with their first call, as
--- Xero's fixed windows do, and a 429's Retry-After corrects the estimate of when they end.
+-- (X-MinLimit-Remaining and friends, read against the configured limits, which must be the
+-- app's real ones), ours in between; windows start with their first call, as Xero's fixed
+-- windows do, and a 429's Retry-After corrects the estimate of when they end.
 
 CREATE TABLE xero.tenant_budget (
     tenant_id        uuid PRIMARY KEY REFERENCES xero.tenants ON DELETE CASCADE,
@@ -146,9 +147,11 @@ BEGIN
 END
 $$;
 
--- Gives a call back: its lease ends, the counters take what Xero's headers said, a 429 tells
--- when its window ends (and an `appminute` one pauses every tenant), and the response's bytes
--- are added to the month. Headers are NULL when the call got no response.
+-- Gives a call back: its lease ends, the counters take what Xero's headers say was used (Xero
+-- counts every call, ours included, and knows when its windows reset), a 429 tells when its
+-- window ends (and an `appminute` one pauses every tenant), and the response's bytes are added
+-- to the month. Without headers (no response) the counters keep ours. A response overtaken by
+-- a later one may undercount by the calls in flight, at most the concurrent limit.
 CREATE FUNCTION xero.return_call(p_lease bigint, p_tenant uuid, p_entity text, p_status integer,
                                  p_min_remaining integer, p_day_remaining integer,
                                  p_app_remaining integer, p_problem text, p_retry_after float8,

@@ -211,6 +211,18 @@ impl XeroArgs {
         }
     }
 
+    /// Settings matching a simulator: its limits and its minute window. (Without rate limits
+    /// it reports full budgets in every response, which keeps the shared budget's counters at
+    /// zero.)
+    pub fn matching(mut self, sim: &crate::sim::SimConfig) -> XeroArgs {
+        self.minute_window_ms = sim.limits.minute_ms;
+        self.concurrent_limit = sim.limits.concurrent;
+        self.minute_limit = sim.limits.per_minute;
+        self.day_limit = sim.limits.per_day;
+        self.app_minute_limit = sim.limits.app_per_minute;
+        self
+    }
+
     /// The limits of the shared budget.
     pub fn limits(&self) -> crate::budget::Limits {
         let megabytes = |mb: u64| (mb > 0).then_some(mb * 1_000_000);

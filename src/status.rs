@@ -82,6 +82,19 @@ pub struct PairStatus {
     pub next_run_at: Option<DateTime<Utc>>,
     /// Jobs by state.
     pub jobs: JobCounts,
+    /// What Xero's responses for this pair cost this calendar month (UTC).
+    pub egress: Egress,
+}
+
+/// Response bytes of one pair in the current month: what Xero bills as egress.
+#[derive(Debug, Clone, Copy, Default, Serialize, sqlx::FromRow)]
+pub struct Egress {
+    /// Calls answered.
+    pub calls: i64,
+    /// Bytes on the wire (compressed when Xero compressed them).
+    pub wire_bytes: i64,
+    /// Bytes once decoded.
+    pub decoded_bytes: i64,
 }
 
 #[derive(sqlx::FromRow)]
@@ -134,12 +147,13 @@ pub async fn status(pool: &PgPool) -> Result<Vec<PairStatus>, sqlx::Error> {
     .map(|r| (r.run_id, r))
     .collect();
     let mut jobs = job_counts(pool).await?;
+    let mut egress = month_egress(pool).await?;
     Ok(rows
         .into_iter()
         .map(|row| {
-            let (counts, next_run_at) = jobs
-                .remove(&(row.tenant_id, row.entity.clone()))
-                .unwrap_or_default();
+            let key = (row.tenant_id, row.entity.clone());
+            let (counts, next_run_at) = jobs.remove(&key).unwrap_or_default();
+            let egress = egress.remove(&key).unwrap_or_default();
             PairStatus {
                 current_run: row.current_run.and_then(|id| runs.get(&id).cloned()),
                 last_run: row.last_run.and_then(|id| runs.remove(&id)),
@@ -154,6 +168,7 @@ pub async fn status(pool: &PgPool) -> Result<Vec<PairStatus>, sqlx::Error> {
                 last_offset: row.last_offset,
                 next_run_at,
                 jobs: counts,
+                egress,
             }
         })
         .collect())
@@ -204,6 +219,27 @@ async fn job_counts(
         .collect())
 }
 
+/// This month's egress by (tenant, entity).
+async fn month_egress(pool: &PgPool) -> Result<HashMap<(Uuid, String), Egress>, sqlx::Error> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        tenant_id: Uuid,
+        entity: String,
+        #[sqlx(flatten)]
+        egress: Egress,
+    }
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT tenant_id, entity, calls, wire_bytes, decoded_bytes FROM xero.egress
+          WHERE month = date_trunc('month', now() AT TIME ZONE 'UTC')::date",
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| ((r.tenant_id, r.entity), r.egress))
+        .collect())
+}
+
 /// Renders status as a table, one line per (tenant, entity).
 pub fn render(pairs: &[PairStatus]) -> String {
     use std::fmt::Write;
@@ -225,8 +261,14 @@ pub fn render(pairs: &[PairStatus]) -> String {
             );
             let _ = writeln!(
                 out,
-                "  {:<10} {:<11} {:<12} {:<24} {:<34} {:<32} next run",
-                "entity", "mode", "state", "watermark", "last run", "jobs q/r/s/retry/fail"
+                "  {:<10} {:<11} {:<12} {:<24} {:<34} {:<22} {:>10}  next run",
+                "entity",
+                "mode",
+                "state",
+                "watermark",
+                "last run",
+                "jobs q/r/s/retry/fail",
+                "egress/mo"
             );
         }
         let watermark = p
@@ -259,13 +301,14 @@ pub fn render(pairs: &[PairStatus]) -> String {
             .unwrap_or_else(|| "-".into());
         let _ = writeln!(
             out,
-            "  {:<10} {:<11} {:<12} {:<24} {:<34} {:<32} {}",
+            "  {:<10} {:<11} {:<12} {:<24} {:<34} {:<22} {:>7.1} MB  {}",
             p.entity,
             p.mode.as_deref().unwrap_or("-"),
             p.state,
             watermark,
             last,
             jobs,
+            p.egress.wire_bytes as f64 / 1e6,
             next
         );
     }

@@ -176,26 +176,31 @@ async fn answer(
     if app.config.latency_ms > 0 {
         tokio::time::sleep(Duration::from_millis(app.config.latency_ms)).await;
     }
-    match fault.map(|f| (f.kind, f.retry_after_secs)) {
-        Some((FaultKind::Status500, _)) => {
+    match fault.map(|f| (f.kind, f.retry_after_secs, f.problem)) {
+        Some((FaultKind::Status500, _, _)) => {
             return with_body(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "text/plain; charset=utf-8",
                 "An unhandled error with the Xero API. Contact the Xero API team if problems persist",
             );
         }
-        Some((FaultKind::Offline503, _)) => {
+        Some((FaultKind::Offline503, _, _)) => {
             return with_body(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "text/plain; charset=utf-8",
                 "The Organisation is offline",
             );
         }
-        Some((FaultKind::RateLimit429, retry_after)) => {
-            app.stats.rate_limited("minute");
+        Some((FaultKind::RateLimit429, retry_after, problem)) => {
+            app.stats.rate_limited(problem);
             let mut remaining = app.limiter.remaining(tenant_id, app.clock.now_ms());
-            remaining.minute = 0;
-            return too_many("minute", retry_after, remaining);
+            match problem {
+                "day" => remaining.day = 0,
+                "appminute" => remaining.app_minute = 0,
+                "concurrent" => {}
+                _ => remaining.minute = 0,
+            }
+            return too_many(problem, retry_after, remaining);
         }
         _ => {}
     }

@@ -72,6 +72,10 @@ pub struct FaultSpec {
     /// `Retry-After` of `rate_limit_429` (default 1).
     #[serde(default)]
     pub retry_after_secs: Option<u64>,
+    /// `X-Rate-Limit-Problem` of `rate_limit_429`: `minute` (default), `day`, `appminute` or
+    /// `concurrent`.
+    #[serde(default)]
+    pub problem: Option<String>,
 }
 
 fn one() -> u32 {
@@ -87,6 +91,8 @@ pub struct Fault {
     pub delay_ms: u64,
     /// `Retry-After` for `rate_limit_429`.
     pub retry_after_secs: u64,
+    /// `X-Rate-Limit-Problem` for `rate_limit_429`.
+    pub problem: &'static str,
 }
 
 /// The scripted faults and the random fault rate.
@@ -147,6 +153,7 @@ impl Faults {
             kind,
             delay_ms: 0,
             retry_after_secs: 1,
+            problem: "minute",
         })
     }
 
@@ -168,6 +175,12 @@ impl Faults {
                 kind: spec.kind,
                 delay_ms: spec.delay_ms.unwrap_or(DEFAULT_SLOW_MS),
                 retry_after_secs: spec.retry_after_secs.unwrap_or(1).max(1),
+                problem: match spec.problem.as_deref() {
+                    Some("day") => "day",
+                    Some("appminute") => "appminute",
+                    Some("concurrent") => "concurrent",
+                    _ => "minute",
+                },
             };
             spec.count -= 1;
             if spec.count == 0 {

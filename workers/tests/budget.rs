@@ -1,0 +1,272 @@
+//! One Xero budget for every replica: calls in flight per tenant stay under the limit across
+//! replicas, a dead replica's leases come back, an `appminute` 429 pauses every tenant, a spent
+//! day snoozes jobs until the reset (full runs first, keeping the rest for incremental ones),
+//! and the egress table holds exactly the bytes Xero sent.
+
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use std::time::Duration;
+
+use serde_json::json;
+use support::{Harness, small_org, sync_args};
+use xero_sync::budget::{Budget, Limits, Take};
+use xero_sync::sim::{LimitSettings, SimConfig};
+use xero_sync::worker::WorkerOptions;
+
+const MINUTE: Duration = Duration::from_secs(60);
+
+fn options(concurrency: usize) -> WorkerOptions {
+    WorkerOptions::new(concurrency, Duration::from_secs(30))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_replicas_never_have_more_calls_in_flight_for_a_tenant_than_its_limit() {
+    // Xero's limit shrunk to two calls in flight, so four entities' chains contend for it.
+    let h = Harness::new(SimConfig {
+        latency_ms: 40,
+        rate_limits: true,
+        limits: LimitSettings {
+            concurrent: 2,
+            ..LimitSettings::default()
+        },
+        ..small_org()
+    })
+    .await;
+    let replicas = [
+        h.worker_with(&sync_args(3), options(4)),
+        h.worker_with(&sync_args(3), options(4)),
+    ];
+    let runs = h.sync(None, true).await;
+    h.wait(&runs, MINUTE).await;
+    for replica in replicas {
+        replica.stop().await;
+    }
+    h.assert_equal(None).await;
+    let stats = h.sim_stats().await;
+    let peak = stats["max_concurrent"][h.tenants[0].to_string()]
+        .as_u64()
+        .unwrap();
+    assert_eq!(peak, 2, "{stats}");
+    assert!(
+        stats["rate_limited"].as_object().unwrap().is_empty(),
+        "no 429: {stats}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn leases_of_a_replica_that_died_mid_call_come_back_when_they_expire() {
+    let h = Harness::new(small_org()).await;
+    let tenant = h.tenants[0];
+    let budget = Budget::new(
+        h.db.pool.clone(),
+        Limits {
+            lease: Duration::from_secs(1),
+            ..Limits::default()
+        },
+    );
+    // A replica takes five calls and dies without giving them back.
+    for _ in 0..5 {
+        assert!(matches!(
+            budget.take(tenant, false).await.unwrap(),
+            Take::Granted(_)
+        ));
+    }
+    match budget.take(tenant, false).await.unwrap() {
+        Take::Wait(wait, reason) => {
+            assert!(reason.contains("concurrent"), "{reason}");
+            assert!(wait < Duration::from_secs(1));
+        }
+        granted => panic!("a sixth call in flight: {granted:?}"),
+    }
+    let back = support::eventually("the dead replica's leases expired", MINUTE, || async {
+        match budget.take(tenant, false).await.unwrap() {
+            Take::Granted(lease) => Some(lease),
+            Take::Wait(..) => None,
+        }
+    })
+    .await;
+    assert!(back > 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_appminute_429_for_one_tenant_pauses_every_tenant() {
+    let h = Harness::new(SimConfig {
+        tenants: 2,
+        ..small_org()
+    })
+    .await;
+    let fault = json!({"endpoint": "Invoices", "tenant_id": h.tenants[0], "kind": "rate_limit_429",
+                       "problem": "appminute", "retry_after_secs": 3, "count": 1});
+    h.sim_json("POST", "/sim/faults", Some(fault)).await;
+    let worker = h.worker(5, 2);
+    let first = h.sync(Some(&["invoices"]), true).await;
+    let blocked = support::eventually("the app blocked", MINUTE, || async {
+        sqlx::query_scalar::<_, Option<f64>>(
+            "SELECT extract(epoch FROM blocked_until - now())::float8 FROM xero.app_budget",
+        )
+        .fetch_one(&h.db.pool)
+        .await
+        .unwrap()
+        .filter(|s| *s > 0.5)
+    })
+    .await;
+    assert!(blocked <= 3.0, "blocked for {blocked}s");
+    // The other organisation has not had its own 429, yet it waits too.
+    let contacts = h.sync(Some(&["contacts"]), true).await;
+    let waiting = support::eventually("the other tenant's job snoozed", MINUTE, || async {
+        sqlx::query_scalar::<_, String>(
+            "SELECT last_result ->> 'Snoozed' FROM apalis.jobs
+              WHERE last_result ->> 'Snoozed' LIKE '%appminute%'
+                AND convert_from(job, 'UTF8')::jsonb ->> 'tenant_id' = $1::text",
+        )
+        .bind(h.tenants[1])
+        .fetch_optional(&h.db.pool)
+        .await
+        .unwrap()
+    })
+    .await;
+    assert!(waiting.contains("app rate-limited"), "{waiting}");
+    let all: Vec<_> = first.iter().chain(&contacts).copied().collect();
+    h.wait(&all, MINUTE).await;
+    worker.stop().await;
+    h.assert_equal(Some(&["invoices", "contacts"])).await;
+    let stats = h.sim_stats().await;
+    assert_eq!(
+        stats["rate_limited"]["appminute"], 1,
+        "one 429 in all: {stats}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_spent_day_snoozes_full_runs_first_then_everything_until_the_reset() {
+    // Ten calls a day (the Starter tier's 1,000, shrunk): full runs stop at nine, keeping the
+    // last call for incremental runs.
+    let h = Harness::new(SimConfig {
+        rate_limits: true,
+        limits: LimitSettings {
+            per_day: 10,
+            ..LimitSettings::default()
+        },
+        ..small_org()
+    })
+    .await;
+    let worker = h.worker(1, 2);
+    let full = h.sync(Some(&["accounts", "journals"]), true).await;
+    h.wait(&full[..1], MINUTE).await;
+    let snoozed = support::eventually("the full journals run put off", MINUTE, || async {
+        sqlx::query_as::<_, (String, f64, i32)>(
+            "SELECT last_result ->> 'Snoozed', extract(epoch FROM run_at - now())::float8, attempts
+               FROM apalis.jobs WHERE last_result ? 'Snoozed'
+                AND convert_from(job, 'UTF8')::jsonb ->> 'entity' = 'journals'",
+        )
+        .fetch_optional(&h.db.pool)
+        .await
+        .unwrap()
+    })
+    .await;
+    assert!(
+        snoozed.0.contains("kept for incremental runs"),
+        "{snoozed:?}"
+    );
+    assert!(snoozed.1 > 80_000.0, "until the day resets: {snoozed:?}");
+    assert_eq!(snoozed.2, 0, "no attempt spent");
+    let used: i32 = sqlx::query_scalar("SELECT day_used FROM xero.tenant_budget")
+        .fetch_one(&h.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(used, 9);
+    // An incremental run still gets the reserved call; after it the day is spent for all.
+    let incremental = h.sync(Some(&["accounts"]), false).await;
+    h.wait(&incremental, MINUTE).await;
+    let contacts = h.sync(Some(&["contacts"]), false).await;
+    let reason = support::eventually("the contacts run put off", MINUTE, || async {
+        sqlx::query_scalar::<_, String>(
+            "SELECT last_result ->> 'Snoozed' FROM apalis.jobs WHERE last_result ? 'Snoozed'
+                AND convert_from(job, 'UTF8')::jsonb ->> 'entity' = 'contacts'",
+        )
+        .fetch_optional(&h.db.pool)
+        .await
+        .unwrap()
+    })
+    .await;
+    assert!(reason.contains("day limit"), "{reason}");
+    worker.stop().await;
+    for run in [full[1], contacts[0]] {
+        assert_eq!(h.run_outcome(run).await.0, "running", "waiting, not failed");
+    }
+    let stats = h.sim_stats().await;
+    assert!(
+        stats["rate_limited"].as_object().unwrap().is_empty(),
+        "no 429: {stats}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_egress_table_holds_exactly_the_bytes_the_simulator_sent_compressed() {
+    let h = Harness::new(small_org()).await;
+    let worker = h.worker(3, 2);
+    let runs = h.sync(None, true).await;
+    h.wait(&runs, MINUTE).await;
+    worker.stop().await;
+    let (calls, wire, decoded): (i64, i64, i64) = sqlx::query_as(
+        "SELECT sum(calls)::bigint, sum(wire_bytes)::bigint, sum(decoded_bytes)::bigint
+           FROM xero.egress",
+    )
+    .fetch_one(&h.db.pool)
+    .await
+    .unwrap();
+    let stats = h.sim_stats().await;
+    let sent = &stats["egress"][h.tenants[0].to_string()];
+    assert_eq!(calls, sent["responses"].as_i64().unwrap());
+    assert_eq!(wire, sent["wire_bytes"].as_i64().unwrap());
+    assert_eq!(decoded, sent["decoded_bytes"].as_i64().unwrap());
+    assert!(
+        wire * 3 < decoded,
+        "gzip saves most of it: {wire} of {decoded}"
+    );
+    let api_calls: i64 = sqlx::query_scalar("SELECT sum(api_calls)::bigint FROM xero.sync_log")
+        .fetch_one(&h.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(calls, api_calls);
+    // `status` shows each pair's share of the month.
+    let pairs = xero_sync::status::status(&h.db.pool).await.unwrap();
+    let shown: i64 = pairs.iter().map(|p| p.egress.wire_bytes).sum();
+    assert_eq!(shown, wire);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_spent_monthly_egress_budget_holds_back_full_runs_but_not_incremental_ones() {
+    let mut h = Harness::new(small_org()).await;
+    let worker = h.worker(3, 2);
+    let runs = h.sync(Some(&["accounts"]), true).await;
+    h.wait(&runs, MINUTE).await;
+    worker.stop().await;
+    // The month's budget is 1 MB and a fake earlier run already spent it.
+    sqlx::query(
+        "UPDATE xero.egress SET wire_bytes = 2000000
+          WHERE month = date_trunc('month', now() AT TIME ZONE 'UTC')::date",
+    )
+    .execute(&h.db.pool)
+    .await
+    .unwrap();
+    h.xero.egress_budget_mb = 1;
+    let worker = h.worker(3, 2);
+    let full = h.sync(Some(&["contacts"]), true).await;
+    let incremental = h.sync(Some(&["accounts"]), false).await;
+    h.wait(&incremental, MINUTE).await;
+    let reason = support::eventually("the full run put off", MINUTE, || async {
+        sqlx::query_scalar::<_, String>(
+            "SELECT last_result ->> 'Snoozed' FROM apalis.jobs WHERE last_result ? 'Snoozed'",
+        )
+        .fetch_optional(&h.db.pool)
+        .await
+        .unwrap()
+    })
+    .await;
+    worker.stop().await;
+    assert!(reason.contains("egress"), "{reason}");
+    assert_eq!(h.run_outcome(full[0]).await.0, "running");
+}
