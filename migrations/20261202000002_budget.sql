@@ -13,7 +13,13 @@ CREATE TABLE xero.tenant_budget (
     minute_used      integer NOT NULL DEFAULT 0,
     minute_resets_at timestamptz,
     day_used         integer NOT NULL DEFAULT 0,
-    day_resets_at    timestamptz
+    day_resets_at    timestamptz,
+    -- Pacing within the minute: a bucket of `burst` calls refilled at the minute's rate, so a
+    -- tenant with much to fetch spreads its calls over the window instead of spending them all
+    -- in its first seconds (and loading the database while other tenants sync), and a small
+    -- one still gets its few calls at once.
+    tokens           float8,
+    tokens_at        timestamptz
 );
 
 -- Exactly one row: the app's minute window across all tenants, and a block after an
@@ -54,6 +60,7 @@ CREATE TYPE xero.call_limits AS (
     per_day        integer,  -- calls per tenant per day window
     app_per_minute integer,  -- calls per app per minute window
     window_secs    float8,   -- length of the minute window (60 at Xero)
+    burst          integer,  -- calls a tenant may make at once before being paced
     day_reserve    float8,   -- share of the day kept for incremental runs
     lease_secs     float8,   -- how long a lease outlives a call that never returns
     egress_budget  bigint,   -- monthly wire bytes per tenant for full runs (NULL: no limit)
@@ -71,6 +78,7 @@ DECLARE
     a xero.app_budget;
     blocked timestamptz;
     in_flight integer;
+    bucket float8;
     month_bytes bigint;
     next_month timestamptz := date_trunc('month', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'
                               + interval '1 month';
@@ -118,6 +126,13 @@ BEGIN
             reason := 'the app''s monthly egress budget is spent; full runs wait for the next month';
         END IF;
     END IF;
+    bucket := least(l.burst, coalesce(b.tokens, l.burst)
+                    + extract(epoch FROM now() - coalesce(b.tokens_at, now()))
+                      * l.per_minute / l.window_secs);
+    IF reason IS NULL AND bucket < 1 THEN
+        wait_secs := (1 - bucket) * l.window_secs / l.per_minute;
+        reason := 'paced within the minute';
+    END IF;
     IF reason IS NULL THEN
         DELETE FROM xero.call_leases WHERE tenant_id = p_tenant AND expires_at <= now();
         SELECT count(*) INTO in_flight FROM xero.call_leases WHERE tenant_id = p_tenant;
@@ -130,17 +145,22 @@ BEGIN
         wait_secs := greatest(wait_secs, 0.01);
         UPDATE xero.tenant_budget SET minute_used = b.minute_used,
                minute_resets_at = b.minute_resets_at, day_used = b.day_used,
-               day_resets_at = b.day_resets_at
+               day_resets_at = b.day_resets_at, tokens = bucket, tokens_at = now()
          WHERE tenant_id = p_tenant;
         RETURN;
     END IF;
+    -- A window is reckoned from our first call of it, a moment before Xero counts that call:
+    -- ending ours 2 % late keeps the next window's first calls from arriving before Xero's ends.
     UPDATE xero.tenant_budget SET minute_used = b.minute_used + 1,
-           minute_resets_at = coalesce(b.minute_resets_at, now() + make_interval(secs => l.window_secs)),
+           minute_resets_at = coalesce(b.minute_resets_at,
+                                       now() + make_interval(secs => l.window_secs * 1.02)),
            day_used = b.day_used + 1,
-           day_resets_at = coalesce(b.day_resets_at, now() + interval '1 day')
+           day_resets_at = coalesce(b.day_resets_at, now() + interval '1 day'),
+           tokens = bucket - 1, tokens_at = now()
      WHERE tenant_id = p_tenant;
     UPDATE xero.app_budget SET minute_used = a.minute_used + 1,
-           minute_resets_at = coalesce(a.minute_resets_at, now() + make_interval(secs => l.window_secs));
+           minute_resets_at = coalesce(a.minute_resets_at,
+                                       now() + make_interval(secs => l.window_secs * 1.02));
     INSERT INTO xero.call_leases (tenant_id, expires_at)
     VALUES (p_tenant, now() + make_interval(secs => l.lease_secs))
     RETURNING lease_id INTO lease;

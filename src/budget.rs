@@ -31,6 +31,10 @@ pub struct Limits {
     /// Length of the minute window (60 s; shorter only against a simulator with a shortened
     /// minute).
     pub window: Duration,
+    /// Calls a tenant may make at once; after them its calls are paced at the minute's rate
+    /// (one a second at Xero's 60), so one tenant's backlog does not land on the database in
+    /// the first seconds of every window.
+    pub burst: u32,
     /// Share of a tenant's day that full runs leave to incremental ones.
     pub day_reserve: f64,
     /// How long a lease outlives a call that never returns (a replica that died mid-call).
@@ -49,6 +53,7 @@ impl Default for Limits {
             per_day: 5_000,
             app_per_minute: 10_000,
             window: Duration::from_secs(60),
+            burst: 20,
             day_reserve: 0.1,
             lease: Duration::from_secs(60),
             egress_budget: None,
@@ -84,6 +89,7 @@ impl Budget {
             "per_day": limits.per_day,
             "app_per_minute": limits.app_per_minute,
             "window_secs": limits.window.as_secs_f64(),
+            "burst": limits.burst,
             "day_reserve": limits.day_reserve,
             "lease_secs": limits.lease.as_secs_f64(),
             "egress_budget": limits.egress_budget,

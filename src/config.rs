@@ -129,6 +129,9 @@ pub struct XeroArgs {
     /// simulator started with a shortened minute (`--minute-ms`).
     #[arg(long, env = "XERO_MINUTE_WINDOW_MS", value_name = "XERO_MINUTE_WINDOW_MS", default_value_t = 60_000, value_parser = clap::value_parser!(u64).range(100..=3_600_000))]
     pub minute_window_ms: u64,
+    /// Calls an organisation may make at once before its calls are paced at the minute's rate.
+    #[arg(long, env = "XERO_BURST", value_name = "XERO_BURST", default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub burst: u32,
     /// Percent of each organisation's day that full runs leave to incremental ones.
     #[arg(long, env = "XERO_DAY_RESERVE_PERCENT", value_name = "XERO_DAY_RESERVE_PERCENT", default_value_t = 10, value_parser = clap::value_parser!(u8).range(0..=100))]
     pub day_reserve_percent: u8,
@@ -205,21 +208,27 @@ impl XeroArgs {
             day_limit: 5_000,
             app_minute_limit: 10_000,
             minute_window_ms: 60_000,
+            burst: 20,
             day_reserve_percent: 10,
             egress_budget_mb: 0,
             app_egress_budget_mb: 0,
         }
     }
 
-    /// Settings matching a simulator: its limits and its minute window. (Without rate limits
-    /// it reports full budgets in every response, which keeps the shared budget's counters at
-    /// zero.)
+    /// Settings matching a simulator: its limits and its minute window; without rate limits,
+    /// limits no sync reaches (the simulator then refuses nothing and reports no budget).
     pub fn matching(mut self, sim: &crate::sim::SimConfig) -> XeroArgs {
         self.minute_window_ms = sim.limits.minute_ms;
         self.concurrent_limit = sim.limits.concurrent;
-        self.minute_limit = sim.limits.per_minute;
-        self.day_limit = sim.limits.per_day;
-        self.app_minute_limit = sim.limits.app_per_minute;
+        if sim.rate_limits {
+            self.minute_limit = sim.limits.per_minute;
+            self.day_limit = sim.limits.per_day;
+            self.app_minute_limit = sim.limits.app_per_minute;
+        } else {
+            self.minute_limit = 1_000_000;
+            self.day_limit = 100_000_000;
+            self.app_minute_limit = 100_000_000;
+        }
         self
     }
 
@@ -232,6 +241,7 @@ impl XeroArgs {
             per_day: self.day_limit,
             app_per_minute: self.app_minute_limit,
             window: Duration::from_millis(self.minute_window_ms),
+            burst: self.burst,
             day_reserve: f64::from(self.day_reserve_percent) / 100.0,
             // A call outlives its timeout by a margin before its lease is taken back.
             lease: self.timeout() + Duration::from_secs(10),

@@ -54,8 +54,8 @@ pub async fn run(options: DemoOptions, registry: &'static [Entity]) -> anyhow::R
         sim.tenant_ids().len()
     );
     let http = app::http_client()?;
-    let xero =
-        XeroArgs::at(&sim.origin(), sim.client_id(), sim.client_secret(), 30).matching(&options.sim);
+    let xero = XeroArgs::at(&sim.origin(), sim.client_id(), sim.client_secret(), 30)
+        .matching(&options.sim);
     connect_through_oauth(&pool, &http, &xero, registry).await?;
     let engine = app::engine(pool.clone(), &http, &xero, &options.sync, registry)?;
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();

@@ -1,4 +1,4 @@
-//! A worker process: apalis claims batch jobs from Postgres (LISTEN/NOTIFY plus a one-second
+//! A worker process: apalis claims batch jobs from Postgres (LISTEN/NOTIFY plus a quarter-second
 //! poll), runs up to `concurrency` at once, heartbeats so a dead replica's jobs return within
 //! about fifteen seconds, and on shutdown stops claiming and lets in-flight batches commit.
 //! Beside it runs the maintenance loop (one leader at a time across replicas).
@@ -30,8 +30,10 @@ pub const HEARTBEAT: Duration = Duration::from_secs(3);
 pub const MISSED_HEARTBEATS: usize = 5;
 /// How long a stopping worker tries to release the jobs it still holds.
 const RELEASE_TIMEOUT: Duration = Duration::from_secs(5);
-/// How often an idle worker looks for due jobs (snoozed and delayed jobs are never notified).
-pub const POLL_INTERVAL: Duration = Duration::from_secs(1);
+/// How often an idle worker looks for due jobs: snoozed and delayed jobs are never notified,
+/// so this is how late a job waiting for Xero's next minute window may start (apalis's fetch
+/// goes through its partial index: a poll of an idle queue costs a fraction of a millisecond).
+pub const POLL_INTERVAL: Duration = Duration::from_millis(250);
 /// Restarts in a row (without a healthy minute between) before the process gives up.
 const MAX_RESTARTS: u32 = 20;
 /// A worker that ran this long without dying counts as healthy again.

@@ -143,12 +143,13 @@ async fn serve(
         Err(refused) => {
             app.stats.rate_limited(refused.problem.as_str());
             let problem = refused.problem.as_str();
-            return too_many(problem, refused.retry_after_secs, refused.remaining);
+            return too_many(problem, refused.retry_after_secs, Some(refused.remaining));
         }
     };
     app.stats.in_flight(tenant_id, admitted.in_flight);
     let mut response = answer(app, endpoint, params, headers, tenant_id).await;
-    if response.status() != StatusCode::TOO_MANY_REQUESTS {
+    // Without rate limits there is no budget to report: no X-*-Remaining headers at all.
+    if response.status() != StatusCode::TOO_MANY_REQUESTS && app.config.rate_limits {
         limit_headers(response.headers_mut(), admitted.remaining);
     }
     // The permit is held until here: a slow or delayed call stays in flight.
@@ -200,7 +201,9 @@ async fn answer(
                 "concurrent" => {}
                 _ => remaining.minute = 0,
             }
-            return too_many(problem, retry_after, remaining);
+            // Without rate limits there is no budget to report (see `serve`).
+            let reported = app.config.rate_limits.then_some(remaining);
+            return too_many(problem, retry_after, reported);
         }
         _ => {}
     }

@@ -101,6 +101,9 @@ pub struct SimConfig {
     pub legacy_app: bool,
     /// Size of the invoices' largest one-second bulk import (0: the default rule).
     pub bulk_import: usize,
+    /// The first tenant's journals, when it is to be larger than the others (a mixed set: one
+    /// large organisation among small ones).
+    pub first_tenant_journals: Option<usize>,
 }
 
 impl Default for SimConfig {
@@ -120,6 +123,7 @@ impl Default for SimConfig {
             token_lifetime_secs: DEFAULT_TOKEN_LIFETIME_SECS,
             legacy_app: false,
             bulk_import: 0,
+            first_tenant_journals: None,
         }
     }
 }
@@ -143,6 +147,7 @@ impl From<SimArgs> for SimConfig {
             token_lifetime_secs: args.token_lifetime_secs,
             legacy_app: args.legacy_app,
             bulk_import: args.bulk_import,
+            first_tenant_journals: None,
         }
     }
 }

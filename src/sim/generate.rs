@@ -80,6 +80,14 @@ pub fn tenants(config: &SimConfig) -> Vec<Tenant> {
 
 /// Generates one tenant's organisation.
 pub fn tenant(config: &SimConfig, index: usize) -> Tenant {
+    if let (0, Some(journals)) = (index, config.first_tenant_journals) {
+        let first = SimConfig {
+            journals,
+            first_tenant_journals: None,
+            ..config.clone()
+        };
+        return tenant(&first, 0);
+    }
     let mut rng = tenant_rng(config.seed, index, 0);
     let start = history_start_ms(config.seed);
     let end = epoch_ms(config.seed);

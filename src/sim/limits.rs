@@ -156,8 +156,8 @@ pub struct Admitted<'a> {
 }
 
 impl Limiter {
-    /// A limiter; when `enabled` is false it refuses nothing and reports full budgets (so a
-    /// client pacing itself by the headers does not slow a benchmark down).
+    /// A limiter; when `enabled` is false it refuses nothing (and the API sends no limit
+    /// headers, so a client pacing itself by them does not slow a benchmark down).
     pub fn new(enabled: bool, settings: LimitSettings) -> Self {
         Self {
             enabled,

@@ -93,14 +93,20 @@ pub fn set(headers: &mut HeaderMap, name: &'static str, value: String) {
 }
 
 /// A 429 for `problem`, with `Retry-After`.
-pub fn too_many(problem: &str, retry_after_secs: u64, remaining: Remaining) -> Response<Body> {
+pub fn too_many(
+    problem: &str,
+    retry_after_secs: u64,
+    remaining: Option<Remaining>,
+) -> Response<Body> {
     let mut response = with_body(
         StatusCode::TOO_MANY_REQUESTS,
         "text/plain; charset=utf-8",
         format!("Rate limit exceeded: {problem}"),
     );
     let headers = response.headers_mut();
-    limit_headers(headers, remaining);
+    if let Some(remaining) = remaining {
+        limit_headers(headers, remaining);
+    }
     set(headers, "x-rate-limit-problem", problem.to_owned());
     set(headers, "retry-after", retry_after_secs.to_string());
     response

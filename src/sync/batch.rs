@@ -63,9 +63,10 @@ impl From<String> for Done {
 /// Runs a batch and then, for up to `SYNC_CARRY_SECS`, each next batch of its run, without
 /// handing it through the queue: the transaction that commits a batch inserts the next one
 /// already claimed by this worker (leased exactly as apalis's fetch would lease it), so the run
-/// goes on at once instead of waiting for a poll, a notification and a fetch. After the slice
-/// (or on shutdown) the next batch is queued like any job and waits its turn behind the jobs
-/// already waiting, so one large run cannot keep a worker from other organisations.
+/// goes on at once instead of waiting for a poll, a notification and a fetch. When other jobs
+/// are waiting, after the slice, or on shutdown, the next batch is queued like any job and
+/// waits its turn behind the jobs already waiting, so one large run cannot keep a worker from
+/// other organisations.
 async fn carry(engine: &Engine, lease: Lease<'_>, job: BatchJob) -> anyhow::Result<String> {
     let until = std::time::Instant::now() + engine.settings.carry_for;
     let may_carry = || engine.may_carry() && std::time::Instant::now() < until;
@@ -265,6 +266,9 @@ async fn commit(
     };
     // A batch stopped early (Xero said "later") hands its run back to the queue.
     let priority = queue::priority(&run.mode);
+    // Carried on only while no other job waits: when the queue is busy, the next batch takes
+    // its turn behind the jobs waiting already (other organisations' among them).
+    let carry = carry && next_delay.is_none() && !queue::others_waiting(&engine.pool).await?;
     let next = match next_delay {
         None if carry => Next::Carried(priority),
         delay => Next::Queued(delay, priority),

@@ -16,6 +16,13 @@ use crate::xero::XeroClient;
 /// a year (or a bug) must delay a job, never overflow a timestamp or park it forever.
 pub const MAX_DELAY: Duration = Duration::from_secs(31 * 86_400);
 
+/// `delay` plus a random part of up to a tenth of it (a second at most), so jobs put off
+/// together do not all come back in the same instant, and short waits stay short.
+pub fn jittered(delay: Duration) -> Duration {
+    let spread = (delay / 10).min(Duration::from_secs(1));
+    delay + spread.mul_f64(rand::random::<f64>())
+}
+
 /// How batches behave.
 #[derive(Debug, Clone, Copy)]
 pub struct Settings {

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use super::cursor::{Cursor, Step};
-use super::engine::Engine;
+use super::engine::{Engine, jittered};
 use super::outcome::Stop;
 use super::run::Run;
 use crate::budget::Take;
@@ -125,13 +125,6 @@ async fn lease(engine: &Engine, run: &Run) -> Result<i64, Stop> {
             Err(e) => return Err(Stop::Database(e)),
         }
     }
-}
-
-/// A short wait plus up to a tenth more (a quarter second at most), so batches waiting for the
-/// same window do not all ask again in the same millisecond.
-fn jittered(wait: Duration) -> Duration {
-    let spread = (wait / 10).min(Duration::from_millis(250));
-    wait + spread.mul_f64(rand::random::<f64>())
 }
 
 /// The call the cursor asks for, parsed, and what it cost.

@@ -7,11 +7,10 @@
 
 use std::time::Duration;
 
-use rand::Rng;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use super::engine::{Engine, MAX_DELAY};
+use super::engine::{Engine, MAX_DELAY, jittered};
 use super::queue::{self, Lease, Retried};
 use super::run::{self, Ending, Run};
 use crate::vault::VaultError;
@@ -103,8 +102,8 @@ pub(super) async fn token_failure(
     }
 }
 
-/// Puts the job back for `delay` (plus up to a tenth more, so jobs put off together do not all
-/// wake together) without spending an attempt.
+/// Puts the job back for `delay` (plus a little, see [`jittered`], so jobs put off together do
+/// not all wake together) without spending an attempt.
 pub(super) async fn snooze(
     engine: &Engine,
     lease: Lease<'_>,
@@ -230,11 +229,6 @@ pub(super) async fn stop_delay(
         }
         _ => Ok(MIN_SNOOZE),
     }
-}
-
-/// The delay plus a random tenth of it.
-fn jittered(delay: Duration) -> Duration {
-    delay.mul_f64(1.0 + rand::rng().random_range(0.0..0.1))
 }
 
 /// Blocks the tenant for every replica for `delay` (never shortening a longer block).

@@ -94,6 +94,19 @@ pub async fn enqueue_claimed(
     .await
 }
 
+/// Whether any job of the queue is due and waiting for a worker (through apalis's own fetch
+/// index, so it costs the same however long the queue is).
+pub async fn others_waiting(pool: &sqlx::PgPool) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM apalis.jobs
+                         WHERE job_type = $1 AND run_at < now()
+                           AND (status = 'Pending' OR (status = 'Failed' AND attempts < max_attempts)))",
+    )
+    .bind(QUEUE)
+    .fetch_one(pool)
+    .await
+}
+
 /// Marks the job done. `false` means the lease was lost: the caller must roll back.
 pub async fn complete(
     conn: &mut PgConnection,

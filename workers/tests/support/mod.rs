@@ -62,8 +62,8 @@ impl Harness {
         xero_sync::db::prepare(&db.pool, registry()).await.unwrap();
         let sim = Simulator::start(config.clone()).await.unwrap();
         let http = app::http_client().unwrap();
-        let xero = XeroArgs::at(&sim.origin(), sim.client_id(), sim.client_secret(), 5)
-            .matching(&config);
+        let xero =
+            XeroArgs::at(&sim.origin(), sim.client_id(), sim.client_secret(), 5).matching(&config);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let redirect = format!("http://{}/callback", listener.local_addr().unwrap());
         let oauth = app::oauth_app(&http, &xero).unwrap();
@@ -273,11 +273,20 @@ impl Harness {
             .env("XERO_IDENTITY_URL", &self.xero.identity_url)
             .env("XERO_LOGIN_URL", &self.xero.login_url)
             .env("XERO_TIMEOUT_SECS", "5")
-            .env("XERO_CONCURRENT_LIMIT", self.xero.concurrent_limit.to_string())
+            .env(
+                "XERO_CONCURRENT_LIMIT",
+                self.xero.concurrent_limit.to_string(),
+            )
             .env("XERO_MINUTE_LIMIT", self.xero.minute_limit.to_string())
             .env("XERO_DAY_LIMIT", self.xero.day_limit.to_string())
-            .env("XERO_APP_MINUTE_LIMIT", self.xero.app_minute_limit.to_string())
-            .env("XERO_MINUTE_WINDOW_MS", self.xero.minute_window_ms.to_string())
+            .env(
+                "XERO_APP_MINUTE_LIMIT",
+                self.xero.app_minute_limit.to_string(),
+            )
+            .env(
+                "XERO_MINUTE_WINDOW_MS",
+                self.xero.minute_window_ms.to_string(),
+            )
             .env(
                 "RUST_LOG",
                 "info,sqlx=warn,apalis_core=warn,apalis_postgres=warn",
