@@ -343,6 +343,43 @@ fn parse_duration(value: &str, max: Duration) -> Result<Interval, String> {
     Ok(Interval(Duration::from_secs(seconds)))
 }
 
+/// Where telemetry goes.
+#[derive(Debug, Clone, clap::Args)]
+pub struct TelemetryArgs {
+    /// Log one JSON object per line (for log pipelines).
+    #[arg(long, env = "LOG_FORMAT_JSON", global = true)]
+    pub log_json: bool,
+    /// An OTLP/HTTP endpoint (`http://collector:4318`): spans and metrics are exported to it.
+    #[arg(long, env = "OTEL_EXPORTER_OTLP_ENDPOINT", value_name = "OTEL_EXPORTER_OTLP_ENDPOINT", global = true, value_parser = parse_url)]
+    pub otlp_endpoint: Option<String>,
+    /// `service.name` of the exported telemetry.
+    #[arg(
+        long,
+        env = "OTEL_SERVICE_NAME",
+        value_name = "OTEL_SERVICE_NAME",
+        default_value = "xero-sync",
+        global = true
+    )]
+    pub service_name: String,
+    /// Label per-tenant metrics (lag, response bytes) with the tenant; turn off with very many
+    /// organisations to keep series bounded (they are then per entity, or summed).
+    #[arg(long, env = "METRICS_TENANT_LABELS", value_name = "METRICS_TENANT_LABELS", default_value_t = true, action = clap::ArgAction::Set, global = true, value_parser = clap::builder::BoolishValueParser::new())]
+    pub tenant_labels: bool,
+}
+
+impl TelemetryArgs {
+    /// The telemetry configuration, logging by `default_filter` when `RUST_LOG` is not set.
+    pub fn config(&self, default_filter: &str) -> crate::telemetry::Config {
+        crate::telemetry::Config {
+            json: self.log_json,
+            default_filter: default_filter.to_owned(),
+            otlp_endpoint: self.otlp_endpoint.clone(),
+            service_name: self.service_name.clone(),
+            tenant_labels: self.tenant_labels,
+        }
+    }
+}
+
 /// A worker process.
 #[derive(Debug, Clone, clap::Args)]
 pub struct WorkerArgs {
@@ -357,6 +394,10 @@ pub struct WorkerArgs {
         default_value_t = 30
     )]
     pub shutdown_timeout_secs: u64,
+    /// Where to serve `/healthz`, `/readyz` and `/metrics`, e.g. `0.0.0.0:9464`; `off` serves
+    /// nothing.
+    #[arg(long = "http-addr", env = "WORKER_HTTP_ADDR", value_name = "WORKER_HTTP_ADDR", default_value = "127.0.0.1:9464", value_parser = parse_http_addr)]
+    pub http_addr: HttpAddr,
     /// Seconds between heartbeats; a worker silent for five of them is presumed dead and its
     /// jobs go to the others.
     #[arg(long, env = "WORKER_HEARTBEAT_SECS", value_name = "WORKER_HEARTBEAT_SECS", default_value_t = 3, value_parser = clap::value_parser!(u64).range(1..=60))]
@@ -385,6 +426,20 @@ impl WorkerArgs {
             follow_up,
         }
     }
+}
+
+/// Where a worker serves its HTTP endpoints, if anywhere.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HttpAddr(pub Option<std::net::SocketAddr>);
+
+fn parse_http_addr(value: &str) -> Result<HttpAddr, String> {
+    if value.eq_ignore_ascii_case("off") {
+        return Ok(HttpAddr(None));
+    }
+    value
+        .parse()
+        .map(|addr| HttpAddr(Some(addr)))
+        .map_err(|_| format!("`{value}` is not an address like 0.0.0.0:9464, or off"))
 }
 
 fn parse_concurrency(value: &str) -> Result<usize, String> {

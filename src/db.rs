@@ -112,6 +112,14 @@ fn redacted(options: &PgConnectOptions) -> String {
     )
 }
 
+/// Our migrations, embedded in the binary.
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// The version of the newest migration this binary carries (what `/readyz` expects applied).
+pub fn latest_migration() -> i64 {
+    MIGRATOR.iter().map(|m| m.version).max().unwrap_or(0)
+}
+
 /// Runs apalis's migrations, then ours. Both migrators hold Postgres's advisory lock while they
 /// run, so replicas starting together migrate once; re-running is a no-op.
 pub async fn migrate(pool: &PgPool) -> Result<(), DbError> {
@@ -125,7 +133,7 @@ pub async fn migrate(pool: &PgPool) -> Result<(), DbError> {
             .run(&mut *conn)
             .await
             .map_err(|e| DbError::Migrate(format!("apalis schema: {e}")))?;
-        sqlx::migrate!("./migrations")
+        MIGRATOR
             .run(&mut *conn)
             .await
             .map_err(|e| DbError::Migrate(e.to_string()))

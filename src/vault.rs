@@ -154,6 +154,7 @@ impl Vault {
             Ok(tokens) => {
                 store_refreshed(&mut tx, row.connection_id, &tokens).await?;
                 tx.commit().await?;
+                crate::metrics::get().token_refreshes.add(1, &[]);
                 tracing::info!(xero.connection_id = %row.connection_id, "access token refreshed");
                 Ok(AccessToken {
                     connection_id: row.connection_id,

@@ -7,9 +7,11 @@
 //! the database), it is started again under a fresh name after a back-off, so a Postgres
 //! restart costs a pause, not the process.
 
+use std::net::SocketAddr;
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use apalis::prelude::*;
@@ -19,9 +21,12 @@ use serde_json::Value;
 use tokio::sync::watch;
 use tracing::Instrument;
 
+use crate::gauges;
+use crate::health::{self, Readiness};
 use crate::sync::maintenance::{self, Maintenance};
 use crate::sync::queue::{self, Lease, QUEUE};
 use crate::sync::{Engine, batch};
+use crate::telemetry::Telemetry;
 
 /// Default heartbeat period; with [`MISSED_HEARTBEATS`] it sets how soon a dead worker's jobs
 /// return.
@@ -70,7 +75,13 @@ pub struct WorkerOptions {
     pub runner: Runner,
     /// Heartbeat period (`WORKER_HEARTBEAT_SECS`).
     pub heartbeat: Duration,
+    /// Where to serve `/healthz`, `/readyz` and `/metrics` (`WORKER_HTTP_ADDR`), and the
+    /// telemetry whose metrics `/metrics` renders.
+    pub http: Option<(SocketAddr, Telemetry)>,
 }
+
+/// How often a worker samples its gauges (queue depth, oldest due job, lag).
+const SAMPLE_EVERY: Duration = Duration::from_secs(5);
 
 impl WorkerOptions {
     /// `concurrency` jobs at once, the production runner, no maintenance loop.
@@ -81,6 +92,7 @@ impl WorkerOptions {
             maintenance: None,
             runner: sync_runner,
             heartbeat: HEARTBEAT,
+            http: None,
         }
     }
 }
@@ -105,6 +117,15 @@ pub async fn run(
     name: String,
     shutdown: impl Future<Output = std::io::Result<()>> + Send + 'static,
 ) -> anyhow::Result<()> {
+    let running = Arc::new(AtomicBool::new(false));
+    let http = match &options.http {
+        Some((addr, telemetry)) => {
+            let listener = health::bind(*addr).await?;
+            tracing::info!(http.addr = %listener.local_addr()?, "serving /healthz, /readyz and /metrics");
+            Some((listener, telemetry.clone()))
+        }
+        None => None,
+    };
     let (stop, stopped) = watch::channel(false);
     let stopping = engine.stopping.clone();
     tokio::spawn(async move {
@@ -115,12 +136,35 @@ pub async fn run(
         stopping.store(true, std::sync::atomic::Ordering::SeqCst);
         let _ = stop.send(true);
     });
-    let maintenance = options.maintenance.map(|settings| {
+    let mut side = Vec::new();
+    if let Some(settings) = options.maintenance {
         let pool = engine.pool.clone();
-        tokio::spawn(maintenance::run(pool, settings, signalled(stopped.clone())))
-    });
-    let result = supervise(&engine, &options, &name, &stopped).await;
-    if let Some(task) = maintenance {
+        side.push(tokio::spawn(maintenance::run(
+            pool,
+            settings,
+            signalled(stopped.clone()),
+        )));
+    }
+    if let Some((listener, telemetry)) = http {
+        let readiness = Readiness {
+            pool: engine.pool.clone(),
+            running: running.clone(),
+        };
+        let stop = signalled(stopped.clone());
+        side.push(tokio::spawn(async move {
+            if let Err(e) = health::serve(listener, readiness, telemetry, stop).await {
+                tracing::error!(error = %e, "the health endpoint stopped");
+            }
+        }));
+        let pool = engine.pool.clone();
+        side.push(tokio::spawn(gauges::run(
+            pool,
+            SAMPLE_EVERY,
+            signalled(stopped.clone()),
+        )));
+    }
+    let result = supervise(&engine, &options, &name, &stopped, &running).await;
+    for task in side {
         let _ = task.await;
     }
     result
@@ -133,6 +177,7 @@ async fn supervise(
     options: &WorkerOptions,
     name: &str,
     stopped: &watch::Receiver<bool>,
+    running: &AtomicBool,
 ) -> anyhow::Result<()> {
     let mut restarts = 0u32;
     for incarnation in 0.. {
@@ -142,7 +187,9 @@ async fn supervise(
             format!("{name}-r{incarnation}")
         };
         let started = Instant::now();
+        running.store(true, Ordering::SeqCst);
         let outcome = run_once(engine.clone(), options, &current, stopped.clone()).await;
+        running.store(false, Ordering::SeqCst);
         // The monitor returns after the shutdown timeout even with batches still in flight;
         // they were dropped with it and their transactions roll back, so hand their jobs back.
         release_held_jobs(&engine.pool, &current).await;
@@ -260,17 +307,40 @@ async fn handle(
     task_id: TaskId,
     worker: WorkerContext,
     attempt: Attempt,
+    metadata: MetadataStore,
     handler: Data<Arc<Handler>>,
 ) -> Result<String, BoxDynError> {
     let job_id = task_id.to_string();
-    let span = batch::job_span(&job_id, worker.name());
+    let span = crate::sync::trace::job_span(&job_id, worker.name());
+    let previous = metadata
+        .get(crate::sync::trace::ATTEMPT_KEY)
+        .map(str::to_owned);
+    crate::sync::trace::adopt(&handler.engine, &span, &payload, previous.as_deref()).await;
     let lease = Lease {
         job_id: &job_id,
         worker: worker.name(),
     };
     let engine = &handler.engine;
+    let kind = if payload.get("after_run").is_some() {
+        "scheduled"
+    } else {
+        "batch"
+    };
+    let started = Instant::now();
     let run = (handler.runner)(engine, lease, payload.clone()).instrument(span.clone());
-    match AssertUnwindSafe(run).catch_unwind().await {
+    let result = AssertUnwindSafe(run).catch_unwind().await;
+    // Batches time themselves, one by one (a job may carry its run through several); the rest
+    // is timed here.
+    let outcome = match &result {
+        Ok(Ok(_)) if kind == "batch" => None,
+        Ok(Ok(_)) => Some("done"),
+        Ok(Err(_)) => Some("error"),
+        Err(_) => Some("panic"),
+    };
+    if let Some(outcome) = outcome {
+        crate::metrics::get().job_done(kind, outcome, started.elapsed());
+    }
+    match result {
         Ok(Ok(outcome)) => Ok(outcome),
         Ok(Err(e)) => {
             // Not even the outcome could be written (the database is gone). apalis would

@@ -31,20 +31,6 @@ pub async fn run_job(engine: &Engine, lease: Lease<'_>, payload: Value) -> anyho
     }
 }
 
-/// The span of one job: the worker opens it for the job it claimed, [`carry`] for each batch
-/// it carries on to.
-pub fn job_span(job_id: &str, worker: &str) -> tracing::Span {
-    tracing::info_span!(
-        "job",
-        job.id = %job_id,
-        worker.name = worker,
-        xero.tenant_id = tracing::field::Empty,
-        sync.entity = tracing::field::Empty,
-        sync.run_id = tracing::field::Empty,
-        sync.seq = tracing::field::Empty,
-    )
-}
-
 /// What a batch did, and the next batch of its run when this worker carries it on.
 struct Done {
     outcome: String,
@@ -70,18 +56,33 @@ impl From<String> for Done {
 async fn carry(engine: &Engine, lease: Lease<'_>, job: BatchJob) -> anyhow::Result<String> {
     let until = std::time::Instant::now() + engine.settings.carry_for;
     let may_carry = || engine.may_carry() && std::time::Instant::now() < until;
-    let mut done = run_batch(engine, lease, job, may_carry()).await?;
+    let mut done = timed(engine, lease, job, may_carry()).await?;
     while let Some((job_id, next)) = done.carried.take() {
         let lease = Lease {
             job_id: &job_id,
             worker: lease.worker,
         };
-        let span = job_span(&job_id, lease.worker);
-        done = run_batch(engine, lease, next, may_carry())
+        let span = super::trace::job_span(&job_id, lease.worker);
+        super::trace::adopt_batch(engine, &span, &next).await;
+        done = timed(engine, lease, next, may_carry())
             .instrument(span)
             .await?;
     }
     Ok(done.outcome)
+}
+
+/// [`run_batch`], timed for the job duration metric.
+async fn timed(
+    engine: &Engine,
+    lease: Lease<'_>,
+    job: BatchJob,
+    carry: bool,
+) -> anyhow::Result<Done> {
+    let started = std::time::Instant::now();
+    let done = run_batch(engine, lease, job, carry).await;
+    let label = if done.is_ok() { "done" } else { "error" };
+    crate::metrics::get().job_done("batch", label, started.elapsed());
+    done
 }
 
 /// Fails a job whose run panicked, and its run: a panic is a bug no retry fixes, and failing
@@ -273,9 +274,34 @@ async fn commit(
         None if carry => Next::Carried(priority),
         delay => Next::Queued(delay, priority),
     };
-    let written = write_batch(engine, lease, entity, job, &fetched, progress, next).await;
+    let commit = tracing::info_span!(
+        "sync.commit",
+        otel.name = format!("commit {}", entity.name),
+        db.system.name = "postgresql",
+        sync.entity = entity.name,
+        rows.upserted = progress.records,
+        sync.pages = progress.pages,
+    );
+    let started = std::time::Instant::now();
+    let written = write_batch(engine, lease, entity, job, &fetched, progress, next)
+        .instrument(commit)
+        .await;
     match written {
         Ok(Some(done)) => {
+            let m = crate::metrics::get();
+            let entity_label = [opentelemetry::KeyValue::new("entity", entity.name)];
+            m.commit_duration
+                .record(started.elapsed().as_secs_f64(), &entity_label);
+            m.rows_upserted
+                .add(progress.records.max(0) as u64, &entity_label);
+            if fetched.done {
+                let labels = [
+                    opentelemetry::KeyValue::new("entity", entity.name),
+                    opentelemetry::KeyValue::new("mode", run.mode.clone()),
+                ];
+                m.runs_completed.add(1, &labels);
+            }
+            tracing::Span::current().record("rows.upserted", progress.records);
             tracing::info!(
                 rows.upserted = progress.records,
                 sync.pages = progress.pages,
@@ -342,11 +368,22 @@ async fn write_batch(
     let body = Page::combined(&fetched.pages, entity.collection);
     let mut tx = engine.pool.begin().await?;
     for statement in entity.upsert {
-        sqlx::query(*statement)
+        let table = target_table(statement);
+        let span = tracing::info_span!(
+            "db.upsert",
+            otel.name = format!("upsert {table}"),
+            db.system.name = "postgresql",
+            db.operation.name = "INSERT",
+            db.collection.name = table,
+            db.response.returned_rows = tracing::field::Empty,
+        );
+        let done = sqlx::query(*statement)
             .bind(job.tenant_id)
             .bind(&body)
             .execute(&mut *tx)
+            .instrument(span.clone())
             .await?;
+        span.record("db.response.returned_rows", done.rows_affected());
     }
     if !run::advance(&mut tx, job.run_id, job.seq, &fetched.cursor, progress).await? {
         return Ok(None);
@@ -398,4 +435,12 @@ async fn write_batch(
     }
     tx.commit().await?;
     Ok(Some(Done { outcome, carried }))
+}
+
+/// The table an upsert statement writes (`xero.invoices`), for its span.
+fn target_table(statement: &str) -> &str {
+    statement
+        .split_once("INSERT INTO ")
+        .and_then(|(_, rest)| rest.split_whitespace().next())
+        .map_or("?", |table| table.trim_end_matches('('))
 }

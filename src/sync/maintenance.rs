@@ -61,6 +61,24 @@ pub struct Pass {
 }
 
 impl Pass {
+    /// Adds the pass's actions to the maintenance metric, by kind.
+    fn count(&self) {
+        let m = crate::metrics::get();
+        for (kind, n) in [
+            ("runs_failed", self.runs_failed),
+            ("runs_resumed", self.runs_resumed),
+            ("schedules_restored", self.schedules_restored),
+            ("jobs_pruned", self.jobs_pruned),
+            ("runs_pruned", self.runs_pruned),
+            ("workers_pruned", self.workers_pruned),
+        ] {
+            if n > 0 {
+                m.maintenance
+                    .add(n, &[opentelemetry::KeyValue::new("kind", kind)]);
+            }
+        }
+    }
+
     /// What a leader's pass that found nothing to do reports.
     fn idle_leader() -> Pass {
         Pass {
@@ -83,6 +101,7 @@ pub async fn run(pool: PgPool, settings: Maintenance, shutdown: impl Future<Outp
         }
         match pass(&pool, &settings).await {
             Ok(done) if done.leader && done != Pass::idle_leader() => {
+                done.count();
                 tracing::info!(
                     maintenance.runs_failed = done.runs_failed,
                     maintenance.runs_resumed = done.runs_resumed,

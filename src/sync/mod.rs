@@ -4,7 +4,8 @@
 //! Modules by role: [`job`] (the payloads on the queue), [`engine`] (what every job shares),
 //! [`cursor`] (the paging rules, pure), `fetch` (the Xero half of a batch), [`batch`] (the
 //! transaction), `outcome` (snooze, retry, end or give up), [`run`] (the SQL of a run),
-//! [`queue`] (every statement on `apalis.jobs`) and [`maintenance`] (the leader's housekeeping).
+//! [`queue`] (every statement on `apalis.jobs`), [`trace`] (a run as one trace) and
+//! [`maintenance`] (the leader's housekeeping).
 
 pub mod batch;
 pub mod cursor;
@@ -15,6 +16,7 @@ pub mod maintenance;
 mod outcome;
 pub mod queue;
 pub mod run;
+pub mod trace;
 
 pub use batch::run_job;
 pub use engine::{Engine, Settings};

@@ -55,7 +55,7 @@ pub(super) async fn without_pages(
         Stop::Token(e) => token_failure(engine, lease, run, e).await,
         Stop::Budget { wait, reason } => {
             let reason = format!("waiting for Xero's budget: {reason}");
-            snooze(engine, lease, run, calls, wait, &reason).await
+            snooze(engine, lease, run, calls, wait, Snooze::Budget, &reason).await
         }
         Stop::Database(e) => Err(e.into()),
         Stop::Stuck(error) => {
@@ -68,8 +68,13 @@ pub(super) async fn without_pages(
         }
         Stop::Xero(e @ (XeroError::RateLimited { .. } | XeroError::Unavailable { .. })) => {
             let delay = stop_delay(engine, run.tenant_id, &e).await?;
+            let kind = if matches!(e, XeroError::RateLimited { .. }) {
+                Snooze::RateLimited
+            } else {
+                Snooze::Offline
+            };
             let reason = format!("Xero asked to come back later: {e}");
-            snooze(engine, lease, run, calls, delay, &reason).await
+            snooze(engine, lease, run, calls, delay, kind, &reason).await
         }
         Stop::Xero(e) if e.is_transient() => {
             retry_later(engine, lease, run.run_id, calls, &e.to_string()).await
@@ -104,12 +109,34 @@ pub(super) async fn token_failure(
 
 /// Puts the job back for `delay` (plus a little, see [`jittered`], so jobs put off together do
 /// not all wake together) without spending an attempt.
+/// Why a job was put off, as the `reason` label of the snooze metric.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Snooze {
+    /// The shared budget had no call for the tenant.
+    Budget,
+    /// Xero answered 429.
+    RateLimited,
+    /// Xero answered 503.
+    Offline,
+}
+
+impl Snooze {
+    fn label(self) -> &'static str {
+        match self {
+            Snooze::Budget => "budget",
+            Snooze::RateLimited => "rate_limited",
+            Snooze::Offline => "offline",
+        }
+    }
+}
+
 pub(super) async fn snooze(
     engine: &Engine,
     lease: Lease<'_>,
     run: &Run,
     calls: i32,
     delay: Duration,
+    kind: Snooze,
     reason: &str,
 ) -> anyhow::Result<String> {
     let delay = jittered(delay.clamp(MIN_SNOOZE, MAX_DELAY));
@@ -118,7 +145,11 @@ pub(super) async fn snooze(
     let Some(until) = queue::snooze(&mut tx, lease, delay, reason).await? else {
         return Ok("lease lost".into());
     };
+    super::trace::remember_attempt(&mut tx, lease.job_id).await?;
     tx.commit().await?;
+    crate::metrics::get()
+        .snoozes
+        .add(1, &[opentelemetry::KeyValue::new("reason", kind.label())]);
     tracing::info!(sync.snoozed_until = %until, reason, "job snoozed");
     Ok(format!("snoozed until {until}: {reason}"))
 }
@@ -146,8 +177,13 @@ pub(super) async fn retry_later(
     if retried == Retried::Exhausted {
         let error = format!("gave up after all attempts: {error}");
         run::fail(&mut tx, run_id, &error, engine.follow_up()).await?;
+    } else {
+        super::trace::remember_attempt(&mut tx, lease.job_id).await?;
     }
     tx.commit().await?;
+    if retried == Retried::Exhausted {
+        ended(Ending::Failed);
+    }
     match retried {
         Retried::Later(at) => {
             tracing::warn!(error, sync.retry_at = %at, "batch failed; will retry");
@@ -176,6 +212,9 @@ pub(super) async fn give_up(
         run::fail(&mut tx, run_id, error, engine.follow_up()).await?;
     }
     tx.commit().await?;
+    if run_id.is_some() {
+        ended(Ending::Failed);
+    }
     tracing::error!(error, "job failed");
     Ok(format!("failed: {error}"))
 }
@@ -204,8 +243,16 @@ async fn not_entitled(
     )
     .await?;
     tx.commit().await?;
+    ended(Ending::NotEntitled);
     tracing::warn!(reason, "entity not entitled for this tenant");
     Ok(format!("not entitled: {reason}"))
+}
+
+/// Counts a run that ended without completing, by how it ended.
+fn ended(ending: Ending) {
+    crate::metrics::get()
+        .runs_ended
+        .add(1, &[opentelemetry::KeyValue::new("ending", ending.label())]);
 }
 
 /// How long a 429 or 503 puts the tenant off, recorded on the tenant so every replica leaves

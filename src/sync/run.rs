@@ -325,6 +325,11 @@ pub enum Ending {
 }
 
 impl Ending {
+    /// The run's status, and the metric label.
+    pub fn label(self) -> &'static str {
+        self.status()
+    }
+
     fn status(self) -> &'static str {
         match self {
             Ending::Failed => "failed",

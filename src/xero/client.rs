@@ -182,18 +182,26 @@ impl XeroClient {
     pub async fn get(&self, token: &str, request: &Get<'_>) -> (Result<Answer, XeroError>, Report) {
         let span = tracing::info_span!(
             "xero.request",
+            otel.name = format!("GET {}", request.endpoint),
+            otel.kind = "client",
+            http.request.method = "GET",
+            url.path = format!("/api.xro/2.0/{}", request.endpoint),
             xero.tenant_id = %request.tenant_id,
             xero.endpoint = request.endpoint,
-            http.status_code = tracing::field::Empty,
+            http.response.status_code = tracing::field::Empty,
             xero.min_remaining = tracing::field::Empty,
             xero.day_remaining = tracing::field::Empty,
+            xero.app_min_remaining = tracing::field::Empty,
+            xero.rate_limit_problem = tracing::field::Empty,
             http.response.body.size = tracing::field::Empty,
+            xero.wire_bytes = tracing::field::Empty,
         );
         let mut report = Report::default();
         let result = self
             .send(token, request, &mut report)
             .instrument(span)
             .await;
+        record(request, &report);
         (result, report)
     }
 
@@ -224,17 +232,24 @@ impl XeroClient {
         report.retry_after = retry_after(response.headers());
         report.problem = header(response.headers(), "x-rate-limit-problem");
         let span = tracing::Span::current();
-        span.record("http.status_code", status.as_u16());
+        span.record("http.response.status_code", status.as_u16());
         if let Some(m) = report.remaining.minute {
             span.record("xero.min_remaining", m);
         }
         if let Some(d) = report.remaining.day {
             span.record("xero.day_remaining", d);
         }
+        if let Some(a) = report.remaining.app_minute {
+            span.record("xero.app_min_remaining", a);
+        }
+        if let Some(p) = &report.problem {
+            span.record("xero.rate_limit_problem", p.as_str());
+        }
         let gzipped = header(response.headers(), "content-encoding")
             .is_some_and(|e| e.eq_ignore_ascii_case("gzip"));
         let wire = self.body(response).await?;
         report.wire_bytes = Some(wire.len() as u64);
+        span.record("xero.wire_bytes", wire.len());
         let body = if gzipped { self.gunzip(&wire)? } else { wire };
         report.decoded_bytes = Some(body.len() as u64);
         span.record("http.response.body.size", body.len());
@@ -294,6 +309,36 @@ impl XeroClient {
         } else {
             XeroError::Transport(error_chain(&e))
         }
+    }
+}
+
+/// The call's metrics: calls by endpoint and status, 429s by problem, bytes per tenant.
+fn record(request: &Get<'_>, report: &Report) {
+    use opentelemetry::KeyValue;
+    let m = crate::metrics::get();
+    let status = report
+        .status
+        .map_or_else(|| "error".to_owned(), |s| s.to_string());
+    m.xero_calls.add(
+        1,
+        &[
+            KeyValue::new("endpoint", request.endpoint.to_owned()),
+            KeyValue::new("status", status),
+        ],
+    );
+    if report.status == Some(429) {
+        // Xero's problems are a handful of words; anything else is one label, not a new one.
+        let problem = match report.problem.as_deref() {
+            Some("minute") => "minute",
+            Some("day") => "day",
+            Some("appminute") => "appminute",
+            Some("concurrent") => "concurrent",
+            _ => "other",
+        };
+        m.rate_limited.add(1, &[KeyValue::new("problem", problem)]);
+    }
+    if let Some(bytes) = report.wire_bytes {
+        m.response_bytes.add(bytes, &m.tenant(request.tenant_id));
     }
 }
 

@@ -9,8 +9,9 @@
 //!
 //! It prints journals per second of each, the ratios (goals: sync ≥ 70 % of the ceiling and ≥ 5×
 //! the seed), the worker's peak RSS (goal < 100 MB), and then the same sync with 150 ms of
-//! latency per call as wall time ÷ (calls × latency). The full form exits non-zero when a goal
-//! is missed; the short form only reports.
+//! latency per call as wall time ÷ (calls × latency), and the cost of exporting traces and
+//! metrics over OTLP (speed with export ÷ without; goal ≥ 0.95). The full form exits non-zero
+//! when a goal is missed; the short form only reports.
 //!
 //! `cargo bench -p xero-sync-workers --bench throughput`; `THROUGHPUT_BENCH_SHORT=1` runs
 //! 12,680 journals (1,268 with latency) for CI.
@@ -57,6 +58,7 @@ async fn main() {
     })
     .await;
     let (sync, peak_kib, _) = sync_with_worker(&h, &[]).await;
+    let exported = export_overhead(&h, &sync).await;
     let pages = fetch_all(&h).await;
     let ceiling = ceiling(&h, &pages).await;
     let seed = seed(&h).await;
@@ -110,6 +112,12 @@ async fn main() {
     if over_seed < 5.0 {
         missed.push(format!("sync only {over_seed:.1}× the seed approach"));
     }
+    if exported < 0.95 {
+        missed.push(format!(
+            "with export on, {:.0} % of the speed",
+            exported * 100.0
+        ));
+    }
     if peak_mib >= 100.0 {
         missed.push(format!("worker peak {peak_mib:.1} MiB"));
     }
@@ -162,6 +170,45 @@ async fn sync_with_worker(h: &Harness, env: &[(&str, &str)]) -> (Measure, u64, i
         elapsed,
     };
     (measure, peak_kib, calls)
+}
+
+/// The same sync again with traces and metrics exported over OTLP (to a receiver that counts
+/// the bytes and drops them), against the same sync without export right after: prints and
+/// returns speed with export ÷ speed without (goal ≥ 0.95).
+async fn export_overhead(h: &Harness, first: &Measure) -> f64 {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let received = Arc::new(AtomicUsize::new(0));
+    let counter = received.clone();
+    let app = axum::Router::new().fallback(move |body: axum::body::Bytes| {
+        let counter = counter.clone();
+        async move {
+            counter.fetch_add(body.len(), Ordering::Relaxed);
+        }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+
+    empty_journals(&h.db.pool).await;
+    let (on, _, _) = sync_with_worker(h, &[("OTEL_EXPORTER_OTLP_ENDPOINT", &endpoint)]).await;
+    empty_journals(&h.db.pool).await;
+    let (off, _, _) = sync_with_worker(h, &[]).await;
+    // Without export: the better of the run before and the run after, so a warmer cache
+    // never flatters the exporting run.
+    let off = off.elapsed.min(first.elapsed);
+    let ratio = off.as_secs_f64() / on.elapsed.as_secs_f64();
+    let bytes = received.load(Ordering::Relaxed);
+    assert!(bytes > 0, "nothing was exported");
+    println!(
+        "throughput: export on {:.2} s vs off {:.2} s = {:.2} of the speed (goal ≥ 0.95), \
+         {:.1} KiB of OTLP",
+        on.elapsed.as_secs_f64(),
+        off.as_secs_f64(),
+        ratio,
+        bytes as f64 / 1024.0
+    );
+    ratio
 }
 
 /// Every journals page of the organisation, as the API serves them.

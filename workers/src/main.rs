@@ -7,7 +7,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use uuid::Uuid;
 use xero_sync::app::{self, Selection};
-use xero_sync::config::{DbArgs, SyncArgs, WorkerArgs, XeroArgs};
+use xero_sync::config::{DbArgs, SyncArgs, TelemetryArgs, WorkerArgs, XeroArgs};
 use xero_sync::sim::{SimArgs, SimConfig};
 use xero_sync::{connect, db, demo, progress, shutdown, status, telemetry, worker};
 use xero_sync_workers::registry;
@@ -16,9 +16,8 @@ use xero_sync_workers::registry;
 #[derive(Debug, Parser)]
 #[command(name = "xero-sync", version, about)]
 struct Cli {
-    /// Log one JSON object per line (for log pipelines).
-    #[arg(long, env = "LOG_FORMAT_JSON", global = true)]
-    log_json: bool,
+    #[command(flatten)]
+    telemetry: TelemetryArgs,
     #[command(subcommand)]
     command: Command,
 }
@@ -154,14 +153,13 @@ async fn main() -> anyhow::Result<()> {
         cli.command,
         Command::Demo { .. } | Command::Status { .. } | Command::Jobs { .. }
     );
-    telemetry::init_with(
-        cli.log_json,
-        if quiet {
-            "warn"
-        } else {
-            telemetry::DEFAULT_FILTER
-        },
-    );
+    let filter = if quiet {
+        "warn"
+    } else {
+        telemetry::DEFAULT_FILTER
+    };
+    // Flushes the exporters when main returns.
+    let telemetry = telemetry::init(cli.telemetry.config(filter));
     match cli.command {
         Command::Migrate { db } => {
             let pool = db::connect(&db.database_url, 2).await?;
@@ -255,6 +253,7 @@ async fn main() -> anyhow::Result<()> {
                     eprintln!("{label}: failed: {error}");
                 }
                 if !failed.is_empty() {
+                    telemetry.shutdown();
                     std::process::exit(1);
                 }
             }
@@ -315,6 +314,7 @@ async fn main() -> anyhow::Result<()> {
             let options = worker::WorkerOptions {
                 maintenance: Some(options.maintenance(engine.follow_up())),
                 heartbeat: Duration::from_secs(options.heartbeat_secs),
+                http: options.http_addr.0.map(|addr| (addr, telemetry.clone())),
                 ..worker::WorkerOptions::new(
                     options.concurrency,
                     Duration::from_secs(options.shutdown_timeout_secs),
@@ -338,6 +338,7 @@ async fn main() -> anyhow::Result<()> {
                 concurrency,
             };
             if !demo::run(options, registry()).await? {
+                telemetry.shutdown();
                 std::process::exit(1);
             }
         }

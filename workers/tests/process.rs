@@ -9,93 +9,16 @@
 mod support;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::process::{ExitStatus, Stdio};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
+use support::process::WorkerProcess;
 use support::{Harness, eventually};
-use tokio::io::{AsyncBufReadExt, BufReader};
 use uuid::Uuid;
 use xero_sync::sim::SimConfig;
 use xero_sync_workers::line_digests;
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
-
-/// A `xero-sync worker` child process whose JSON log lines are kept for the test to read.
-struct WorkerProcess {
-    child: tokio::process::Child,
-    pid: u32,
-    log: Arc<Mutex<Vec<Value>>>,
-}
-
-impl WorkerProcess {
-    /// Starts `xero-sync worker` with the harness's configuration plus `env`.
-    fn start(h: &Harness, env: &[(&str, &str)]) -> WorkerProcess {
-        let mut command = h.command(&["worker"]);
-        command
-            .env("LOG_FORMAT_JSON", "true")
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped());
-        for (key, value) in env {
-            command.env(key, value);
-        }
-        let mut child = command.spawn().unwrap();
-        let pid = child.id().unwrap();
-        let log = Arc::new(Mutex::new(Vec::new()));
-        let stderr = child.stderr.take().unwrap();
-        let sink = log.clone();
-        tokio::spawn(async move {
-            let mut lines = BufReader::new(stderr).lines();
-            while let Ok(Some(line)) = lines.next_line().await {
-                eprintln!("[worker {pid}] {line}");
-                if let Ok(value) = serde_json::from_str(&line) {
-                    sink.lock().unwrap().push(value);
-                }
-            }
-        });
-        WorkerProcess { child, pid, log }
-    }
-
-    /// SIGKILL: no chance to clean up, exactly like a crashed or OOM-killed replica.
-    async fn kill(&mut self) {
-        self.child.start_kill().unwrap();
-        self.child.wait().await.unwrap();
-    }
-
-    /// SIGTERM, as an orchestrator stopping a replica sends it.
-    fn terminate(&self) {
-        let status = std::process::Command::new("kill")
-            .args(["-TERM", &self.pid.to_string()])
-            .status()
-            .unwrap();
-        assert!(status.success(), "kill -TERM {}", self.pid);
-    }
-
-    /// Waits for the process to exit on its own.
-    async fn exited_within(&mut self, limit: Duration) -> ExitStatus {
-        tokio::time::timeout(limit, self.child.wait())
-            .await
-            .unwrap_or_else(|_| panic!("worker {} still running after {limit:?}", self.pid))
-            .unwrap()
-    }
-
-    /// `(run_id, seq)` of every batch this process logged as committed.
-    fn committed_batches(&self) -> Vec<(String, i64)> {
-        self.log
-            .lock()
-            .unwrap()
-            .iter()
-            .filter(|line| line["message"] == "batch committed")
-            .map(|line| {
-                let span = &line["span"];
-                let run = span["sync.run_id"].as_str().unwrap().to_owned();
-                (run, span["sync.seq"].as_i64().unwrap())
-            })
-            .collect()
-    }
-}
 
 /// What a run has committed: its status, batches and (for journals) the offset of its cursor.
 async fn committed(h: &Harness, run: Uuid) -> (String, i32, Option<i64>) {

@@ -4,6 +4,8 @@
 
 #![allow(dead_code, clippy::unwrap_used)]
 
+pub mod process;
+
 use std::future::Future;
 use std::process::Stdio;
 use std::sync::Arc;
@@ -56,7 +58,7 @@ impl Harness {
         // Logs only on request (`TEST_LOG=1`): they go to stderr, which the test runner does
         // not capture.
         if std::env::var_os("TEST_LOG").is_some() {
-            xero_sync::telemetry::init(false);
+            xero_sync::telemetry::init_logging(false, xero_sync::telemetry::DEFAULT_FILTER);
         }
         let db = TestDb::new().await.unwrap();
         xero_sync::db::prepare(&db.pool, registry()).await.unwrap();
@@ -273,6 +275,8 @@ impl Harness {
             .env("XERO_IDENTITY_URL", &self.xero.identity_url)
             .env("XERO_LOGIN_URL", &self.xero.login_url)
             .env("XERO_TIMEOUT_SECS", "5")
+            // Replicas of one test, and tests in parallel, each on a port of their own.
+            .env("WORKER_HTTP_ADDR", "127.0.0.1:0")
             .env(
                 "XERO_CONCURRENT_LIMIT",
                 self.xero.concurrent_limit.to_string(),

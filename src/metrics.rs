@@ -1,0 +1,167 @@
+//! The engine's metrics, as OpenTelemetry instruments: exported over OTLP when an endpoint is
+//! configured, and always rendered on the worker's `/metrics` for Prometheus (see
+//! [`crate::telemetry`]). Names follow OpenTelemetry's style (`xero_sync.rows.upserted`);
+//! Prometheus sees them as `xero_sync_rows_upserted_total` and so on.
+//!
+//! Label sets stay bounded: entities, endpoints, statuses, problems and states are small fixed
+//! sets. The tenant is a label only on the per-tenant series (lag, response bytes) and only
+//! while `METRICS_TENANT_LABELS` is on; with very many organisations, turn it off and those
+//! series are summed over tenants.
+
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use opentelemetry::KeyValue;
+use opentelemetry::metrics::{Counter, Gauge, Histogram, Meter};
+use uuid::Uuid;
+
+/// Histogram buckets for work that takes from milliseconds to minutes.
+pub const DURATION_BUCKETS: &[f64] = &[
+    0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0,
+];
+
+/// Every instrument of the engine.
+#[derive(Debug)]
+pub struct Metrics {
+    /// Records stored, by entity.
+    pub rows_upserted: Counter<u64>,
+    /// Xero calls, by endpoint and HTTP status (`error` when no response came).
+    pub xero_calls: Counter<u64>,
+    /// Xero's 429s, by `X-Rate-Limit-Problem`.
+    pub rate_limited: Counter<u64>,
+    /// Jobs put back to wait without spending an attempt, by reason.
+    pub snoozes: Counter<u64>,
+    /// Time a job ran, by kind (batch, scheduled) and outcome.
+    pub job_duration: Histogram<f64>,
+    /// Time a batch's transaction took, by entity.
+    pub commit_duration: Histogram<f64>,
+    /// Jobs of the queue by state (queued, running, snoozed, retrying, failed, scheduled).
+    pub queue_depth: Gauge<i64>,
+    /// Age of the oldest job that is due and waiting for a worker.
+    pub oldest_due_age: Gauge<f64>,
+    /// Time since the newest change each pair has synced (now − watermark), per tenant and
+    /// entity.
+    pub lag: Gauge<f64>,
+    /// Runs that ended without completing, by ending (failed, not_entitled).
+    pub runs_ended: Counter<u64>,
+    /// Runs completed, by entity and mode.
+    pub runs_completed: Counter<u64>,
+    /// Access tokens refreshed.
+    pub token_refreshes: Counter<u64>,
+    /// Response bytes Xero sent (on the wire), per tenant.
+    pub response_bytes: Counter<u64>,
+    /// Maintenance actions (runs failed or resumed, schedules restored, rows pruned), by kind.
+    pub maintenance: Counter<u64>,
+    tenant_labels: bool,
+}
+
+static METRICS: OnceLock<Metrics> = OnceLock::new();
+
+/// The engine's instruments, created from the global meter provider on first use: install the
+/// provider ([`crate::telemetry::init`]) before anything records.
+pub fn get() -> &'static Metrics {
+    METRICS.get_or_init(|| Metrics::new(&opentelemetry::global::meter("xero-sync"), true))
+}
+
+/// Turns the tenant label of per-tenant series on or off; only before the first recording.
+pub fn init(tenant_labels: bool) {
+    let _ = METRICS.set(Metrics::new(
+        &opentelemetry::global::meter("xero-sync"),
+        tenant_labels,
+    ));
+    get().start_at_zero();
+}
+
+impl Metrics {
+    fn new(meter: &Meter, tenant_labels: bool) -> Metrics {
+        let seconds = |name: &'static str, description: &'static str| {
+            meter
+                .f64_histogram(name)
+                .with_unit("s")
+                .with_description(description)
+                .with_boundaries(DURATION_BUCKETS.to_vec())
+                .build()
+        };
+        let counter = |name: &'static str, description: &'static str| {
+            meter
+                .u64_counter(name)
+                .with_description(description)
+                .build()
+        };
+        Metrics {
+            rows_upserted: counter("xero_sync.rows.upserted", "Records stored, by entity"),
+            xero_calls: counter("xero_sync.xero.calls", "Xero calls by endpoint and status"),
+            rate_limited: counter("xero_sync.xero.rate_limited", "Xero 429s by problem"),
+            snoozes: counter("xero_sync.jobs.snoozed", "Jobs put off without an attempt"),
+            job_duration: seconds("xero_sync.job.duration", "Time a job ran"),
+            commit_duration: seconds(
+                "xero_sync.batch.commit.duration",
+                "Time a batch commit took",
+            ),
+            queue_depth: meter
+                .i64_gauge("xero_sync.queue.depth")
+                .with_description("Jobs of the queue by state")
+                .build(),
+            oldest_due_age: meter
+                .f64_gauge("xero_sync.queue.oldest_due_age")
+                .with_unit("s")
+                .with_description("Age of the oldest due job waiting for a worker")
+                .build(),
+            lag: meter
+                .f64_gauge("xero_sync.lag")
+                .with_unit("s")
+                .with_description("Now minus the watermark of each tenant and entity")
+                .build(),
+            runs_ended: counter("xero_sync.runs.ended", "Runs that ended without completing"),
+            runs_completed: counter("xero_sync.runs.completed", "Runs completed"),
+            token_refreshes: counter("xero_sync.tokens.refreshed", "Access tokens refreshed"),
+            response_bytes: meter
+                .u64_counter("xero_sync.xero.response")
+                .with_unit("By")
+                .with_description("Response bytes Xero sent, on the wire")
+                .build(),
+            maintenance: counter(
+                "xero_sync.maintenance.actions",
+                "Maintenance actions by kind",
+            ),
+            tenant_labels,
+        }
+    }
+
+    /// Puts the counters of rare events at zero for each of their (fixed) label sets, so that
+    /// their series exist from the start: a rate or increase over them is 0, not "no data",
+    /// until the first failure, 429 or refresh happens.
+    fn start_at_zero(&self) {
+        for ending in ["failed", "not_entitled"] {
+            self.runs_ended.add(0, &[KeyValue::new("ending", ending)]);
+        }
+        for problem in ["minute", "day", "appminute", "concurrent", "other"] {
+            self.rate_limited
+                .add(0, &[KeyValue::new("problem", problem)]);
+        }
+        for reason in ["budget", "rate_limited", "offline"] {
+            self.snoozes.add(0, &[KeyValue::new("reason", reason)]);
+        }
+        self.token_refreshes.add(0, &[]);
+    }
+
+    /// The tenant label of a per-tenant series, unless tenant labels are off.
+    pub fn tenant(&self, tenant_id: Uuid) -> Vec<KeyValue> {
+        if self.tenant_labels {
+            vec![KeyValue::new("tenant_id", tenant_id.to_string())]
+        } else {
+            Vec::new()
+        }
+    }
+
+    /// Records a job's duration.
+    pub fn job_done(&self, kind: &'static str, outcome: &'static str, took: Duration) {
+        self.job_duration.record(
+            took.as_secs_f64(),
+            &[
+                KeyValue::new("kind", kind),
+                KeyValue::new("outcome", outcome),
+            ],
+        );
+    }
+}

@@ -1,0 +1,517 @@
+//! Watching it, with real components: two `xero-sync worker` processes export their spans to an
+//! OTLP receiver in the test (real OTLP over HTTP, decoded with the OpenTelemetry protobufs),
+//! and a run reads as one trace; a real Prometheus scrapes a worker during a sync and every
+//! query of the provisioned Grafana dashboard returns data; `/readyz` tells the truth.
+
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::extract::State;
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+use opentelemetry_proto::tonic::common::v1::any_value::Value as AnyValue;
+use opentelemetry_proto::tonic::trace::v1::Span;
+use prost::Message as _;
+use serde_json::Value;
+use support::process::WorkerProcess;
+use support::{Harness, eventually, small_org};
+use uuid::Uuid;
+use xero_sync::sim::SimConfig;
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+
+/// What an OTLP receiver was sent, by signal (`traces`, `metrics`), as the raw request bodies.
+#[derive(Clone, Default)]
+struct Received(Arc<Mutex<BTreeMap<&'static str, Vec<Bytes>>>>);
+
+impl Received {
+    fn bodies(&self, signal: &str) -> Vec<Bytes> {
+        self.0
+            .lock()
+            .unwrap()
+            .get(signal)
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// Every span of every trace export.
+    fn spans(&self) -> Vec<Span> {
+        self.bodies("traces")
+            .iter()
+            .flat_map(|body| {
+                ExportTraceServiceRequest::decode(body.clone())
+                    .unwrap()
+                    .resource_spans
+            })
+            .flat_map(|r| r.scope_spans)
+            .flat_map(|s| s.spans)
+            .collect()
+    }
+}
+
+/// An OTLP/HTTP receiver on a free port: its base URL and what it receives.
+async fn otlp_receiver() -> (String, Received) {
+    async fn keep(State((received, signal)): State<(Received, &'static str)>, body: Bytes) {
+        received
+            .0
+            .lock()
+            .unwrap()
+            .entry(signal)
+            .or_default()
+            .push(body);
+    }
+    let received = Received::default();
+    let app = axum::Router::new()
+        .route(
+            "/v1/traces",
+            axum::routing::post(keep).with_state((received.clone(), "traces")),
+        )
+        .route(
+            "/v1/metrics",
+            axum::routing::post(keep).with_state((received.clone(), "metrics")),
+        );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (format!("http://{addr}"), received)
+}
+
+/// A span attribute, as text.
+fn attr(span: &Span, key: &str) -> Option<String> {
+    let value = span
+        .attributes
+        .iter()
+        .find(|a| a.key == key)?
+        .value
+        .as_ref()?;
+    Some(match value.value.as_ref()? {
+        AnyValue::StringValue(s) => s.clone(),
+        AnyValue::IntValue(i) => i.to_string(),
+        AnyValue::BoolValue(b) => b.to_string(),
+        AnyValue::DoubleValue(d) => d.to_string(),
+        other => format!("{other:?}"),
+    })
+}
+
+/// A port nobody listens on now.
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// The repository's `compose/` folder.
+fn compose_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../compose")
+}
+
+// ---------------------------------------------------------------------------------------------
+// Traces
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_run_is_one_trace_across_two_worker_processes_with_call_and_commit_spans_and_no_secret() {
+    // Limits on, so Xero's remaining-limit headers come back; a small organisation stays well
+    // inside its 60 calls a minute.
+    let h = Harness::new(SimConfig {
+        invoices: 500,
+        contacts: 150,
+        accounts: 20,
+        journals: 1_100,
+        ..SimConfig::default()
+    })
+    .await;
+    // One failed call: its job is retried, and the retry links to the failed attempt.
+    h.sim_json(
+        "POST",
+        "/sim/faults",
+        Some(serde_json::json!({"endpoint": "Invoices", "kind": "status_500", "count": 1})),
+    )
+    .await;
+    let (endpoint, received) = otlp_receiver().await;
+    // A call per batch and no carrying: every batch goes back through the queue, to either
+    // replica.
+    let env = [
+        ("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint.as_str()),
+        ("SYNC_BATCH_SIZE", "1"),
+        ("SYNC_CARRY_SECS", "0"),
+        ("WORKER_CONCURRENCY", "2"),
+    ];
+    let mut workers = [
+        WorkerProcess::start(&h, &env),
+        WorkerProcess::start(&h, &env),
+    ];
+    let runs = h.sync(None, true).await;
+    h.wait(&runs, Duration::from_secs(120)).await;
+    // SIGTERM: each process flushes its exporters on the way out.
+    for w in &workers {
+        w.terminate();
+    }
+    for w in &mut workers {
+        assert!(w.exited_within(Duration::from_secs(30)).await.success());
+    }
+
+    let spans = received.spans();
+    let by_id: BTreeMap<&[u8], &Span> = spans.iter().map(|s| (&s.span_id[..], s)).collect();
+    let batches: Vec<&Span> = spans
+        .iter()
+        .filter(|s| s.name == "process xero-sync" && attr(s, "sync.run_id").is_some())
+        .collect();
+    let mut traces = BTreeSet::new();
+    let mut served_by_both = false;
+    for run in &runs {
+        let of_run: Vec<&&Span> = batches
+            .iter()
+            .filter(|s| attr(s, "sync.run_id") == Some(run.to_string()))
+            .collect();
+        assert!(!of_run.is_empty(), "no batch span of run {run}");
+        let ids: BTreeSet<&[u8]> = of_run.iter().map(|s| &s.trace_id[..]).collect();
+        assert_eq!(
+            ids.len(),
+            1,
+            "run {run}'s batches are in {} traces",
+            ids.len()
+        );
+        assert!(
+            traces.insert(ids.into_iter().next().unwrap().to_vec()),
+            "two runs share a trace"
+        );
+        // Every batch is a child of the run's own span.
+        for batch in &of_run {
+            let parent = by_id
+                .get(&batch.parent_span_id[..])
+                .expect("the run's span was exported");
+            assert!(
+                parent.name.starts_with("run "),
+                "a batch's parent is {:?}",
+                parent.name
+            );
+            assert_eq!(attr(parent, "sync.run_id"), Some(run.to_string()));
+        }
+        let workers: BTreeSet<_> = of_run.iter().map(|s| attr(s, "worker.name")).collect();
+        served_by_both |= workers.len() > 1;
+    }
+    assert!(served_by_both, "no run had batches on both replicas");
+    for batch in &batches {
+        for (key, expected) in [
+            ("messaging.system", Some("xero_sync")),
+            ("messaging.operation.type", Some("process")),
+            ("messaging.destination.name", Some("xero-sync")),
+            ("xero.tenant_id", None),
+            ("sync.entity", None),
+            ("job.id", None),
+        ] {
+            let value = attr(batch, key).unwrap_or_else(|| panic!("batch span without {key}"));
+            if let Some(expected) = expected {
+                assert_eq!(value, expected, "{key}");
+            }
+        }
+    }
+
+    // Each Xero call and each commit sits under its batch, in the batch's trace.
+    let batch_of = |span: &Span| -> Option<&Span> {
+        let mut at = span;
+        while let Some(parent) = by_id.get(&at.parent_span_id[..]) {
+            if parent.name == "process xero-sync" {
+                return Some(parent);
+            }
+            at = parent;
+        }
+        None
+    };
+    let calls: Vec<&Span> = spans
+        .iter()
+        .filter(|s| s.name.starts_with("GET "))
+        .collect();
+    assert!(calls.len() >= runs.len(), "only {} call spans", calls.len());
+    for call in &calls {
+        let batch = batch_of(call).unwrap_or_else(|| panic!("{} has no batch above it", call.name));
+        assert_eq!(call.trace_id, batch.trace_id);
+        for key in [
+            "http.request.method",
+            "http.response.status_code",
+            "xero.tenant_id",
+            "xero.endpoint",
+            "xero.wire_bytes",
+        ] {
+            assert!(attr(call, key).is_some(), "{} without {key}", call.name);
+        }
+        if attr(call, "http.response.status_code").as_deref() == Some("200") {
+            for key in [
+                "xero.min_remaining",
+                "xero.day_remaining",
+                "http.response.body.size",
+            ] {
+                assert!(attr(call, key).is_some(), "{} without {key}", call.name);
+            }
+        }
+    }
+    let commits: Vec<&Span> = spans
+        .iter()
+        .filter(|s| s.name.starts_with("commit "))
+        .collect();
+    assert!(!commits.is_empty(), "no commit span");
+    for commit in &commits {
+        assert!(batch_of(commit).is_some(), "a commit outside any batch");
+        assert!(attr(commit, "rows.upserted").is_some());
+    }
+    let upserts: Vec<&Span> = spans
+        .iter()
+        .filter(|s| s.name.starts_with("upsert "))
+        .collect();
+    assert!(
+        upserts
+            .iter()
+            .any(|s| attr(s, "db.collection.name").as_deref() == Some("xero.invoice_line_items")),
+        "no upsert span names the line items table: {:?}",
+        upserts.iter().map(|s| &s.name).collect::<BTreeSet<_>>()
+    );
+    for upsert in &upserts {
+        assert!(
+            attr(upsert, "db.response.returned_rows").is_some(),
+            "{}",
+            upsert.name
+        );
+    }
+
+    // The failed call's job ran again, and its new attempt links to the failed one.
+    let failed = calls
+        .iter()
+        .find(|c| attr(c, "http.response.status_code").as_deref() == Some("500"))
+        .expect("the injected 500 was traced");
+    let first = batch_of(failed).unwrap();
+    let retried = batches
+        .iter()
+        .find(|s| s.links.iter().any(|l| l.span_id == first.span_id))
+        .expect("no attempt links to the failed one");
+    assert_eq!(attr(retried, "job.id"), attr(first, "job.id"));
+
+    // Metrics went out too, and nothing secret went anywhere.
+    let metrics = received.bodies("metrics");
+    assert!(
+        metrics
+            .iter()
+            .any(|b| contains(b, b"xero_sync.rows.upserted")),
+        "no metrics export carried the rows counter"
+    );
+    let tokens: Vec<(String, Option<String>)> =
+        sqlx::query_as("SELECT access_token, refresh_token FROM xero.tokens")
+            .fetch_all(&h.db.pool)
+            .await
+            .unwrap();
+    let mut secrets = vec![h.xero.client_secret.expose().to_owned()];
+    for (access, refresh) in tokens {
+        secrets.push(access);
+        secrets.extend(refresh);
+    }
+    for body in received.bodies("traces").iter().chain(&metrics) {
+        for secret in &secrets {
+            assert!(!contains(body, secret.as_bytes()), "a secret was exported");
+        }
+        assert!(
+            !contains(body, b"Bearer"),
+            "an authorization header was exported"
+        );
+    }
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Prometheus and the dashboard
+
+/// The PromQL of every panel of the provisioned dashboard.
+fn dashboard_queries() -> Vec<(String, String)> {
+    let path = compose_dir().join("grafana/dashboards/xero-sync.json");
+    let dashboard: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    let mut queries = Vec::new();
+    for panel in dashboard["panels"].as_array().unwrap() {
+        for target in panel["targets"].as_array().unwrap() {
+            let expr = target["expr"].as_str().unwrap();
+            queries.push((panel["title"].as_str().unwrap().to_owned(), expr.to_owned()));
+        }
+    }
+    assert!(
+        queries.len() >= 10,
+        "the dashboard has {} queries",
+        queries.len()
+    );
+    queries
+}
+
+/// A dashboard query as Grafana would send it with every organisation selected.
+fn as_grafana_sends_it(expr: &str) -> String {
+    expr.replace("$__rate_interval", "1m")
+        .replace("$__range", "5m")
+        .replace("$tenant", ".*")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_real_prometheus_scraping_a_worker_answers_every_query_of_the_dashboard() {
+    if std::process::Command::new("prometheus")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!("SKIPPED: no `prometheus` on PATH (.ci/run installs Debian's package)");
+        return;
+    }
+    let h = Harness::new(small_org()).await;
+    let metrics_port = free_port();
+    let listen = format!("127.0.0.1:{metrics_port}");
+    let mut worker = WorkerProcess::start(&h, &[("WORKER_HTTP_ADDR", &listen)]);
+
+    let dir = std::env::temp_dir().join(format!("xero-sync-prometheus-{}", Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("prometheus.yml"),
+        format!(
+            "global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: xero-sync\n    \
+             static_configs:\n      - targets: ['{listen}']\n"
+        ),
+    )
+    .unwrap();
+    let prometheus_port = free_port();
+    let _prometheus = tokio::process::Command::new("prometheus")
+        .arg(format!(
+            "--config.file={}",
+            dir.join("prometheus.yml").display()
+        ))
+        .arg(format!(
+            "--storage.tsdb.path={}",
+            dir.join("data").display()
+        ))
+        .arg(format!("--web.listen-address=127.0.0.1:{prometheus_port}"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+
+    let runs = h.sync(None, true).await;
+    h.wait(&runs, Duration::from_secs(120)).await;
+
+    let api = format!("http://127.0.0.1:{prometheus_port}/api/v1");
+    let query = |expr: String| {
+        let http = h.http.clone();
+        let api = api.clone();
+        async move {
+            let response = http
+                .get(format!("{api}/query"))
+                .query(&[("query", &expr)])
+                .send()
+                .await
+                .ok()?;
+            let body: Value = response.json().await.ok()?;
+            assert_ne!(body["status"], "error", "{expr}: {body}");
+            let result = body["data"]["result"].as_array()?.clone();
+            (!result.is_empty()).then_some(result)
+        }
+    };
+    for (panel, expr) in dashboard_queries() {
+        let expr = as_grafana_sends_it(&expr);
+        eventually(
+            &format!("data for panel {panel:?}: {expr}"),
+            Duration::from_secs(60),
+            || query(expr.clone()),
+        )
+        .await;
+    }
+    // The dashboard's organisation picker lists the synced organisation.
+    let tenants: Value = h
+        .http
+        .get(format!("{api}/label/tenant_id/values"))
+        .query(&[("match[]", "xero_sync_lag_seconds")])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        tenants["data"],
+        serde_json::json!([h.tenants[0].to_string()])
+    );
+
+    worker.terminate();
+    worker.exited_within(Duration::from_secs(30)).await;
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Health
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readyz_is_ready_only_while_the_database_is_at_the_binarys_migration() {
+    let h = Harness::new(small_org()).await;
+    let port = free_port();
+    let listen = format!("127.0.0.1:{port}");
+    let mut worker = WorkerProcess::start(&h, &[("WORKER_HTTP_ADDR", &listen)]);
+    let get = |path: &'static str| {
+        let http = h.http.clone();
+        async move {
+            let response = http
+                .get(format!("http://127.0.0.1:{port}{path}"))
+                .send()
+                .await
+                .ok()?;
+            Some((response.status().as_u16(), response.text().await.unwrap()))
+        }
+    };
+    let ready = |wanted: u16| {
+        move || async move { get("/readyz").await.filter(|(status, _)| *status == wanted) }
+    };
+    eventually(
+        "the worker to be ready",
+        Duration::from_secs(30),
+        ready(200),
+    )
+    .await;
+    assert_eq!(get("/healthz").await.unwrap().0, 200);
+    let (status, metrics) = get("/metrics").await.unwrap();
+    assert_eq!(status, 200);
+    assert!(
+        metrics.contains("xero_sync_runs_ended_total{ending=\"failed\"} 0"),
+        "rare counters start at zero:\n{metrics}"
+    );
+
+    // A newer schema than the binary knows (another release migrated it): not ready, and why.
+    sqlx::query(
+        "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time)
+         VALUES (99991231000000, 'from a newer release', true, '\\x00', 0)",
+    )
+    .execute(&h.db.pool)
+    .await
+    .unwrap();
+    let (_, why) = eventually("readyz to refuse", Duration::from_secs(30), ready(503)).await;
+    assert!(why.contains("migration"), "{why}");
+    assert_eq!(get("/healthz").await.unwrap().0, 200, "alive all the same");
+    sqlx::query("DELETE FROM _sqlx_migrations WHERE version = 99991231000000")
+        .execute(&h.db.pool)
+        .await
+        .unwrap();
+    eventually(
+        "the worker to be ready again",
+        Duration::from_secs(30),
+        ready(200),
+    )
+    .await;
+
+    worker.terminate();
+    assert!(
+        worker
+            .exited_within(Duration::from_secs(30))
+            .await
+            .success()
+    );
+}
