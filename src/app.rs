@@ -87,7 +87,13 @@ pub async fn request_sync(
     max_attempts: i32,
 ) -> anyhow::Result<Vec<(Uuid, &'static Entity, Started)>> {
     let entities: Vec<&'static Entity> = match &selection.entities {
-        None => registry.iter().collect(),
+        None => {
+            let enabled = crate::db::enabled_entities(pool).await?;
+            registry
+                .iter()
+                .filter(|e| enabled.iter().any(|n| n == e.name))
+                .collect()
+        }
         Some(names) => names
             .iter()
             .map(|name| {

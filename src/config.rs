@@ -78,6 +78,14 @@ pub struct DbArgs {
     /// Postgres URL; the database is created if missing.
     #[arg(long, env = "DATABASE_URL", value_name = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL, value_parser = parse_database_url)]
     pub database_url: String,
+    /// The entities this deployment syncs: comma-separated names, or `all`. Unset leaves the
+    /// stored choice (every entity, on a new database); see `xero-sync entities`.
+    #[arg(
+        long = "sync-entities",
+        env = "SYNC_ENTITIES",
+        value_name = "SYNC_ENTITIES"
+    )]
+    pub sync_entities: Option<String>,
 }
 
 /// The Xero app and where Xero is.

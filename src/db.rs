@@ -148,6 +148,26 @@ pub async fn migrate(pool: &PgPool) -> Result<(), DbError> {
     Ok(())
 }
 
+/// Records the deployment's choice of entities (`SYNC_ENTITIES`): `names` are synced by
+/// `entity => 'all'`, by `sync` without `--entity` and by a new connection's first runs; the
+/// others stay registered, so a run of one can still be requested for any tenant.
+pub async fn choose_entities(pool: &PgPool, names: &[&str]) -> Result<(), DbError> {
+    sqlx::query("UPDATE xero.entities SET enabled = (name = ANY($1))")
+        .bind(names)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+/// The entities this deployment syncs, in registry order.
+pub async fn enabled_entities(pool: &PgPool) -> Result<Vec<String>, DbError> {
+    Ok(
+        sqlx::query_scalar("SELECT name FROM xero.entities WHERE enabled ORDER BY position")
+            .fetch_all(pool)
+            .await?,
+    )
+}
+
 /// Migrates, then records the deployment's entities in `xero.entities` (in registry order), so
 /// `xero.request_sync` can validate its argument and list what is valid.
 pub async fn prepare(pool: &PgPool, registry: &[crate::entity::Entity]) -> Result<(), DbError> {

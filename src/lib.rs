@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod budget;
+pub mod catalog;
 pub mod config;
 pub mod connect;
 pub mod db;

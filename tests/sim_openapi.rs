@@ -98,9 +98,12 @@ async fn every_accounting_response_validates_against_the_official_schema() {
         return;
     };
     let h = Harness::start(small()).await;
-    h.post("mutate", json!({ "entity": "invoices", "count": 30 }))
-        .await;
-    let cases: [Case; 6] = [
+    // Changes of every kind first, so voided, deleted and archived records are validated too.
+    for entity in ["invoices", "payments", "manual_journals", "tax_rates"] {
+        h.post("mutate", json!({ "entity": entity, "count": 30 }))
+            .await;
+    }
+    let cases: [Case; 10] = [
         ("/Accounts", "Accounts", vec![]),
         (
             "/Contacts",
@@ -115,6 +118,14 @@ async fn every_accounting_response_validates_against_the_official_schema() {
         ),
         ("/Invoices", "Invoices", vec![]),
         ("/Journals", "Journals", vec![("offset", "850")]),
+        ("/Payments", "Payments", vec![("page", "1")]),
+        ("/Payments", "Payments", vec![]),
+        (
+            "/ManualJournals",
+            "ManualJournals",
+            vec![("page", "1"), ("pageSize", "1000")],
+        ),
+        ("/TaxRates", "TaxRates", vec![]),
     ];
     for (path, endpoint, query) in cases {
         let body = h.get_json(endpoint, &query, None).await;

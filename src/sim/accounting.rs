@@ -135,6 +135,34 @@ pub const ENDPOINTS: &[Endpoint] = &[
         scopes: &["accounting.journals.read"],
         render: journals,
     },
+    Endpoint {
+        name: "Payments",
+        paging: Paging::Pages,
+        scopes: &[
+            "accounting.payments.read",
+            "accounting.payments",
+            "accounting.transactions.read",
+            "accounting.transactions",
+        ],
+        render: payments,
+    },
+    Endpoint {
+        name: "ManualJournals",
+        paging: Paging::Pages,
+        scopes: &[
+            "accounting.manualjournals.read",
+            "accounting.manualjournals",
+            "accounting.transactions.read",
+            "accounting.transactions",
+        ],
+        render: manual_journals,
+    },
+    Endpoint {
+        name: "TaxRates",
+        paging: Paging::Unpaged,
+        scopes: &["accounting.settings.read", "accounting.settings"],
+        render: tax_rates,
+    },
 ];
 
 /// The position in the table of the first record a paged request answers (what the
@@ -277,4 +305,50 @@ fn invoices(data: &TenantData, q: &ListQuery, env: Envelope) -> serde_json::Resu
 fn journals(data: &TenantData, q: &ListQuery, env: Envelope) -> serde_json::Result<Vec<u8>> {
     let items = data.journals.after(q.offset, q.ims_ms, JOURNALS_PER_CALL);
     env.write("Journals", None, items.iter(), items.len() * 1_500)
+}
+
+/// A page of records already in default order (`(UpdatedDateUTC ms, id, record)`), with
+/// `If-Modified-Since` applied as [`Table::since`] does.
+fn page_of<T>(rows: Vec<(i64, Uuid, T)>, q: &ListQuery) -> (Option<Pagination>, Vec<T>) {
+    let from = q.ims_ms.map(floor_to_second);
+    let matching = rows
+        .into_iter()
+        .filter(|(ms, _, _)| from.is_none_or(|from| floor_to_second(*ms) >= from))
+        .map(|(_, _, r)| r);
+    let Some(page) = q.page else {
+        return (None, matching.collect());
+    };
+    let all: Vec<T> = matching.collect();
+    let size = q.page_size as usize;
+    let item_count = all.len();
+    let skip = (page as usize - 1).saturating_mul(size);
+    let mut items: Vec<T> = all.into_iter().skip(skip).take(size).collect();
+    if q.short_page {
+        items.truncate(items.len() / 2);
+    }
+    let pagination = Pagination {
+        page,
+        page_size: q.page_size,
+        page_count: u32::try_from(item_count.div_ceil(size)).unwrap_or(u32::MAX),
+        item_count,
+    };
+    (Some(pagination), items)
+}
+
+fn payments(data: &TenantData, q: &ListQuery, env: Envelope) -> serde_json::Result<Vec<u8>> {
+    let (pagination, items) = page_of(super::payments::all(data), q);
+    let n = items.len();
+    env.write("Payments", pagination, items.into_iter(), n * 900)
+}
+
+fn manual_journals(data: &TenantData, q: &ListQuery, env: Envelope) -> serde_json::Result<Vec<u8>> {
+    let (pagination, items) = select(&data.manual_journals, q, None);
+    let n = items.len();
+    env.write("ManualJournals", pagination, items.into_iter(), n * 800)
+}
+
+/// TaxRates: the whole set, whatever `If-Modified-Since` says (the endpoint has none).
+fn tax_rates(data: &TenantData, _q: &ListQuery, env: Envelope) -> serde_json::Result<Vec<u8>> {
+    let n = data.tax_rates.len();
+    env.write("TaxRates", None, data.tax_rates.iter(), n * 400)
 }

@@ -17,6 +17,8 @@ pub const DEFAULT_CONTACTS: usize = 500;
 pub const DEFAULT_INVOICES: usize = 2_000;
 /// Default number of journals per tenant (invoice, payment and other journals together).
 pub const DEFAULT_JOURNALS: usize = 5_000;
+/// Default number of manual journals per tenant.
+pub const DEFAULT_MANUAL_JOURNALS: usize = 150;
 /// Default length of the simulator's "minute" rate-limit window, in milliseconds.
 pub const DEFAULT_MINUTE_MS: u64 = 60_000;
 /// Default access-token lifetime, as Xero's (30 minutes).
@@ -46,6 +48,9 @@ pub struct SimArgs {
     /// Number of accounts per tenant.
     #[arg(long, env = "SIM_ACCOUNTS", default_value_t = DEFAULT_ACCOUNTS)]
     pub accounts: usize,
+    /// Manual journals per tenant.
+    #[arg(long, env = "SIM_MANUAL_JOURNALS", default_value_t = DEFAULT_MANUAL_JOURNALS)]
+    pub manual_journals: usize,
     /// Turn rate limits off (for throughput benchmarks); limit headers then always read "full".
     #[arg(long, env = "SIM_NO_RATE_LIMITS")]
     pub no_rate_limits: bool,
@@ -87,6 +92,8 @@ pub struct SimConfig {
     pub contacts: usize,
     /// Accounts per tenant.
     pub accounts: usize,
+    /// Manual journals per tenant.
+    pub manual_journals: usize,
     /// Whether rate limits are enforced.
     pub rate_limits: bool,
     /// The limits themselves (Xero's by default; tests may shrink them).
@@ -116,6 +123,7 @@ impl Default for SimConfig {
             invoices: DEFAULT_INVOICES,
             contacts: DEFAULT_CONTACTS,
             accounts: DEFAULT_ACCOUNTS,
+            manual_journals: DEFAULT_MANUAL_JOURNALS,
             rate_limits: true,
             limits: LimitSettings::default(),
             fault_rate: 0.0,
@@ -137,6 +145,7 @@ impl From<SimArgs> for SimConfig {
             invoices: args.invoices,
             contacts: args.contacts,
             accounts: args.accounts,
+            manual_journals: args.manual_journals,
             rate_limits: !args.no_rate_limits,
             limits: LimitSettings {
                 minute_ms: args.minute_ms,

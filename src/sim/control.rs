@@ -121,7 +121,22 @@ pub async fn digest(State(app): State<Arc<App>>, Query(q): Query<DigestQuery>) -
     json_response(StatusCode::OK, &json!({ "count": count, "digest": digest }))
 }
 
-fn versions(data: &TenantData, entity: &str) -> Option<Vec<(Uuid, i64)>> {
+fn versions(data: &TenantData, entity: &str) -> Option<Vec<(String, i64)>> {
+    let uuids = |v: Vec<(Uuid, i64)>| {
+        v.into_iter()
+            .map(|(id, version)| (id.hyphenated().to_string(), version))
+            .collect()
+    };
+    Some(match entity.to_ascii_lowercase().as_str() {
+        "payments" => uuids(super::payments::versions(data)),
+        "manual_journals" => uuids(data.manual_journals.versions()),
+        "manual_journal_lines" => uuids(super::manual_journals::line_versions(data)),
+        "tax_rates" => super::tax_rates::versions(data),
+        other => uuids(uuid_versions(data, other)?),
+    })
+}
+
+fn uuid_versions(data: &TenantData, entity: &str) -> Option<Vec<(Uuid, i64)>> {
     let journal_version = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
     Some(match entity.to_ascii_lowercase().as_str() {
         "accounts" => data.accounts.versions(),

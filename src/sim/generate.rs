@@ -15,7 +15,6 @@ use uuid::Uuid;
 
 use super::args::SimConfig;
 use super::dates::{DAY_MS, MsDateTime};
-use super::history;
 use super::model::{
     Account, AccountInfo, Address, Balance, Balances, Contact, ContactDetail, ContactHead, Empty,
     Money, Phone, Shared,
@@ -27,9 +26,12 @@ use super::names::{
 use super::postings::new_id;
 use super::state::{Book, Tenant, TenantData, TrackingDef};
 use super::store::{JournalLog, Table};
+use super::{history, manual_journals, tax_rates};
 
 /// 2024-06-01T00:00:00Z: the earliest epoch; the seed moves it up to ~180 days later.
 const BASE_EPOCH_MS: i64 = 1_717_200_000_000;
+/// Custom tax rates an organisation starts with (besides the built-in GST rates).
+const CUSTOM_TAX_RATES: usize = 3;
 /// How far back the history of an organisation goes.
 pub const HISTORY_DAYS: i64 = 900;
 /// Size of the guaranteed bulk-import cluster for entities of at least this many records.
@@ -95,6 +97,10 @@ pub fn tenant(config: &SimConfig, index: usize) -> Tenant {
     let (accounts, book) = accounts(&mut rng, config.accounts, start);
     let contacts = contacts(&mut rng, config.contacts.max(1), start, end);
     let (invoices, journals) = history::generate(&mut rng, &book, &contacts, config, (start, end));
+    // Entities added later draw from streams of their own: the older ones keep their data.
+    let mut mj_rng = tenant_rng(config.seed, index, 0x4D4A_4F55_524E_414C);
+    let manual_journals =
+        manual_journals::generate(&mut mj_rng, &book, config.manual_journals, start, end);
     let next_invoice_number = invoices.len() as u64 + 1;
     let next_contact_number = contacts.len() as u64 + 1;
     let data = TenantData {
@@ -102,6 +108,9 @@ pub fn tenant(config: &SimConfig, index: usize) -> Tenant {
         contacts: Table::new(contacts),
         invoices: Table::new(invoices),
         journals: JournalLog::new(journals),
+        manual_journals: Table::new(manual_journals),
+        tax_rates: tax_rates::generate(CUSTOM_TAX_RATES),
+        next_tax_rate: CUSTOM_TAX_RATES,
         book,
         rng: tenant_rng(config.seed, index, 0x5EED_0FC4_A96E_5000),
         next_invoice_number,

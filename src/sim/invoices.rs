@@ -146,6 +146,7 @@ pub fn build(rng: &mut SmallRng, book: &Book, spec: NewInvoice<'_>) -> Invoice {
         },
         lines: Vec::new(),
         posting: None,
+        deleted_payments: Vec::new(),
     };
     let lines = fresh_lines(rng, book, spec.kind);
     set_lines(&mut invoice, lines);
@@ -163,6 +164,7 @@ pub fn pay(rng: &mut SmallRng, invoice: &mut Invoice, date: MsDate) -> PaymentSu
         currency_rate: 1.0,
         has_account: false,
         has_validation_errors: false,
+        updated_ms: head.updated.0,
     };
     head.status = "PAID";
     head.amount_paid = head.total;

@@ -30,15 +30,18 @@ mod identity;
 mod identity_routes;
 mod invoices;
 mod limits;
+mod manual_journals;
 mod model;
 mod mutate;
 mod names;
+mod payments;
 mod postings;
 mod responses;
 mod server;
 mod state;
 mod stats;
 mod store;
+mod tax_rates;
 
 pub use args::{SimArgs, SimConfig};
 pub use limits::LimitSettings;

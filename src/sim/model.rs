@@ -254,6 +254,9 @@ pub struct PaymentSummary {
     pub currency_rate: f64,
     pub has_account: bool,
     pub has_validation_errors: bool,
+    /// When the payment was made or last changed (its `UpdatedDateUTC` on `GET /Payments`).
+    #[serde(skip)]
+    pub updated_ms: i64,
 }
 
 /// An invoice's fields present in every view.
@@ -306,6 +309,9 @@ pub struct Invoice {
     pub lines: Vec<LineItem>,
     /// Index of the journal that currently posts this invoice (what a void or edit reverses).
     pub posting: Option<usize>,
+    /// Payments of this invoice that were deleted: `GET /Payments` still serves them, with
+    /// `Status: DELETED`, as Xero does.
+    pub deleted_payments: Vec<PaymentSummary>,
 }
 
 /// How an invoice is rendered.

@@ -66,6 +66,16 @@ pub fn apply(
             "invoices" => invoice_change(data, stamp, &mut out),
             "contacts" => contact_change(data, stamp, &mut out),
             "accounts" => account_change(data, stamp, &mut out),
+            "payments" => {
+                let at = stamp();
+                if !super::payments::change(data, at, &mut out)
+                    && let Some(i) = find_invoice(data, &["AUTHORISED"])
+                {
+                    change_invoice(data, i, Action::Pay, at, &mut out);
+                }
+            }
+            "manual_journals" => super::manual_journals::change(data, stamp(), &mut out),
+            "tax_rates" => super::tax_rates::change(data, &mut out),
             "journals" => {
                 other_journal(data, stamp());
                 out.created += 1;
@@ -73,7 +83,8 @@ pub fn apply(
             }
             other => {
                 return Err(format!(
-                    "unknown entity '{other}' (invoices, contacts, accounts, journals)"
+                    "unknown entity '{other}' (invoices, contacts, accounts, journals, \
+                     payments, manual_journals, tax_rates)"
                 ));
             }
         }

@@ -23,7 +23,7 @@ pub fn gst_on(net: Money) -> Money {
     Money((net.0 * GST_PERCENT + 50).div_euclid(100))
 }
 
-fn line(
+pub(super) fn line(
     rng: &mut SmallRng,
     account: &AccountInfo,
     description: &str,

@@ -58,6 +58,12 @@ pub struct TenantData {
     pub invoices: Table<Invoice>,
     /// The append-only journal log.
     pub journals: JournalLog,
+    /// Manual journals.
+    pub manual_journals: Table<super::manual_journals::ManualJournal>,
+    /// Tax rates, in the order Xero lists them.
+    pub tax_rates: Vec<super::tax_rates::TaxRate>,
+    /// The number of the last custom tax rate added.
+    pub next_tax_rate: usize,
     /// Role accounts and tracking categories.
     pub book: Book,
     /// The random stream of `/sim/mutate`, seeded from the seed and the tenant: the same

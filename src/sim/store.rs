@@ -126,14 +126,13 @@ impl<T: Keyed> Table<T> {
 }
 
 /// The digest of the issue: SHA-256 over `"{id}|{version}\n"` sorted by id (lower-case uuid).
-pub fn digest(mut versions: Vec<(Uuid, i64)>) -> (usize, String) {
-    // Uuid's byte order equals the order of its lower-case hyphenated text (fixed width, and
-    // '0'-'9' sort before 'a'-'f'), so sorting the uuids sorts the lines.
+pub fn digest(mut versions: Vec<(String, i64)>) -> (usize, String) {
+    // Ids are compared as bytes, as the sync's digest query orders them (`COLLATE "C"`); a
+    // uuid's lower-case hyphenated text sorts as the uuid does.
     versions.sort_unstable();
     let mut hasher = Sha256::new();
-    let mut buf = Uuid::encode_buffer();
     for (id, version) in &versions {
-        hasher.update(id.hyphenated().encode_lower(&mut buf).as_bytes());
+        hasher.update(id.as_bytes());
         hasher.update(format!("|{version}\n").as_bytes());
     }
     (versions.len(), hex::encode(hasher.finalize()))

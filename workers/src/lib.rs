@@ -7,10 +7,13 @@ use xero_sync::entity::Entity;
 pub mod entities;
 
 /// Every entity, in the order a full sync of a tenant starts them.
-static REGISTRY: [Entity; 4] = [
+static REGISTRY: [Entity; 7] = [
     entities::accounts::ENTITY,
+    entities::tax_rates::ENTITY,
     entities::contacts::ENTITY,
     entities::invoices::ENTITY,
+    entities::payments::ENTITY,
+    entities::manual_journals::ENTITY,
     entities::journals::ENTITY,
 ];
 
@@ -31,5 +34,9 @@ pub fn line_digests() -> &'static [(&'static str, &'static str)] {
     &[
         ("invoice_line_items", entities::invoices::LINE_ITEMS_DIGEST),
         ("journal_lines", entities::journals::LINES_DIGEST),
+        (
+            "manual_journal_lines",
+            entities::manual_journals::LINES_DIGEST,
+        ),
     ]
 }

@@ -9,7 +9,7 @@ use uuid::Uuid;
 use xero_sync::app::{self, Selection};
 use xero_sync::config::{DbArgs, SyncArgs, TelemetryArgs, WorkerArgs, XeroArgs};
 use xero_sync::sim::{SimArgs, SimConfig};
-use xero_sync::{connect, db, demo, progress, shutdown, status, telemetry, worker};
+use xero_sync::{catalog, connect, db, demo, progress, shutdown, status, telemetry, worker};
 use xero_sync_workers::registry;
 
 /// Keeps Postgres copies of many Xero organisations current.
@@ -67,14 +67,14 @@ enum Command {
         /// Sync every connected tenant.
         #[arg(long)]
         all_tenants: bool,
-        /// Entities to sync (repeatable): accounts, contacts, invoices, journals.
+        /// Entities to sync (repeatable; `xero-sync entities` lists them).
         #[arg(
             long = "entity",
             conflicts_with = "all_entities",
             required_unless_present = "all_entities"
         )]
         entities: Vec<String>,
-        /// Sync every entity.
+        /// Sync every entity this deployment syncs (`SYNC_ENTITIES`).
         #[arg(long)]
         all_entities: bool,
         /// Follow the runs until they end; exit non-zero if one failed.
@@ -83,6 +83,15 @@ enum Command {
     },
     /// Where every tenant and entity stands.
     Status {
+        #[command(flatten)]
+        db: DbArgs,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Every entity: how it pages, the scope it needs, whether this deployment syncs it
+    /// (`SYNC_ENTITIES`), and whether each organisation may read it.
+    Entities {
         #[command(flatten)]
         db: DbArgs,
         /// Print JSON instead of a table.
@@ -151,7 +160,10 @@ async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let quiet = matches!(
         cli.command,
-        Command::Demo { .. } | Command::Status { .. } | Command::Jobs { .. }
+        Command::Demo { .. }
+            | Command::Status { .. }
+            | Command::Jobs { .. }
+            | Command::Entities { .. }
     );
     let filter = if quiet {
         "warn"
@@ -163,7 +175,7 @@ async fn main() -> anyhow::Result<()> {
     match cli.command {
         Command::Migrate { db } => {
             let pool = db::connect(&db.database_url, 2).await?;
-            db::prepare(&pool, registry()).await?;
+            prepare(&pool, &db).await?;
             println!("database migrated");
         }
         Command::Connect {
@@ -174,7 +186,7 @@ async fn main() -> anyhow::Result<()> {
             redirect_uri,
         } => {
             let pool = db::connect(&db.database_url, 4).await?;
-            db::prepare(&pool, registry()).await?;
+            prepare(&pool, &db).await?;
             let http = app::http_client()?;
             let oauth = app::oauth_app(&http, &xero)?;
             let scopes = xero_sync::entity::scopes(registry(), broad_scopes);
@@ -218,7 +230,7 @@ async fn main() -> anyhow::Result<()> {
             wait,
         } => {
             let pool = db::connect(&db.database_url, 4).await?;
-            db::prepare(&pool, registry()).await?;
+            prepare(&pool, &db).await?;
             let selection = Selection {
                 tenants: (!all_tenants).then_some(tenants),
                 entities: (!all_entities).then_some(entities),
@@ -260,7 +272,7 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Status { db, json } => {
             let pool = db::connect(&db.database_url, 2).await?;
-            db::prepare(&pool, registry()).await?;
+            prepare(&pool, &db).await?;
             let pairs = status::status(&pool).await?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&pairs)?);
@@ -268,9 +280,19 @@ async fn main() -> anyhow::Result<()> {
                 print!("{}", status::render(&pairs));
             }
         }
+        Command::Entities { db, json } => {
+            let pool = db::connect(&db.database_url, 2).await?;
+            prepare(&pool, &db).await?;
+            let rows = catalog::list(&pool, registry()).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&rows)?);
+            } else {
+                print!("{}", catalog::render(&rows));
+            }
+        }
         Command::Jobs { db, action } => {
             let pool = db::connect(&db.database_url, 2).await?;
-            db::prepare(&pool, registry()).await?;
+            prepare(&pool, &db).await?;
             match action {
                 JobsAction::Failed { json } => {
                     let jobs = status::failed_jobs(&pool).await?;
@@ -308,7 +330,7 @@ async fn main() -> anyhow::Result<()> {
             worker: options,
         } => {
             let pool = db::connect(&db.database_url, options.concurrency as u32 + 4).await?;
-            db::prepare(&pool, registry()).await?;
+            prepare(&pool, &db).await?;
             let http = app::http_client()?;
             let engine = app::engine(pool, &http, &xero, &sync, registry())?;
             let options = worker::WorkerOptions {
@@ -344,6 +366,40 @@ async fn main() -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Migrates and registers the entities; records `SYNC_ENTITIES` when it is given.
+async fn prepare(pool: &sqlx::PgPool, db: &DbArgs) -> anyhow::Result<()> {
+    db::prepare(pool, registry()).await?;
+    if let Some(list) = &db.sync_entities {
+        let names = chosen_entities(list)?;
+        db::choose_entities(pool, &names).await?;
+    }
+    Ok(())
+}
+
+/// The names `SYNC_ENTITIES` lists (`all`: every entity), each checked against the registry.
+fn chosen_entities(list: &str) -> anyhow::Result<Vec<&'static str>> {
+    let known: Vec<&'static str> = registry().iter().map(|e| e.name).collect();
+    if list.trim() == "all" {
+        return Ok(known);
+    }
+    let mut names = Vec::new();
+    for name in list.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+        let Some(found) = known.iter().find(|k| **k == name) else {
+            anyhow::bail!(
+                "SYNC_ENTITIES names `{name}`, which is not an entity; known: {}, or all",
+                known.join(", ")
+            );
+        };
+        names.push(*found);
+    }
+    anyhow::ensure!(
+        !names.is_empty(),
+        "SYNC_ENTITIES is empty; name entities ({}) or all",
+        known.join(", ")
+    );
+    Ok(names)
 }
 
 /// The loopback address the redirect URI points at.

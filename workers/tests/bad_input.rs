@@ -177,7 +177,11 @@ async fn a_job_naming_an_unknown_entity_fails_listing_the_known_entities() {
     let batch = insert_job(&h, &batch.to_string()).await.unwrap();
     let scheduled = insert_job(&h, &scheduled.to_string()).await.unwrap();
     let worker = h.worker(3, 2);
-    let expected = "unknown entity `widgets`; known: accounts, contacts, invoices, journals";
+    let names: Vec<&str> = xero_sync_workers::registry()
+        .iter()
+        .map(|e| e.name)
+        .collect();
+    let expected = format!("unknown entity `widgets`; known: {}", names.join(", "));
     assert_eq!(failed_for_good(&h, &batch).await, expected);
     assert_eq!(failed_for_good(&h, &scheduled).await, expected);
     still_serving(&h).await;

@@ -1106,14 +1106,25 @@ async fn updated_date_utc_keeps_its_milliseconds_exactly() -> anyhow::Result<()>
 // Registry and statements
 
 #[test]
-fn the_registry_lists_the_four_entities_under_unique_names() {
+fn the_registry_lists_every_entity_under_a_unique_name() {
     let names: Vec<&str> = registry().iter().map(|e| e.name).collect();
-    assert_eq!(names, ["accounts", "contacts", "invoices", "journals"]);
+    assert_eq!(
+        names,
+        [
+            "accounts",
+            "tax_rates",
+            "contacts",
+            "invoices",
+            "payments",
+            "manual_journals",
+            "journals"
+        ]
+    );
     for e in registry() {
         assert_eq!(entity(e.name).map(|found| found.endpoint), Some(e.endpoint));
         assert!(!e.upsert.is_empty(), "{} has no upsert", e.name);
     }
-    assert!(entity("payments").is_none());
+    assert!(entity("widgets").is_none());
     assert_eq!(
         entity("journals").map(|e| e.paging),
         Some(xero_sync::entity::Paging::Offset {
@@ -1459,7 +1470,15 @@ async fn pages_served_by_the_simulator_are_stored_exactly_as_it_digests_them() -
     // A day of changes: edited invoices get fresh lines, journals are appended. Fetch it all
     // again (a full run over stored rows) and the copy still equals the simulator.
     let lines_before = sim.digest("invoice_line_items").await;
-    for entity in ["invoices", "contacts", "accounts", "journals"] {
+    for entity in [
+        "invoices",
+        "contacts",
+        "accounts",
+        "journals",
+        "payments",
+        "manual_journals",
+        "tax_rates",
+    ] {
         sim.mutate(entity, 40).await;
     }
     assert_ne!(

@@ -29,6 +29,8 @@ fn connect_asks_for_the_granular_scopes_of_the_registered_entities_or_the_broad_
             "accounting.settings.read",
             "accounting.contacts.read",
             "accounting.invoices.read",
+            "accounting.payments.read",
+            "accounting.manualjournals.read",
             "accounting.journals.read"
         ]
     );

@@ -330,7 +330,7 @@ async fn after_a_full_sync_and_500_changes_an_incremental_run_fetches_only_the_c
     let full = h.sync(None, true).await;
     h.wait(&full, secs(60)).await;
     let mut before = BTreeMap::new();
-    for entity in registry() {
+    for entity in support::synced() {
         before.insert(entity.name, watermark(pool, tenant, entity.name).await);
     }
 
@@ -354,7 +354,7 @@ async fn after_a_full_sync_and_500_changes_an_incremental_run_fetches_only_the_c
     let calls = calls_by_endpoint(&stats);
     eprintln!("incremental calls by endpoint: {calls:?}");
     let logged = runs(pool).await;
-    for entity in registry() {
+    for entity in support::synced() {
         let name = entity.name;
         // sync_log records both runs of the pair, the full one first.
         let pair: Vec<&LoggedRun> = logged.iter().filter(|r| r.entity == name).collect();
@@ -508,7 +508,7 @@ async fn with_force_full_sync_a_pair_with_a_watermark_is_fetched_in_full_and_sta
         .into_iter()
         .filter(|r| full_runs.iter().all(|f| f.run_id != r.run_id))
         .collect();
-    assert_eq!(requested.len(), registry().len());
+    assert_eq!(requested.len(), support::CLASSIC.len());
     assert!(requested.iter().all(|r| r.mode == "full"), "{requested:#?}");
 
     // A worker with FORCE_FULL_SYNC runs them, and its scheduled runs are full too: the hour
@@ -534,7 +534,7 @@ async fn with_force_full_sync_a_pair_with_a_watermark_is_fetched_in_full_and_sta
             .into_iter()
             .filter(|r| !before_scheduled.contains(&r.run_id))
             .collect();
-        if new.len() == registry().len() && new.iter().all(|r| r.status == "completed") {
+        if new.len() == support::CLASSIC.len() && new.iter().all(|r| r.status == "completed") {
             break new;
         }
         assert!(new.iter().all(|r| r.status != "failed"), "{new:#?}");
@@ -730,7 +730,7 @@ async fn retried_batches_and_a_requeued_final_batch_schedule_one_next_run_per_pa
     let pool = &h.db.pool;
     // The first call of every entity fails with a 500: for accounts that is its only (last)
     // page, so the batch that completes the run is a retry.
-    let faults: Vec<Value> = registry()
+    let faults: Vec<Value> = support::synced()
         .iter()
         .map(|e| json!({"endpoint": e.endpoint, "kind": "status_500", "count": 1}))
         .collect();
@@ -740,7 +740,7 @@ async fn retried_batches_and_a_requeued_final_batch_schedule_one_next_run_per_pa
     let ids = h.sync(None, true).await;
     h.wait(&ids, secs(60)).await;
     let stats = h.sim_stats().await;
-    for e in registry() {
+    for e in support::synced() {
         assert_eq!(
             stats["requests"][e.endpoint]["500"], 1,
             "{}: one failed call",
@@ -910,7 +910,7 @@ async fn request_sync_from_plain_sql_starts_a_run_a_running_worker_completes_and
     let all_again = request_sync_sql(pool, format!("xero.request_sync('{tenant}', 'all')"))
         .await
         .unwrap();
-    assert_eq!(all.len(), registry().len());
+    assert_eq!(all.len(), support::CLASSIC.len());
     assert!(!all.contains(&first[0]));
     let every: Vec<Uuid> = all.iter().chain(&all_again).copied().collect();
     h.wait(&every, secs(60)).await;
@@ -926,8 +926,7 @@ async fn request_sync_from_plain_sql_starts_a_run_a_running_worker_completes_and
         assert_eq!(r.mode, expected, "{r:#?}");
         entities.push(r.entity);
     }
-    let names: Vec<&str> = registry().iter().map(|e| e.name).collect();
-    assert_eq!(entities, names);
+    assert_eq!(entities, support::CLASSIC);
     // The second `all` came right after the first: any run still active was returned as is.
     for (id, again) in all.iter().zip(&all_again) {
         if id != again {
@@ -944,6 +943,8 @@ async fn request_sync_rejects_unknown_tenants_and_entities_with_a_hint_listing_t
     let tenant = h.tenants[0];
     let pool = &h.db.pool;
     let stranger = Uuid::new_v4();
+    let names: Vec<&str> = registry().iter().map(|e| e.name).collect();
+    let valid = format!("valid entities: {}, or all", names.join(", "));
     let cases = [
         (
             format!("xero.request_sync('{stranger}', 'invoices')"),
@@ -963,12 +964,12 @@ async fn request_sync_rejects_unknown_tenants_and_entities_with_a_hint_listing_t
         (
             format!("xero.request_sync('{tenant}', 'bills')"),
             "unknown entity 'bills'".to_owned(),
-            "valid entities: accounts, contacts, invoices, journals, or all".to_owned(),
+            valid.clone(),
         ),
         (
             format!("xero.request_sync('{tenant}', NULL)"),
             "unknown entity NULL".to_owned(),
-            "valid entities: accounts, contacts, invoices, journals, or all".to_owned(),
+            valid.clone(),
         ),
     ];
     for (call, message, hint) in cases {

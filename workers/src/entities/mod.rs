@@ -6,3 +6,6 @@ pub mod accounts;
 pub mod contacts;
 pub mod invoices;
 pub mod journals;
+pub mod manual_journals;
+pub mod payments;
+pub mod tax_rates;

@@ -1,0 +1,42 @@
+-- Makes the stored lines of each manual journal of one batch exactly the lines of its stored
+-- version. $1 = tenant id, $2 = the batch's records. Runs after manual_journals.upsert.sql.
+--
+-- Which journals: those whose stored `raw` is the batch's record (the version the header
+-- statement kept). A journal sent without `JournalLines` keeps its stored lines. Lines have no
+-- Xero id: a line is its journal and 1-based position, and lines past the new count go.
+WITH journal AS (
+    SELECT DISTINCT ON (m.manual_journal_id) m.manual_journal_id, r -> 'JournalLines' AS lines
+    FROM jsonb_array_elements(coalesce($2::jsonb -> 'ManualJournals', '[]')) AS e(r)
+    JOIN xero.manual_journals AS m
+      ON m.tenant_id = $1 AND m.manual_journal_id = (r ->> 'ManualJournalID')::uuid AND m.raw = r
+    WHERE jsonb_typeof(r -> 'JournalLines') = 'array'
+),
+removed AS (
+    DELETE FROM xero.manual_journal_lines AS old
+    USING journal
+    WHERE old.tenant_id = $1
+      AND old.manual_journal_id = journal.manual_journal_id
+      AND old.line_number > jsonb_array_length(journal.lines)
+)
+INSERT INTO xero.manual_journal_lines AS t (
+    tenant_id, manual_journal_id, line_number, account_id, account_code, description, tax_type,
+    tax_amount, line_amount, tracking, raw
+)
+SELECT
+    $1, journal.manual_journal_id, l.n,
+    nullif(l.v ->> 'AccountID', '')::uuid, l.v ->> 'AccountCode', l.v ->> 'Description',
+    l.v ->> 'TaxType', nullif(l.v ->> 'TaxAmount', '')::numeric,
+    nullif(l.v ->> 'LineAmount', '')::numeric, l.v -> 'Tracking', l.v
+FROM journal
+CROSS JOIN LATERAL jsonb_array_elements(journal.lines) WITH ORDINALITY AS l(v, n)
+ON CONFLICT (tenant_id, manual_journal_id, line_number) DO UPDATE SET
+    account_id = excluded.account_id,
+    account_code = excluded.account_code,
+    description = excluded.description,
+    tax_type = excluded.tax_type,
+    tax_amount = excluded.tax_amount,
+    line_amount = excluded.line_amount,
+    tracking = excluded.tracking,
+    raw = excluded.raw,
+    synced_at = now()
+WHERE t.raw IS DISTINCT FROM excluded.raw

@@ -1,0 +1,263 @@
+//! The entities beyond the first four (payments, manual journals, tax rates), each synced from
+//! the simulator by a worker the way the endpoint really pages: a full run, a day of changes,
+//! an incremental run. Postgres then equals Xero (child tables included), every kind of
+//! deletion is there, and an incremental run costs ceil(changed ÷ page) + 1 calls at most.
+//! Also: `SYNC_ENTITIES` and `xero-sync entities`.
+
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use support::{Harness, small_org};
+use uuid::Uuid;
+use xero_sync::digest::digest_query;
+use xero_sync_workers::{entities, registry};
+
+const MINUTE: Duration = Duration::from_secs(60);
+
+/// A harness whose deployment syncs every entity.
+async fn every_entity() -> Harness {
+    let h = Harness::new(small_org()).await;
+    let all: Vec<&str> = registry().iter().map(|e| e.name).collect();
+    xero_sync::db::choose_entities(&h.db.pool, &all)
+        .await
+        .unwrap();
+    h
+}
+
+async fn mutate(h: &Harness, entity: &str, count: usize) -> Value {
+    h.sim_json(
+        "POST",
+        "/sim/mutate",
+        Some(json!({"tenant_id": h.tenants[0], "entity": entity, "count": count})),
+    )
+    .await
+}
+
+/// Runs `entities` (full or incremental) to completion with a worker.
+async fn sync(h: &Harness, entities: &[&str], full: bool) {
+    let worker = h.worker(10, 4);
+    let runs = h.sync(Some(entities), full).await;
+    h.wait(&runs, MINUTE).await;
+    worker.stop().await;
+}
+
+/// Calls the simulator answered for `endpoint` since the last stats reset.
+async fn calls(h: &Harness, endpoint: &str) -> u64 {
+    let stats = h.sim_stats().await;
+    stats["requests"][endpoint]
+        .as_object()
+        .map_or(0, |by_status| {
+            by_status.values().map(|v| v.as_u64().unwrap()).sum()
+        })
+}
+
+async fn assert_lines_equal(h: &Harness, set: &str, query: &'static str) {
+    let tenant = h.tenants[0];
+    let ours = digest_query(&h.db.pool, query, tenant).await.unwrap();
+    let theirs = h.sim_digest(tenant, set).await;
+    assert_eq!((ours.count, ours.digest), theirs, "{set} differs from Xero");
+}
+
+async fn scalar_i64(h: &Harness, sql: &'static str) -> i64 {
+    sqlx::query_scalar(sql).fetch_one(&h.db.pool).await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deleted_payments_stay_as_deleted_and_their_invoices_are_due_again() {
+    let h = every_entity().await;
+    let set = ["invoices", "payments", "journals"];
+    sync(&h, &set, true).await;
+    h.assert_equal(Some(&set)).await;
+    let paid = scalar_i64(&h, "SELECT count(*) FROM xero.payments").await;
+    assert!(paid > 0, "the organisation has payments");
+
+    h.sim_json("POST", "/sim/stats/reset", None).await;
+    let outcome = mutate(&h, "payments", 40).await;
+    let deleted = outcome["deleted"].as_u64().unwrap();
+    let created = outcome["paid"].as_u64().unwrap();
+    assert!(deleted > 0 && created > 0, "{outcome}");
+    sync(&h, &set, false).await;
+    h.assert_equal(Some(&set)).await;
+
+    // Each deleted payment is kept, with its status; its invoice is authorised and due again.
+    let kept: i64 = scalar_i64(
+        &h,
+        "SELECT count(*) FROM xero.payments p
+           JOIN xero.invoices i USING (tenant_id, invoice_id)
+          WHERE p.status = 'DELETED' AND i.status = 'AUTHORISED' AND i.amount_due = i.total",
+    )
+    .await;
+    assert_eq!(kept as u64, deleted);
+    // Changed payments fit in one page: that page, and the empty one after it.
+    let changed = deleted + created;
+    let pages = changed.div_ceil(1000) + 1;
+    assert!(
+        calls(&h, "Payments").await <= pages,
+        "more than {pages} calls"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn manual_journals_keep_their_lines_and_their_voided_and_deleted_versions() {
+    let h = every_entity().await;
+    let set = ["manual_journals", "journals"];
+    sync(&h, &set, true).await;
+    h.assert_equal(Some(&set)).await;
+    let lines = entities::manual_journals::LINES_DIGEST;
+    assert_lines_equal(&h, "manual_journal_lines", lines).await;
+
+    h.sim_json("POST", "/sim/stats/reset", None).await;
+    let outcome = mutate(&h, "manual_journals", 60).await;
+    let changed = ["updated", "created", "voided", "deleted"]
+        .iter()
+        .map(|k| outcome[k].as_u64().unwrap())
+        .sum::<u64>();
+    assert!(outcome["voided"].as_u64() > Some(0), "{outcome}");
+    assert!(outcome["deleted"].as_u64() > Some(0), "{outcome}");
+    sync(&h, &set, false).await;
+    h.assert_equal(Some(&set)).await;
+    assert_lines_equal(&h, "manual_journal_lines", lines).await;
+    assert!(calls(&h, "ManualJournals").await <= changed.div_ceil(1000) + 1);
+
+    // Voided and deleted journals are there with their status; posted ones are in the ledger
+    // (the Journals entity) with their source.
+    for status in ["VOIDED", "DELETED"] {
+        let n: i64 =
+            sqlx::query_scalar("SELECT count(*) FROM xero.manual_journals WHERE status = $1")
+                .bind(status)
+                .fetch_one(&h.db.pool)
+                .await
+                .unwrap();
+        assert!(n > 0, "no {status} manual journal");
+    }
+    let posted = scalar_i64(
+        &h,
+        "SELECT count(*) FROM xero.journals j
+           JOIN xero.manual_journals m ON m.tenant_id = j.tenant_id
+                                      AND m.manual_journal_id = j.source_id
+          WHERE j.source_type = 'MANJOURNAL'",
+    )
+    .await;
+    assert!(posted > 0, "no manual journal reached the ledger");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tax_rate_removed_in_xero_is_marked_removed_and_one_that_changed_is_updated() {
+    let h = every_entity().await;
+    sync(&h, &["tax_rates"], true).await;
+    h.assert_equal(Some(&["tax_rates"])).await;
+    let before = scalar_i64(&h, "SELECT count(*) FROM xero.tax_rates").await;
+
+    let mut removed = 0;
+    let mut updated = 0;
+    while removed == 0 || updated == 0 {
+        let outcome = mutate(&h, "tax_rates", 4).await;
+        removed += outcome["deleted"].as_u64().unwrap();
+        updated += outcome["updated"].as_u64().unwrap();
+    }
+    h.sim_json("POST", "/sim/stats/reset", None).await;
+    sync(&h, &["tax_rates"], false).await;
+    // Present rates equal Xero's; the removed ones are kept, marked with when.
+    h.assert_equal(Some(&["tax_rates"])).await;
+    let marked = scalar_i64(
+        &h,
+        "SELECT count(*) FROM xero.tax_rates WHERE removed_at IS NOT NULL",
+    )
+    .await;
+    assert!(
+        marked > 0 && marked as u64 <= removed,
+        "{marked} marked, {removed} removed"
+    );
+    assert!(scalar_i64(&h, "SELECT count(*) FROM xero.tax_rates").await >= before);
+    // A full-refresh set costs one call a run.
+    assert_eq!(calls(&h, "TaxRates").await, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sync_entities_chooses_what_all_syncs_and_entities_shows_each_organisations_access() {
+    let h = Harness::new(small_org()).await;
+    let tenant = h.tenants[0];
+    // A deployment of payments and tax rates only.
+    let output = h
+        .command(&["entities", "--json"])
+        .env("SYNC_ENTITIES", "payments, tax_rates")
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let rows: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let enabled: Vec<&str> = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["enabled"] == true)
+        .map(|r| r["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(enabled, ["tax_rates", "payments"]);
+    let runs: Vec<Uuid> = sqlx::query_scalar("SELECT xero.request_sync($1, 'all')")
+        .bind(tenant)
+        .fetch_all(&h.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(runs.len(), 2, "`all` is the deployment's entities");
+    // Any registered entity can still be asked for, for one tenant.
+    let one: Vec<Uuid> = sqlx::query_scalar("SELECT xero.request_sync($1, 'manual_journals')")
+        .bind(tenant)
+        .fetch_all(&h.db.pool)
+        .await
+        .unwrap();
+    // Xero refuses manual journals to this organisation (a user role without them).
+    h.sim_json(
+        "POST",
+        "/sim/entitlements",
+        Some(json!({"tenant_id": tenant, "endpoint": "ManualJournals", "entitled": false})),
+    )
+    .await;
+    let worker = h.worker(10, 4);
+    let all: Vec<Uuid> = runs.iter().chain(&one).copied().collect();
+    let ended = h.wait_ended(&all, MINUTE).await;
+    worker.stop().await;
+    assert_eq!(ended, ["completed", "completed", "not_entitled"]);
+
+    let output = h.command(&["entities"]).output().await.unwrap();
+    assert!(output.status.success());
+    let table = String::from_utf8(output.stdout).unwrap();
+    let line = |name: &str| {
+        table
+            .lines()
+            .find(|l| l.starts_with(&format!("{name} ")))
+            .unwrap_or_else(|| panic!("no {name} in\n{table}"))
+            .to_owned()
+    };
+    assert!(line("manual_journals").contains("not_entitled"), "{table}");
+    assert!(line("manual_journals").contains("keyset"), "{table}");
+    assert!(line("payments").contains("entitled"), "{table}");
+    assert!(line("tax_rates").contains("full refresh"), "{table}");
+    assert!(line("journals").contains("offset"), "{table}");
+    assert!(
+        line("invoices").contains("accounting.invoices.read"),
+        "{table}"
+    );
+
+    // A name that is no entity stops the command, naming it and what is valid.
+    let output = h
+        .command(&["entities"])
+        .env("SYNC_ENTITIES", "payments,bills")
+        .output()
+        .await
+        .unwrap();
+    assert!(!output.status.success());
+    let error = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        error.contains("`bills`") && error.contains("manual_journals"),
+        "{error}"
+    );
+}
