@@ -58,6 +58,9 @@ pub fn scopes(entities: &[Entity], broad: bool) -> Vec<&'static str> {
 /// `$2::jsonb`) holding the records of every page of the batch, in the order Xero sent them,
 /// under the `collection` key. Statements are set-based: one statement per batch, never one per
 /// record. The same record may appear twice (overlapping pages): the later one is the newer.
+/// When the records are Xero's whole set (an unpaged call without `If-Modified-Since`: every
+/// run of a full-refresh entity, and full runs of the others) the object also holds
+/// `"complete": true`, and a statement may mark what is stored but absent as removed.
 #[derive(Debug, Clone, Copy)]
 pub struct Entity {
     /// Stable wire name used in job payloads, `sync_progress` and the CLI, e.g. `invoices`.

@@ -99,11 +99,20 @@ async fn every_accounting_response_validates_against_the_official_schema() {
     };
     let h = Harness::start(small()).await;
     // Changes of every kind first, so voided, deleted and archived records are validated too.
-    for entity in ["invoices", "payments", "manual_journals", "tax_rates"] {
+    for entity in [
+        "invoices",
+        "payments",
+        "manual_journals",
+        "tax_rates",
+        "items",
+        "tracking_categories",
+        "contact_groups",
+        "currencies",
+    ] {
         h.post("mutate", json!({ "entity": entity, "count": 30 }))
             .await;
     }
-    let cases: [Case; 10] = [
+    let cases: [Case; 18] = [
         ("/Accounts", "Accounts", vec![]),
         (
             "/Contacts",
@@ -126,9 +135,23 @@ async fn every_accounting_response_validates_against_the_official_schema() {
             vec![("page", "1"), ("pageSize", "1000")],
         ),
         ("/TaxRates", "TaxRates", vec![]),
+        ("/Items", "Items", vec![]),
+        ("/Users", "Users", vec![]),
+        ("/Currencies", "Currencies", vec![]),
+        (
+            "/TrackingCategories",
+            "TrackingCategories",
+            vec![("includeArchived", "true")],
+        ),
+        ("/TrackingCategories", "TrackingCategories", vec![]),
+        ("/ContactGroups", "ContactGroups", vec![]),
+        ("/BrandingThemes", "BrandingThemes", vec![]),
+        ("/Organisation", "Organisations", vec![]),
     ];
     for (path, endpoint, query) in cases {
-        let body = h.get_json(endpoint, &query, None).await;
+        // The path names the endpoint, `endpoint` the collection (`/Organisation` answers
+        // `Organisations`).
+        let body = h.get_json(&path[1..], &query, None).await;
         assert!(
             !body[endpoint].as_array().unwrap().is_empty(),
             "{endpoint} {query:?} is not empty"

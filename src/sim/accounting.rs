@@ -158,6 +158,48 @@ pub const ENDPOINTS: &[Endpoint] = &[
         render: manual_journals,
     },
     Endpoint {
+        name: "Items",
+        paging: Paging::Unpaged,
+        scopes: &["accounting.settings.read", "accounting.settings"],
+        render: items,
+    },
+    Endpoint {
+        name: "Users",
+        paging: Paging::Unpaged,
+        scopes: &["accounting.settings.read", "accounting.settings"],
+        render: users,
+    },
+    Endpoint {
+        name: "Currencies",
+        paging: Paging::Unpaged,
+        scopes: &["accounting.settings.read", "accounting.settings"],
+        render: currencies,
+    },
+    Endpoint {
+        name: "TrackingCategories",
+        paging: Paging::Unpaged,
+        scopes: &["accounting.settings.read", "accounting.settings"],
+        render: tracking_categories,
+    },
+    Endpoint {
+        name: "ContactGroups",
+        paging: Paging::Unpaged,
+        scopes: &["accounting.contacts.read", "accounting.contacts"],
+        render: contact_groups,
+    },
+    Endpoint {
+        name: "BrandingThemes",
+        paging: Paging::Unpaged,
+        scopes: &["accounting.settings.read", "accounting.settings"],
+        render: branding_themes,
+    },
+    Endpoint {
+        name: "Organisation",
+        paging: Paging::Unpaged,
+        scopes: &["accounting.settings.read", "accounting.settings"],
+        render: organisation,
+    },
+    Endpoint {
         name: "TaxRates",
         paging: Paging::Unpaged,
         scopes: &["accounting.settings.read", "accounting.settings"],
@@ -351,4 +393,77 @@ fn manual_journals(data: &TenantData, q: &ListQuery, env: Envelope) -> serde_jso
 fn tax_rates(data: &TenantData, _q: &ListQuery, env: Envelope) -> serde_json::Result<Vec<u8>> {
     let n = data.tax_rates.len();
     env.write("TaxRates", None, data.tax_rates.iter(), n * 400)
+}
+
+/// A settings set, unpaged: filtered by `If-Modified-Since` when its records have an
+/// `UpdatedDateUTC` (the others ignore it, as Xero's endpoints without it do).
+fn settings_set(
+    data: &TenantData,
+    q: &ListQuery,
+    env: Envelope,
+    endpoint: &str,
+    key: &str,
+) -> serde_json::Result<Vec<u8>> {
+    let set = super::settings::set(&data.settings, endpoint);
+    let from = q.ims_ms.map(floor_to_second);
+    let items: Vec<&serde_json::Value> = set
+        .iter()
+        .filter(|r| match (from, r.updated_ms) {
+            (Some(from), Some(ms)) => floor_to_second(ms) >= from,
+            _ => true,
+        })
+        .map(|r| &r.body)
+        .collect();
+    let n = items.len();
+    env.write(key, None, items.into_iter(), n * 400)
+}
+
+fn items(data: &TenantData, q: &ListQuery, env: Envelope) -> serde_json::Result<Vec<u8>> {
+    settings_set(data, q, env, "Items", "Items")
+}
+
+fn users(data: &TenantData, q: &ListQuery, env: Envelope) -> serde_json::Result<Vec<u8>> {
+    settings_set(data, q, env, "Users", "Users")
+}
+
+fn currencies(data: &TenantData, q: &ListQuery, env: Envelope) -> serde_json::Result<Vec<u8>> {
+    settings_set(data, q, env, "Currencies", "Currencies")
+}
+
+fn contact_groups(data: &TenantData, q: &ListQuery, env: Envelope) -> serde_json::Result<Vec<u8>> {
+    settings_set(data, q, env, "ContactGroups", "ContactGroups")
+}
+
+fn branding_themes(data: &TenantData, q: &ListQuery, env: Envelope) -> serde_json::Result<Vec<u8>> {
+    settings_set(data, q, env, "BrandingThemes", "BrandingThemes")
+}
+
+fn organisation(data: &TenantData, q: &ListQuery, env: Envelope) -> serde_json::Result<Vec<u8>> {
+    settings_set(data, q, env, "Organisation", "Organisations")
+}
+
+/// TrackingCategories: archived categories and options only with `includeArchived=true`.
+fn tracking_categories(
+    data: &TenantData,
+    q: &ListQuery,
+    env: Envelope,
+) -> serde_json::Result<Vec<u8>> {
+    let active = |v: &serde_json::Value| v["Status"] == "ACTIVE";
+    let items: Vec<serde_json::Value> = data
+        .settings
+        .tracking
+        .iter()
+        .filter(|r| q.include_archived || active(&r.body))
+        .map(|r| {
+            let mut body = r.body.clone();
+            if !q.include_archived
+                && let Some(options) = body["Options"].as_array_mut()
+            {
+                options.retain(active);
+            }
+            body
+        })
+        .collect();
+    let n = items.len();
+    env.write("TrackingCategories", None, items.into_iter(), n * 600)
 }

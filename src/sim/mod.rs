@@ -38,6 +38,7 @@ mod payments;
 mod postings;
 mod responses;
 mod server;
+mod settings;
 mod state;
 mod stats;
 mod store;

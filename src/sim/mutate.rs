@@ -76,6 +76,7 @@ pub fn apply(
             }
             "manual_journals" => super::manual_journals::change(data, stamp(), &mut out),
             "tax_rates" => super::tax_rates::change(data, &mut out),
+            other if super::settings::change(data, other, stamp(), &mut out) => {}
             "journals" => {
                 other_journal(data, stamp());
                 out.created += 1;
@@ -84,7 +85,8 @@ pub fn apply(
             other => {
                 return Err(format!(
                     "unknown entity '{other}' (invoices, contacts, accounts, journals, \
-                     payments, manual_journals, tax_rates)"
+                     payments, manual_journals, tax_rates, items, users, currencies, \
+                     tracking_categories, contact_groups, branding_themes, organisation)"
                 ));
             }
         }

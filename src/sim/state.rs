@@ -64,6 +64,9 @@ pub struct TenantData {
     pub tax_rates: Vec<super::tax_rates::TaxRate>,
     /// The number of the last custom tax rate added.
     pub next_tax_rate: usize,
+    /// Items, users, currencies, tracking categories, contact groups, branding themes and the
+    /// organisation itself.
+    pub settings: super::settings::Settings,
     /// Role accounts and tracking categories.
     pub book: Book,
     /// The random stream of `/sim/mutate`, seeded from the seed and the tenant: the same

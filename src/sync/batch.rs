@@ -365,7 +365,19 @@ async fn write_batch(
     // One statement per table for the whole batch, not per page: a tenth of the round trips,
     // each carrying a large parameter (which, without TCP_NODELAY on the driver's socket,
     // waits on a delayed ACK per statement).
-    let body = Page::combined(&fetched.pages, entity.collection);
+    let mut body = Page::combined(&fetched.pages, entity.collection);
+    // An unpaged call without If-Modified-Since answered the whole set: say so, so that the
+    // entity's statements may mirror removals (what is stored and absent is gone in Xero).
+    if fetched.done
+        && matches!(
+            fetched.cursor,
+            super::cursor::Cursor::Unpaged {
+                modified_since: None
+            }
+        )
+    {
+        Page::mark_complete(&mut body);
+    }
     let mut tx = engine.pool.begin().await?;
     for statement in entity.upsert {
         let table = target_table(statement);

@@ -132,6 +132,15 @@ impl Page {
         body
     }
 
+    /// Marks a [`Page::combined`] body as Xero's whole set (`"complete":true` beside the
+    /// records).
+    pub fn mark_complete(body: &mut String) {
+        if body.ends_with('}') {
+            body.pop();
+            body.push_str(",\"complete\":true}");
+        }
+    }
+
     /// Whether Xero says more records follow under the same request (a short page is then not
     /// the end).
     pub fn more(&self) -> bool {

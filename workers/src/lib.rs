@@ -7,9 +7,16 @@ use xero_sync::entity::Entity;
 pub mod entities;
 
 /// Every entity, in the order a full sync of a tenant starts them.
-static REGISTRY: [Entity; 7] = [
+static REGISTRY: [Entity; 14] = [
+    entities::organisation::ENTITY,
+    entities::currencies::ENTITY,
     entities::accounts::ENTITY,
     entities::tax_rates::ENTITY,
+    entities::tracking_categories::ENTITY,
+    entities::items::ENTITY,
+    entities::users::ENTITY,
+    entities::contact_groups::ENTITY,
+    entities::branding_themes::ENTITY,
     entities::contacts::ENTITY,
     entities::invoices::ENTITY,
     entities::payments::ENTITY,
@@ -37,6 +44,10 @@ pub fn line_digests() -> &'static [(&'static str, &'static str)] {
         (
             "manual_journal_lines",
             entities::manual_journals::LINES_DIGEST,
+        ),
+        (
+            "tracking_options",
+            entities::tracking_categories::OPTIONS_DIGEST,
         ),
     ]
 }

@@ -1111,8 +1111,15 @@ fn the_registry_lists_every_entity_under_a_unique_name() {
     assert_eq!(
         names,
         [
+            "organisation",
+            "currencies",
             "accounts",
             "tax_rates",
+            "tracking_categories",
+            "items",
+            "users",
+            "contact_groups",
+            "branding_themes",
             "contacts",
             "invoices",
             "payments",
@@ -1373,6 +1380,11 @@ impl SimClient {
             if records.is_empty() {
                 return;
             }
+            // An unpaged read without If-Modified-Since is the whole set, as the engine marks it.
+            let mut text = text;
+            if matches!(entity.paging, xero_sync::entity::Paging::Unpaged { .. }) {
+                xero_sync::xero::Page::mark_complete(&mut text);
+            }
             store_text(pool, entity, tenant_id, &text).await;
             cursor = match entity.paging {
                 xero_sync::entity::Paging::Unpaged { .. } => return,
@@ -1478,6 +1490,13 @@ async fn pages_served_by_the_simulator_are_stored_exactly_as_it_digests_them() -
         "payments",
         "manual_journals",
         "tax_rates",
+        "items",
+        "users",
+        "currencies",
+        "tracking_categories",
+        "contact_groups",
+        "branding_themes",
+        "organisation",
     ] {
         sim.mutate(entity, 40).await;
     }

@@ -261,3 +261,79 @@ async fn sync_entities_chooses_what_all_syncs_and_entities_shows_each_organisati
         "{error}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn settings_sets_follow_edits_and_removals_and_a_full_run_sweeps_deleted_items() {
+    let h = every_entity().await;
+    let timed = ["items", "users"];
+    let refreshed = [
+        "organisation",
+        "currencies",
+        "tracking_categories",
+        "contact_groups",
+        "branding_themes",
+    ];
+    let all: Vec<&str> = timed.iter().chain(&refreshed).copied().collect();
+    sync(&h, &all, true).await;
+    h.assert_equal(Some(&all)).await;
+    let options = entities::tracking_categories::OPTIONS_DIGEST;
+    assert_lines_equal(&h, "tracking_options", options).await;
+
+    // A day of changes: every set edited, and records removed from Xero outright.
+    let mut removed = 0;
+    let mut items_removed = 0;
+    while items_removed == 0 {
+        items_removed += mutate(&h, "items", 4).await["deleted"].as_u64().unwrap();
+    }
+    for (entity, count) in [
+        ("users", 2),
+        ("currencies", 8),
+        ("tracking_categories", 40),
+        ("contact_groups", 8),
+        ("branding_themes", 1),
+        ("organisation", 1),
+    ] {
+        let outcome = mutate(&h, entity, count).await;
+        assert!(outcome["updated"].as_u64() > Some(0) || outcome["created"].as_u64() > Some(0));
+        removed += outcome["deleted"].as_u64().unwrap();
+    }
+    assert!(removed > 0);
+    h.sim_json("POST", "/sim/stats/reset", None).await;
+    sync(&h, &all, false).await;
+    // The full-refresh sets mirror everything in one incremental run, removals included; each
+    // costs one call.
+    h.assert_equal(Some(&refreshed)).await;
+    assert_lines_equal(&h, "tracking_options", options).await;
+    for endpoint in [
+        "Currencies",
+        "TrackingCategories",
+        "ContactGroups",
+        "Organisation",
+    ] {
+        assert_eq!(calls(&h, endpoint).await, 1, "{endpoint}");
+    }
+    let marked = scalar_i64(
+        &h,
+        "SELECT (SELECT count(*) FROM xero.currencies WHERE removed_at IS NOT NULL)
+              + (SELECT count(*) FROM xero.contact_groups WHERE removed_at IS NOT NULL)
+              + (SELECT count(*) FROM xero.tracking_options WHERE removed_at IS NOT NULL)",
+    )
+    .await;
+    assert!(marked > 0, "no removal was marked");
+    h.assert_equal(Some(&["users"])).await;
+
+    // Items deleted in Xero are invisible to If-Modified-Since: the full run (the sweep that
+    // SYNC_FULL_EVERY schedules) finds them gone.
+    sync(&h, &["items"], true).await;
+    h.assert_equal(Some(&["items"])).await;
+    // (An item created and deleted within the day was never stored, so never swept.)
+    let swept = scalar_i64(
+        &h,
+        "SELECT count(*) FROM xero.items WHERE removed_at IS NOT NULL",
+    )
+    .await;
+    assert!(
+        swept > 0 && swept as u64 <= items_removed,
+        "{swept} swept, {items_removed} deleted"
+    );
+}

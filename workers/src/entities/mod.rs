@@ -3,9 +3,16 @@
 //! digest. Each module's table comes from its own migration (`migrations/2026112400001x_*.sql`).
 
 pub mod accounts;
+pub mod branding_themes;
+pub mod contact_groups;
 pub mod contacts;
+pub mod currencies;
 pub mod invoices;
+pub mod items;
 pub mod journals;
 pub mod manual_journals;
+pub mod organisation;
 pub mod payments;
 pub mod tax_rates;
+pub mod tracking_categories;
+pub mod users;

@@ -6,6 +6,7 @@ UPDATE xero.tax_rates AS t
 SET removed_at = now(), synced_at = now()
 WHERE t.tenant_id = $1
   AND t.removed_at IS NULL
+  AND ($2::jsonb -> 'complete') = 'true'
   AND jsonb_array_length(coalesce($2::jsonb -> 'TaxRates', '[]')) > 0
   AND t.tax_type NOT IN (
       SELECT r ->> 'TaxType' FROM jsonb_array_elements($2::jsonb -> 'TaxRates') AS e(r)

@@ -38,6 +38,7 @@ const LINE_SETS: &[(&str, &str)] = &[
     ("invoice_line_items", "invoices"),
     ("journal_lines", "journals"),
     ("manual_journal_lines", "manual_journals"),
+    ("tracking_options", "tracking_categories"),
 ];
 
 /// A test's world: database, simulator, connected tenants.

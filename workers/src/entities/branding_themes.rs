@@ -1,0 +1,25 @@
+//! Branding themes: a full-refresh set.
+
+use xero_sync::entity::{Entity, Paging, Scopes};
+
+/// The BrandingThemes entity.
+pub const ENTITY: Entity = Entity {
+    name: "branding_themes",
+    endpoint: "BrandingThemes",
+    collection: "BrandingThemes",
+    id_field: "BrandingThemeID",
+    paging: Paging::Unpaged {
+        modified_since: false,
+    },
+    // Order matters: removals compare the stored set with the one just upserted.
+    upsert: &[
+        include_str!("branding_themes.upsert.sql"),
+        include_str!("branding_themes.removed.sql"),
+    ],
+    digest: include_str!("branding_themes.digest.sql"),
+    query: &[],
+    scopes: Scopes {
+        granular: "accounting.settings.read",
+        broad: "accounting.settings.read",
+    },
+};

@@ -1,0 +1,25 @@
+//! Contact groups: a full-refresh set; a group deleted in Xero is marked `removed_at`.
+
+use xero_sync::entity::{Entity, Paging, Scopes};
+
+/// The ContactGroups entity.
+pub const ENTITY: Entity = Entity {
+    name: "contact_groups",
+    endpoint: "ContactGroups",
+    collection: "ContactGroups",
+    id_field: "ContactGroupID",
+    paging: Paging::Unpaged {
+        modified_since: false,
+    },
+    // Order matters: removals compare the stored set with the one just upserted.
+    upsert: &[
+        include_str!("contact_groups.upsert.sql"),
+        include_str!("contact_groups.removed.sql"),
+    ],
+    digest: include_str!("contact_groups.digest.sql"),
+    query: &[],
+    scopes: Scopes {
+        granular: "accounting.contacts.read",
+        broad: "accounting.contacts.read",
+    },
+};

@@ -1,0 +1,12 @@
+-- Mirrors removals: when the records are Xero's whole set (`complete`), a stored record that
+-- is not among them was removed in Xero; it is marked with when, never deleted. $1 = tenant
+-- id, $2 = the records. An empty set removes nothing.
+UPDATE xero.items AS t
+SET removed_at = now(), synced_at = now()
+WHERE t.tenant_id = $1
+  AND t.removed_at IS NULL
+  AND ($2::jsonb -> 'complete') = 'true'
+  AND jsonb_array_length(coalesce($2::jsonb -> 'Items', '[]')) > 0
+  AND t.item_id NOT IN (
+      SELECT (r ->> 'ItemID')::uuid FROM jsonb_array_elements($2::jsonb -> 'Items') AS e(r)
+      WHERE (r ->> 'ItemID')::uuid IS NOT NULL)
