@@ -108,11 +108,16 @@ async fn every_accounting_response_validates_against_the_official_schema() {
         "tracking_categories",
         "contact_groups",
         "currencies",
+        "credit_notes",
+        "purchase_orders",
+        "overpayments",
+        "prepayments",
+        "bank_transactions",
     ] {
         h.post("mutate", json!({ "entity": entity, "count": 30 }))
             .await;
     }
-    let cases: [Case; 18] = [
+    let cases: [Case; 23] = [
         ("/Accounts", "Accounts", vec![]),
         (
             "/Contacts",
@@ -147,6 +152,11 @@ async fn every_accounting_response_validates_against_the_official_schema() {
         ("/ContactGroups", "ContactGroups", vec![]),
         ("/BrandingThemes", "BrandingThemes", vec![]),
         ("/Organisation", "Organisations", vec![]),
+        ("/CreditNotes", "CreditNotes", vec![("page", "1")]),
+        ("/BankTransactions", "BankTransactions", vec![("page", "1")]),
+        ("/Overpayments", "Overpayments", vec![("page", "1")]),
+        ("/Prepayments", "Prepayments", vec![("page", "1")]),
+        ("/PurchaseOrders", "PurchaseOrders", vec![("page", "1")]),
     ];
     for (path, endpoint, query) in cases {
         // The path names the endpoint, `endpoint` the collection (`/Organisation` answers

@@ -109,6 +109,14 @@ const INVOICES_SCOPES: &[&str] = &[
     "accounting.transactions",
 ];
 
+/// Payments, overpayments, prepayments and batch payments.
+const PAYMENTS_SCOPES: &[&str] = &[
+    "accounting.payments.read",
+    "accounting.payments",
+    "accounting.transactions.read",
+    "accounting.transactions",
+];
+
 /// Every endpoint served under `/api.xro/2.0`.
 pub const ENDPOINTS: &[Endpoint] = &[
     Endpoint {
@@ -138,12 +146,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
     Endpoint {
         name: "Payments",
         paging: Paging::Pages,
-        scopes: &[
-            "accounting.payments.read",
-            "accounting.payments",
-            "accounting.transactions.read",
-            "accounting.transactions",
-        ],
+        scopes: PAYMENTS_SCOPES,
         render: payments,
     },
     Endpoint {
@@ -156,6 +159,41 @@ pub const ENDPOINTS: &[Endpoint] = &[
             "accounting.transactions",
         ],
         render: manual_journals,
+    },
+    Endpoint {
+        name: "CreditNotes",
+        paging: Paging::Pages,
+        scopes: INVOICES_SCOPES,
+        render: credit_notes,
+    },
+    Endpoint {
+        name: "BankTransactions",
+        paging: Paging::Pages,
+        scopes: &[
+            "accounting.banktransactions.read",
+            "accounting.banktransactions",
+            "accounting.transactions.read",
+            "accounting.transactions",
+        ],
+        render: bank_transactions,
+    },
+    Endpoint {
+        name: "Overpayments",
+        paging: Paging::Pages,
+        scopes: PAYMENTS_SCOPES,
+        render: overpayments,
+    },
+    Endpoint {
+        name: "Prepayments",
+        paging: Paging::Pages,
+        scopes: PAYMENTS_SCOPES,
+        render: prepayments,
+    },
+    Endpoint {
+        name: "PurchaseOrders",
+        paging: Paging::Pages,
+        scopes: INVOICES_SCOPES,
+        render: purchase_orders,
     },
     Endpoint {
         name: "Items",
@@ -466,4 +504,46 @@ fn tracking_categories(
         .collect();
     let n = items.len();
     env.write("TrackingCategories", None, items.into_iter(), n * 600)
+}
+
+/// A page of documents of one kind (`documents::KINDS[kind]`).
+fn documents(
+    data: &TenantData,
+    q: &ListQuery,
+    env: Envelope,
+    kind: usize,
+) -> serde_json::Result<Vec<u8>> {
+    let (pagination, items) = select(&data.documents.sets[kind], q, None);
+    let n = items.len();
+    let key = super::documents::KINDS[kind].endpoint;
+    env.write(
+        key,
+        pagination,
+        items.into_iter().map(|d| &d.body),
+        n * 1_500,
+    )
+}
+
+fn credit_notes(data: &TenantData, q: &ListQuery, env: Envelope) -> serde_json::Result<Vec<u8>> {
+    documents(data, q, env, 0)
+}
+
+fn bank_transactions(
+    data: &TenantData,
+    q: &ListQuery,
+    env: Envelope,
+) -> serde_json::Result<Vec<u8>> {
+    documents(data, q, env, 1)
+}
+
+fn overpayments(data: &TenantData, q: &ListQuery, env: Envelope) -> serde_json::Result<Vec<u8>> {
+    documents(data, q, env, 2)
+}
+
+fn prepayments(data: &TenantData, q: &ListQuery, env: Envelope) -> serde_json::Result<Vec<u8>> {
+    documents(data, q, env, 3)
+}
+
+fn purchase_orders(data: &TenantData, q: &ListQuery, env: Envelope) -> serde_json::Result<Vec<u8>> {
+    documents(data, q, env, 4)
 }

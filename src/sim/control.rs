@@ -133,6 +133,7 @@ fn versions(data: &TenantData, entity: &str) -> Option<Vec<(String, i64)>> {
         "manual_journal_lines" => uuids(super::manual_journals::line_versions(data)),
         "tax_rates" => super::tax_rates::versions(data),
         set if let Some(v) = super::settings::versions(&data.settings, set) => v,
+        set if let Some(v) = super::documents::versions(&data.documents, set) => uuids(v),
         other => uuids(uuid_versions(data, other)?),
     })
 }

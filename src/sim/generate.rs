@@ -26,7 +26,7 @@ use super::names::{
 use super::postings::new_id;
 use super::state::{Book, Tenant, TenantData, TrackingDef};
 use super::store::{JournalLog, Table};
-use super::{history, manual_journals, settings, tax_rates};
+use super::{documents, history, manual_journals, settings, tax_rates};
 
 /// 2024-06-01T00:00:00Z: the earliest epoch; the seed moves it up to ~180 days later.
 const BASE_EPOCH_MS: i64 = 1_717_200_000_000;
@@ -103,6 +103,8 @@ pub fn tenant(config: &SimConfig, index: usize) -> Tenant {
         manual_journals::generate(&mut mj_rng, &book, config.manual_journals, start, end);
     let mut settings_rng = tenant_rng(config.seed, index, 0x5E77_1465);
     let settings = settings::generate(&mut settings_rng, &book, &name, start, end);
+    let mut documents_rng = tenant_rng(config.seed, index, 0xD0C5);
+    let documents = documents::generate(&mut documents_rng, &book, start, end);
     let next_invoice_number = invoices.len() as u64 + 1;
     let next_contact_number = contacts.len() as u64 + 1;
     let data = TenantData {
@@ -114,6 +116,7 @@ pub fn tenant(config: &SimConfig, index: usize) -> Tenant {
         tax_rates: tax_rates::generate(CUSTOM_TAX_RATES),
         next_tax_rate: CUSTOM_TAX_RATES,
         settings,
+        documents,
         book,
         rng: tenant_rng(config.seed, index, 0x5EED_0FC4_A96E_5000),
         next_invoice_number,

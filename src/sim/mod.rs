@@ -23,6 +23,7 @@ mod args;
 mod clock;
 mod control;
 mod dates;
+mod documents;
 mod faults;
 mod generate;
 mod history;

@@ -76,6 +76,7 @@ pub fn apply(
             }
             "manual_journals" => super::manual_journals::change(data, stamp(), &mut out),
             "tax_rates" => super::tax_rates::change(data, &mut out),
+            other if super::documents::change(data, other, stamp(), &mut out) => {}
             other if super::settings::change(data, other, stamp(), &mut out) => {}
             "journals" => {
                 other_journal(data, stamp());
@@ -86,7 +87,8 @@ pub fn apply(
                 return Err(format!(
                     "unknown entity '{other}' (invoices, contacts, accounts, journals, \
                      payments, manual_journals, tax_rates, items, users, currencies, \
-                     tracking_categories, contact_groups, branding_themes, organisation)"
+                     tracking_categories, contact_groups, branding_themes, organisation, credit_notes, \
+                     bank_transactions, overpayments, prepayments, purchase_orders)"
                 ));
             }
         }

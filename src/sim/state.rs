@@ -67,6 +67,8 @@ pub struct TenantData {
     /// Items, users, currencies, tracking categories, contact groups, branding themes and the
     /// organisation itself.
     pub settings: super::settings::Settings,
+    /// Credit notes, bank transactions, overpayments, prepayments and purchase orders.
+    pub documents: super::documents::Documents,
     /// Role accounts and tracking categories.
     pub book: Book,
     /// The random stream of `/sim/mutate`, seeded from the seed and the tenant: the same

@@ -7,7 +7,7 @@ use xero_sync::entity::Entity;
 pub mod entities;
 
 /// Every entity, in the order a full sync of a tenant starts them.
-static REGISTRY: [Entity; 14] = [
+static REGISTRY: [Entity; 19] = [
     entities::organisation::ENTITY,
     entities::currencies::ENTITY,
     entities::accounts::ENTITY,
@@ -19,7 +19,12 @@ static REGISTRY: [Entity; 14] = [
     entities::branding_themes::ENTITY,
     entities::contacts::ENTITY,
     entities::invoices::ENTITY,
+    entities::credit_notes::ENTITY,
+    entities::purchase_orders::ENTITY,
     entities::payments::ENTITY,
+    entities::overpayments::ENTITY,
+    entities::prepayments::ENTITY,
+    entities::bank_transactions::ENTITY,
     entities::manual_journals::ENTITY,
     entities::journals::ENTITY,
 ];
@@ -48,6 +53,26 @@ pub fn line_digests() -> &'static [(&'static str, &'static str)] {
         (
             "tracking_options",
             entities::tracking_categories::OPTIONS_DIGEST,
+        ),
+        (
+            "credit_notes_line_items",
+            entities::credit_notes::LINE_ITEMS_DIGEST,
+        ),
+        (
+            "purchase_orders_line_items",
+            entities::purchase_orders::LINE_ITEMS_DIGEST,
+        ),
+        (
+            "overpayments_line_items",
+            entities::overpayments::LINE_ITEMS_DIGEST,
+        ),
+        (
+            "prepayments_line_items",
+            entities::prepayments::LINE_ITEMS_DIGEST,
+        ),
+        (
+            "bank_transactions_line_items",
+            entities::bank_transactions::LINE_ITEMS_DIGEST,
         ),
     ]
 }

@@ -1122,7 +1122,12 @@ fn the_registry_lists_every_entity_under_a_unique_name() {
             "branding_themes",
             "contacts",
             "invoices",
+            "credit_notes",
+            "purchase_orders",
             "payments",
+            "overpayments",
+            "prepayments",
+            "bank_transactions",
             "manual_journals",
             "journals"
         ]
@@ -1497,6 +1502,11 @@ async fn pages_served_by_the_simulator_are_stored_exactly_as_it_digests_them() -
         "contact_groups",
         "branding_themes",
         "organisation",
+        "credit_notes",
+        "purchase_orders",
+        "overpayments",
+        "prepayments",
+        "bank_transactions",
     ] {
         sim.mutate(entity, 40).await;
     }

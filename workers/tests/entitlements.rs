@@ -30,6 +30,7 @@ fn connect_asks_for_the_granular_scopes_of_the_registered_entities_or_the_broad_
             "accounting.contacts.read",
             "accounting.invoices.read",
             "accounting.payments.read",
+            "accounting.banktransactions.read",
             "accounting.manualjournals.read",
             "accounting.journals.read"
         ]

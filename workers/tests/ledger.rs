@@ -337,3 +337,59 @@ async fn settings_sets_follow_edits_and_removals_and_a_full_run_sweeps_deleted_i
         "{swept} swept, {items_removed} deleted"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn transaction_documents_keep_their_lines_and_their_voided_and_deleted_versions() {
+    let h = every_entity().await;
+    let set = [
+        "credit_notes",
+        "purchase_orders",
+        "overpayments",
+        "prepayments",
+        "bank_transactions",
+    ];
+    sync(&h, &set, true).await;
+    h.assert_equal(Some(&set)).await;
+    let lines = |name: &str| {
+        xero_sync_workers::line_digests()
+            .iter()
+            .find(|(s, _)| *s == format!("{name}_line_items"))
+            .map(|(s, q)| (*s, *q))
+            .unwrap()
+    };
+    for name in set {
+        let (s, q) = lines(name);
+        assert_lines_equal(&h, s, q).await;
+    }
+
+    h.sim_json("POST", "/sim/stats/reset", None).await;
+    let mut changed = std::collections::BTreeMap::new();
+    for name in set {
+        let outcome = mutate(&h, name, 30).await;
+        let n: u64 = ["updated", "created", "voided", "deleted"]
+            .iter()
+            .map(|k| outcome[k].as_u64().unwrap())
+            .sum();
+        assert!(outcome["voided"].as_u64() > Some(0) || outcome["deleted"].as_u64() > Some(0));
+        changed.insert(name, n);
+    }
+    sync(&h, &set, false).await;
+    h.assert_equal(Some(&set)).await;
+    for name in set {
+        let (s, q) = lines(name);
+        assert_lines_equal(&h, s, q).await;
+        let endpoint = registry().iter().find(|e| e.name == name).unwrap().endpoint;
+        let most = changed[name].div_ceil(1000) + 1;
+        assert!(
+            calls(&h, endpoint).await <= most,
+            "{name}: more than {most} calls"
+        );
+        let ended: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "SELECT count(*) FROM xero.{name} WHERE status IN ('VOIDED', 'DELETED')"
+        )))
+        .fetch_one(&h.db.pool)
+        .await
+        .unwrap();
+        assert!(ended > 0, "no voided or deleted {name}");
+    }
+}

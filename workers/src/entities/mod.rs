@@ -3,16 +3,21 @@
 //! digest. Each module's table comes from its own migration (`migrations/2026112400001x_*.sql`).
 
 pub mod accounts;
+pub mod bank_transactions;
 pub mod branding_themes;
 pub mod contact_groups;
 pub mod contacts;
+pub mod credit_notes;
 pub mod currencies;
 pub mod invoices;
 pub mod items;
 pub mod journals;
 pub mod manual_journals;
 pub mod organisation;
+pub mod overpayments;
 pub mod payments;
+pub mod prepayments;
+pub mod purchase_orders;
 pub mod tax_rates;
 pub mod tracking_categories;
 pub mod users;

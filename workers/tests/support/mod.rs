@@ -39,6 +39,11 @@ const LINE_SETS: &[(&str, &str)] = &[
     ("journal_lines", "journals"),
     ("manual_journal_lines", "manual_journals"),
     ("tracking_options", "tracking_categories"),
+    ("credit_notes_line_items", "credit_notes"),
+    ("purchase_orders_line_items", "purchase_orders"),
+    ("overpayments_line_items", "overpayments"),
+    ("prepayments_line_items", "prepayments"),
+    ("bank_transactions_line_items", "bank_transactions"),
 ];
 
 /// A test's world: database, simulator, connected tenants.

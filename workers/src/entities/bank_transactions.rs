@@ -1,0 +1,28 @@
+//! Bank transactions (spend and receive money) with their line items, paged by the
+//! `UpdatedDateUTC` keyset; deleted ones are kept with their status.
+//! Stored in `xero.bank_transactions` and `xero.bank_transactions_line_items`.
+
+use xero_sync::entity::{Entity, Paging, Scopes};
+
+/// The BankTransactions entity.
+pub const ENTITY: Entity = Entity {
+    name: "bank_transactions",
+    endpoint: "BankTransactions",
+    collection: "BankTransactions",
+    id_field: "BankTransactionID",
+    paging: Paging::Keyset,
+    // Order matters: the lines statement reads the headers the first one stored.
+    upsert: &[
+        include_str!("bank_transactions.upsert.sql"),
+        include_str!("bank_transactions.line_items.sql"),
+    ],
+    digest: include_str!("bank_transactions.digest.sql"),
+    query: &[],
+    scopes: Scopes {
+        granular: "accounting.banktransactions.read",
+        broad: "accounting.transactions.read",
+    },
+};
+
+/// The digest query of the stored lines (the simulator's `bank_transactions_line_items` digest).
+pub const LINE_ITEMS_DIGEST: &str = include_str!("bank_transactions.line_items.digest.sql");

@@ -1,0 +1,28 @@
+//! Credit notes (customer and supplier) with their line items, paged by the `UpdatedDateUTC` keyset;
+//! voided and deleted ones are kept with their status.
+//! Stored in `xero.credit_notes` and `xero.credit_notes_line_items`.
+
+use xero_sync::entity::{Entity, Paging, Scopes};
+
+/// The CreditNotes entity.
+pub const ENTITY: Entity = Entity {
+    name: "credit_notes",
+    endpoint: "CreditNotes",
+    collection: "CreditNotes",
+    id_field: "CreditNoteID",
+    paging: Paging::Keyset,
+    // Order matters: the lines statement reads the headers the first one stored.
+    upsert: &[
+        include_str!("credit_notes.upsert.sql"),
+        include_str!("credit_notes.line_items.sql"),
+    ],
+    digest: include_str!("credit_notes.digest.sql"),
+    query: &[],
+    scopes: Scopes {
+        granular: "accounting.invoices.read",
+        broad: "accounting.transactions.read",
+    },
+};
+
+/// The digest query of the stored lines (the simulator's `credit_notes_line_items` digest).
+pub const LINE_ITEMS_DIGEST: &str = include_str!("credit_notes.line_items.digest.sql");

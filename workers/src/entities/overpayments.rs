@@ -1,0 +1,28 @@
+//! Overpayments with their line items, paged by the `UpdatedDateUTC` keyset; voided ones are kept
+//! with their status.
+//! Stored in `xero.overpayments` and `xero.overpayments_line_items`.
+
+use xero_sync::entity::{Entity, Paging, Scopes};
+
+/// The Overpayments entity.
+pub const ENTITY: Entity = Entity {
+    name: "overpayments",
+    endpoint: "Overpayments",
+    collection: "Overpayments",
+    id_field: "OverpaymentID",
+    paging: Paging::Keyset,
+    // Order matters: the lines statement reads the headers the first one stored.
+    upsert: &[
+        include_str!("overpayments.upsert.sql"),
+        include_str!("overpayments.line_items.sql"),
+    ],
+    digest: include_str!("overpayments.digest.sql"),
+    query: &[],
+    scopes: Scopes {
+        granular: "accounting.payments.read",
+        broad: "accounting.transactions.read",
+    },
+};
+
+/// The digest query of the stored lines (the simulator's `overpayments_line_items` digest).
+pub const LINE_ITEMS_DIGEST: &str = include_str!("overpayments.line_items.digest.sql");

@@ -1,0 +1,28 @@
+//! Prepayments with their line items, paged by the `UpdatedDateUTC` keyset; voided ones are kept
+//! with their status.
+//! Stored in `xero.prepayments` and `xero.prepayments_line_items`.
+
+use xero_sync::entity::{Entity, Paging, Scopes};
+
+/// The Prepayments entity.
+pub const ENTITY: Entity = Entity {
+    name: "prepayments",
+    endpoint: "Prepayments",
+    collection: "Prepayments",
+    id_field: "PrepaymentID",
+    paging: Paging::Keyset,
+    // Order matters: the lines statement reads the headers the first one stored.
+    upsert: &[
+        include_str!("prepayments.upsert.sql"),
+        include_str!("prepayments.line_items.sql"),
+    ],
+    digest: include_str!("prepayments.digest.sql"),
+    query: &[],
+    scopes: Scopes {
+        granular: "accounting.payments.read",
+        broad: "accounting.transactions.read",
+    },
+};
+
+/// The digest query of the stored lines (the simulator's `prepayments_line_items` digest).
+pub const LINE_ITEMS_DIGEST: &str = include_str!("prepayments.line_items.digest.sql");

@@ -1,0 +1,28 @@
+//! Purchase orders with their line items, paged by the `UpdatedDateUTC` keyset; deleted ones are
+//! kept with their status.
+//! Stored in `xero.purchase_orders` and `xero.purchase_orders_line_items`.
+
+use xero_sync::entity::{Entity, Paging, Scopes};
+
+/// The PurchaseOrders entity.
+pub const ENTITY: Entity = Entity {
+    name: "purchase_orders",
+    endpoint: "PurchaseOrders",
+    collection: "PurchaseOrders",
+    id_field: "PurchaseOrderID",
+    paging: Paging::Keyset,
+    // Order matters: the lines statement reads the headers the first one stored.
+    upsert: &[
+        include_str!("purchase_orders.upsert.sql"),
+        include_str!("purchase_orders.line_items.sql"),
+    ],
+    digest: include_str!("purchase_orders.digest.sql"),
+    query: &[],
+    scopes: Scopes {
+        granular: "accounting.invoices.read",
+        broad: "accounting.transactions.read",
+    },
+};
+
+/// The digest query of the stored lines (the simulator's `purchase_orders_line_items` digest).
+pub const LINE_ITEMS_DIGEST: &str = include_str!("purchase_orders.line_items.digest.sql");
