@@ -113,11 +113,14 @@ async fn every_accounting_response_validates_against_the_official_schema() {
         "overpayments",
         "prepayments",
         "bank_transactions",
+        "bank_transfers",
+        "batch_payments",
+        "repeating_invoices",
     ] {
         h.post("mutate", json!({ "entity": entity, "count": 30 }))
             .await;
     }
-    let cases: [Case; 23] = [
+    let cases: [Case; 26] = [
         ("/Accounts", "Accounts", vec![]),
         (
             "/Contacts",
@@ -157,6 +160,13 @@ async fn every_accounting_response_validates_against_the_official_schema() {
         ("/Overpayments", "Overpayments", vec![("page", "1")]),
         ("/Prepayments", "Prepayments", vec![("page", "1")]),
         ("/PurchaseOrders", "PurchaseOrders", vec![("page", "1")]),
+        (
+            "/BankTransfers",
+            "BankTransfers",
+            vec![("includeDeleted", "true")],
+        ),
+        ("/BatchPayments", "BatchPayments", vec![]),
+        ("/RepeatingInvoices", "RepeatingInvoices", vec![]),
     ];
     for (path, endpoint, query) in cases {
         // The path names the endpoint, `endpoint` the collection (`/Organisation` answers

@@ -46,6 +46,8 @@ pub struct ListQuery {
     pub offset: u64,
     /// `includeArchived=true`.
     pub include_archived: bool,
+    /// `includeDeleted=true` (BankTransfers).
+    pub include_deleted: bool,
     /// `summaryOnly=true`.
     pub summary_only: bool,
     /// Serve only the first half of the page's records, with the page's full `pagination`
@@ -194,6 +196,29 @@ pub const ENDPOINTS: &[Endpoint] = &[
         paging: Paging::Pages,
         scopes: INVOICES_SCOPES,
         render: purchase_orders,
+    },
+    Endpoint {
+        name: "BankTransfers",
+        paging: Paging::Unpaged,
+        scopes: &[
+            "accounting.banktransactions.read",
+            "accounting.banktransactions",
+            "accounting.transactions.read",
+            "accounting.transactions",
+        ],
+        render: bank_transfers,
+    },
+    Endpoint {
+        name: "BatchPayments",
+        paging: Paging::Unpaged,
+        scopes: PAYMENTS_SCOPES,
+        render: batch_payments,
+    },
+    Endpoint {
+        name: "RepeatingInvoices",
+        paging: Paging::Unpaged,
+        scopes: INVOICES_SCOPES,
+        render: repeating_invoices,
     },
     Endpoint {
         name: "Items",
@@ -546,4 +571,32 @@ fn prepayments(data: &TenantData, q: &ListQuery, env: Envelope) -> serde_json::R
 
 fn purchase_orders(data: &TenantData, q: &ListQuery, env: Envelope) -> serde_json::Result<Vec<u8>> {
     documents(data, q, env, 4)
+}
+
+/// BankTransfers: `If-Modified-Since` filters on `CreatedDateUTC` (they have no
+/// `UpdatedDateUTC`); deleted ones only with `includeDeleted=true`.
+fn bank_transfers(data: &TenantData, q: &ListQuery, env: Envelope) -> serde_json::Result<Vec<u8>> {
+    let from = q.ims_ms.map(floor_to_second);
+    let items: Vec<&serde_json::Value> = data
+        .settings
+        .bank_transfers
+        .iter()
+        .filter(|r| q.include_deleted || r.body["Status"] != "DELETED")
+        .filter(|r| from.is_none_or(|f| floor_to_second(r.updated_ms.unwrap_or_default()) >= f))
+        .map(|r| &r.body)
+        .collect();
+    let n = items.len();
+    env.write("BankTransfers", None, items.into_iter(), n * 700)
+}
+
+fn batch_payments(data: &TenantData, q: &ListQuery, env: Envelope) -> serde_json::Result<Vec<u8>> {
+    settings_set(data, q, env, "BatchPayments", "BatchPayments")
+}
+
+fn repeating_invoices(
+    data: &TenantData,
+    q: &ListQuery,
+    env: Envelope,
+) -> serde_json::Result<Vec<u8>> {
+    settings_set(data, q, env, "RepeatingInvoices", "RepeatingInvoices")
 }

@@ -308,6 +308,7 @@ fn parse_query(params: &HashMap<String, String>, headers: &HeaderMap) -> Result<
         page_size,
         offset,
         include_archived: flag("includeArchived"),
+        include_deleted: flag("includeDeleted"),
         summary_only: flag("summaryOnly"),
         short_page: false,
     })

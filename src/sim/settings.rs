@@ -46,6 +46,13 @@ pub struct Settings {
     pub branding_themes: Vec<Record>,
     /// `GET /Organisation`.
     pub organisation: Vec<Record>,
+    /// `GET /BankTransfers` (`updated_ms` holds `CreatedDateUTC`: what If-Modified-Since
+    /// filters on; a deletion does not move it).
+    pub bank_transfers: Vec<Record>,
+    /// `GET /BatchPayments`.
+    pub batch_payments: Vec<Record>,
+    /// `GET /RepeatingInvoices`.
+    pub repeating_invoices: Vec<Record>,
     /// Items created so far (for fresh codes).
     pub next_item: usize,
 }
@@ -135,6 +142,65 @@ fn contact_group(rng: &mut SmallRng, name: &str) -> Record {
     )
 }
 
+fn bank_transfer(rng: &mut SmallRng, book: &Book, n: usize, ms: i64) -> Record {
+    let id = new_id(rng);
+    let amount = f64::from(rng.random_range(1_000..900_000_u32)) / 100.0;
+    let other = &book.revenue[rng.random_range(0..book.revenue.len())];
+    Record {
+        key: id.to_string(),
+        updated_ms: Some(ms),
+        body: json!({
+            "BankTransferID": id, "Amount": amount, "Date": super::dates::MsDate::of_instant(ms),
+            "CurrencyRate": 1.0, "Reference": format!("Transfer {n}"), "HasAttachments": false,
+            "FromBankAccount": {"AccountID": book.bank.id, "Code": book.bank.code,
+                                "Name": book.bank.name},
+            "ToBankAccount": {"AccountID": other.id, "Code": other.code, "Name": other.name},
+            "FromBankTransactionID": new_id(rng), "ToBankTransactionID": new_id(rng),
+            "FromIsReconciled": false, "ToIsReconciled": false,
+            "CreatedDateUTC": MsDateTime(ms), "Status": "AUTHORISED",
+        }),
+    }
+}
+
+fn batch_payment(rng: &mut SmallRng, book: &Book, n: usize, ms: i64) -> Record {
+    let id = new_id(rng);
+    let amount = f64::from(rng.random_range(1_000..900_000_u32)) / 100.0;
+    stamped(
+        id.to_string(),
+        ms,
+        json!({
+            "BatchPaymentID": id, "Type": if n % 2 == 0 { "RECBATCH" } else { "PAYBATCH" },
+            "Status": "AUTHORISED", "Date": super::dates::MsDate::of_instant(ms),
+            "Reference": format!("Batch {n}"), "TotalAmount": amount, "IsReconciled": false,
+            "Account": {"AccountID": book.bank.id, "Code": book.bank.code},
+            "Payments": [],
+        }),
+    )
+}
+
+fn repeating_invoice(rng: &mut SmallRng, book: &Book, n: usize) -> Record {
+    let id = new_id(rng);
+    let account = &book.revenue[rng.random_range(0..book.revenue.len())];
+    let amount = f64::from(rng.random_range(1_000..90_000_u32)) / 100.0;
+    let tax = (amount * 0.15 * 100.0).round() / 100.0;
+    Record {
+        key: id.to_string(),
+        updated_ms: None,
+        body: json!({
+            "RepeatingInvoiceID": id, "ID": id, "Type": "ACCREC",
+            "Contact": {"ContactID": new_id(rng), "Name": format!("Subscriber {n}")},
+            "Schedule": {"Period": 1, "Unit": "MONTHLY", "DueDate": 20,
+                         "DueDateType": "OFFOLLOWINGMONTH"},
+            "LineItems": [{"LineItemID": new_id(rng), "Description": "Monthly subscription",
+                           "Quantity": 1.0, "UnitAmount": amount, "AccountCode": account.code,
+                           "TaxType": "OUTPUT2", "TaxAmount": tax, "LineAmount": amount}],
+            "LineAmountTypes": "Exclusive", "Reference": format!("Subscription {n}"),
+            "CurrencyCode": "NZD", "Status": "AUTHORISED", "SubTotal": amount, "TotalTax": tax,
+            "Total": amount + tax, "HasAttachments": false,
+        }),
+    }
+}
+
 /// A new organisation's settings. Draws from a stream of its own (`rng`), after the older data.
 pub fn generate(rng: &mut SmallRng, book: &Book, name: &str, start: i64, end: i64) -> Settings {
     let span = (end - start).max(1);
@@ -192,7 +258,23 @@ pub fn generate(rng: &mut SmallRng, book: &Book, name: &str, start: i64, end: i6
                "Timezone": "NEWZEALANDSTANDARDTIME", "OrganisationEntityType": "COMPANY",
                "ShortCode": "!sim42", "Class": "STANDARD", "Edition": "BUSINESS"}),
     )];
+    let bank_transfers = (0..12)
+        .map(|n| {
+            let ms = at(rng);
+            bank_transfer(rng, book, n, ms)
+        })
+        .collect();
+    let batch_payments = (0..6)
+        .map(|n| {
+            let ms = at(rng);
+            batch_payment(rng, book, n, ms)
+        })
+        .collect();
+    let repeating_invoices = (0..5).map(|n| repeating_invoice(rng, book, n)).collect();
     Settings {
+        bank_transfers,
+        batch_payments,
+        repeating_invoices,
         next_item: items.len(),
         items,
         users,
@@ -213,6 +295,9 @@ pub fn set<'a>(settings: &'a Settings, endpoint: &str) -> &'a [Record] {
         "TrackingCategories" => &settings.tracking,
         "ContactGroups" => &settings.contact_groups,
         "BrandingThemes" => &settings.branding_themes,
+        "BankTransfers" => &settings.bank_transfers,
+        "BatchPayments" => &settings.batch_payments,
+        "RepeatingInvoices" => &settings.repeating_invoices,
         _ => &settings.organisation,
     }
 }
@@ -220,11 +305,11 @@ pub fn set<'a>(settings: &'a Settings, endpoint: &str) -> &'a [Record] {
 /// A record's name and status, what [`content_version`] hashes.
 fn name_status(r: &Record) -> (String, String) {
     let text = |k: &str| r.body[k].as_str().unwrap_or_default().to_owned();
-    let name = if r.body.get("Name").is_some() {
-        text("Name")
-    } else {
-        text("Description")
-    };
+    let name = ["Name", "Description", "Reference"]
+        .iter()
+        .find(|k| r.body.get(**k).is_some())
+        .map(|k| text(k))
+        .unwrap_or_default();
     (name, text("Status"))
 }
 
@@ -251,6 +336,19 @@ pub fn versions(settings: &Settings, entity: &str) -> Option<Vec<(String, i64)>>
         "contact_groups" => content(&settings.contact_groups),
         "branding_themes" => content(&settings.branding_themes),
         "organisation" => content(&settings.organisation),
+        "batch_payments" => timed(&settings.batch_payments),
+        "repeating_invoices" => content(&settings.repeating_invoices),
+        "bank_transfers" => settings
+            .bank_transfers
+            .iter()
+            .map(|r| {
+                let deleted = i64::from(r.body["Status"] == "DELETED");
+                (
+                    r.key.clone(),
+                    r.updated_ms.unwrap_or_default() * 2 + deleted,
+                )
+            })
+            .collect(),
         "tracking_options" => settings
             .tracking
             .iter()
@@ -349,6 +447,60 @@ pub fn change(data: &mut TenantData, entity: &str, stamp: i64, out: &mut Outcome
         "branding_themes" => {
             settings.branding_themes[0].body["Name"] = json!(format!("Standard {stamp}"));
             out.updated += 1;
+        }
+        "bank_transfers" => {
+            let live: Vec<usize> = (0..settings.bank_transfers.len())
+                .filter(|&i| settings.bank_transfers[i].body["Status"] == "AUTHORISED")
+                .collect();
+            if live.is_empty() || roll < 50 {
+                let n = settings.bank_transfers.len();
+                settings
+                    .bank_transfers
+                    .push(bank_transfer(rng, book, n, stamp));
+                out.created += 1;
+            } else {
+                // Deleted in Xero: served with includeDeleted=true, CreatedDateUTC unchanged.
+                let i = live[rng.random_range(0..live.len())];
+                settings.bank_transfers[i].body["Status"] = json!("DELETED");
+                out.deleted += 1;
+            }
+        }
+        "batch_payments" => {
+            let live: Vec<usize> = (0..settings.batch_payments.len())
+                .filter(|&i| settings.batch_payments[i].body["Status"] == "AUTHORISED")
+                .collect();
+            if live.is_empty() || roll < 50 {
+                let n = settings.batch_payments.len();
+                settings
+                    .batch_payments
+                    .push(batch_payment(rng, book, n, stamp));
+                out.created += 1;
+            } else {
+                let r = &mut settings.batch_payments[live[rng.random_range(0..live.len())]];
+                r.body["Status"] = json!("DELETED");
+                *r = stamped(r.key.clone(), stamp, r.body.clone());
+                out.deleted += 1;
+            }
+        }
+        "repeating_invoices" => {
+            let n = settings.repeating_invoices.len();
+            match roll {
+                0..40 if n > 0 => {
+                    let r = &mut settings.repeating_invoices[rng.random_range(0..n)];
+                    r.body["Reference"] = json!(format!("Subscription renamed {stamp}"));
+                    out.updated += 1;
+                }
+                40..60 if n > 0 => {
+                    settings.repeating_invoices.remove(rng.random_range(0..n));
+                    out.deleted += 1;
+                }
+                _ => {
+                    settings
+                        .repeating_invoices
+                        .push(repeating_invoice(rng, book, n + 100));
+                    out.created += 1;
+                }
+            }
         }
         "organisation" => {
             settings.organisation[0].body["LegalName"] = json!(format!("Renamed {stamp} Limited"));

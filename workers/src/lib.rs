@@ -7,7 +7,7 @@ use xero_sync::entity::Entity;
 pub mod entities;
 
 /// Every entity, in the order a full sync of a tenant starts them.
-static REGISTRY: [Entity; 19] = [
+static REGISTRY: [Entity; 22] = [
     entities::organisation::ENTITY,
     entities::currencies::ENTITY,
     entities::accounts::ENTITY,
@@ -19,12 +19,15 @@ static REGISTRY: [Entity; 19] = [
     entities::branding_themes::ENTITY,
     entities::contacts::ENTITY,
     entities::invoices::ENTITY,
+    entities::repeating_invoices::ENTITY,
     entities::credit_notes::ENTITY,
     entities::purchase_orders::ENTITY,
     entities::payments::ENTITY,
     entities::overpayments::ENTITY,
     entities::prepayments::ENTITY,
+    entities::batch_payments::ENTITY,
     entities::bank_transactions::ENTITY,
+    entities::bank_transfers::ENTITY,
     entities::manual_journals::ENTITY,
     entities::journals::ENTITY,
 ];

@@ -1122,12 +1122,15 @@ fn the_registry_lists_every_entity_under_a_unique_name() {
             "branding_themes",
             "contacts",
             "invoices",
+            "repeating_invoices",
             "credit_notes",
             "purchase_orders",
             "payments",
             "overpayments",
             "prepayments",
+            "batch_payments",
             "bank_transactions",
+            "bank_transfers",
             "manual_journals",
             "journals"
         ]
@@ -1507,6 +1510,9 @@ async fn pages_served_by_the_simulator_are_stored_exactly_as_it_digests_them() -
         "overpayments",
         "prepayments",
         "bank_transactions",
+        "bank_transfers",
+        "batch_payments",
+        "repeating_invoices",
     ] {
         sim.mutate(entity, 40).await;
     }

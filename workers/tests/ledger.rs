@@ -393,3 +393,46 @@ async fn transaction_documents_keep_their_lines_and_their_voided_and_deleted_ver
         assert!(ended > 0, "no voided or deleted {name}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deleted_bank_transfers_and_batch_payments_arrive_and_a_deleted_template_is_marked() {
+    let h = every_entity().await;
+    let set = ["bank_transfers", "batch_payments", "repeating_invoices"];
+    sync(&h, &set, true).await;
+    h.assert_equal(Some(&set)).await;
+    for entity in set {
+        let mut deleted = 0;
+        while deleted == 0 {
+            deleted += mutate(&h, entity, 3).await["deleted"].as_u64().unwrap();
+        }
+    }
+    h.sim_json("POST", "/sim/stats/reset", None).await;
+    sync(&h, &set, false).await;
+    // A transfer's deletion moves no date, yet it is here: every run reads the whole set.
+    h.assert_equal(Some(&set)).await;
+    for (sql, what) in [
+        (
+            "SELECT count(*) FROM xero.bank_transfers WHERE status = 'DELETED'",
+            "deleted transfer",
+        ),
+        (
+            "SELECT count(*) FROM xero.batch_payments WHERE status = 'DELETED'",
+            "deleted batch",
+        ),
+    ] {
+        assert!(scalar_i64(&h, sql).await > 0, "no {what}");
+    }
+    // Every stored template Xero no longer has is marked (one created and deleted within the
+    // day was never stored).
+    let stored = scalar_i64(&h, "SELECT count(*) FROM xero.repeating_invoices").await;
+    let marked = scalar_i64(
+        &h,
+        "SELECT count(*) FROM xero.repeating_invoices WHERE removed_at IS NOT NULL",
+    )
+    .await;
+    let (in_xero, _) = h.sim_digest(h.tenants[0], "repeating_invoices").await;
+    assert_eq!(marked as u64, stored as u64 - in_xero);
+    for endpoint in ["BankTransfers", "BatchPayments", "RepeatingInvoices"] {
+        assert_eq!(calls(&h, endpoint).await, 1, "{endpoint}");
+    }
+}

@@ -4,6 +4,8 @@
 
 pub mod accounts;
 pub mod bank_transactions;
+pub mod bank_transfers;
+pub mod batch_payments;
 pub mod branding_themes;
 pub mod contact_groups;
 pub mod contacts;
@@ -18,6 +20,7 @@ pub mod overpayments;
 pub mod payments;
 pub mod prepayments;
 pub mod purchase_orders;
+pub mod repeating_invoices;
 pub mod tax_rates;
 pub mod tracking_categories;
 pub mod users;
