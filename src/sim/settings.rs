@@ -169,7 +169,7 @@ fn batch_payment(rng: &mut SmallRng, book: &Book, n: usize, ms: i64) -> Record {
         id.to_string(),
         ms,
         json!({
-            "BatchPaymentID": id, "Type": if n % 2 == 0 { "RECBATCH" } else { "PAYBATCH" },
+            "BatchPaymentID": id, "Type": if n.is_multiple_of(2) { "RECBATCH" } else { "PAYBATCH" },
             "Status": "AUTHORISED", "Date": super::dates::MsDate::of_instant(ms),
             "Reference": format!("Batch {n}"), "TotalAmount": amount, "IsReconciled": false,
             "Account": {"AccountID": book.bank.id, "Code": book.bank.code},
