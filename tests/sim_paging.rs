@@ -289,7 +289,7 @@ async fn json_must_be_asked_for_as_xero_defaults_to_xml() {
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::OK, "paths are case-insensitive");
-    let res = h.get("CreditNotes", &[], None).await;
+    let res = h.get("Widgets", &[], None).await;
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
 }
 

@@ -347,6 +347,7 @@ pub fn contact(
             updated: MsDateTime(updated_ms),
             has_attachments: false,
             has_validation_errors: false,
+            merged_to_contact_id: None,
         },
         detail: ContactDetail {
             addresses: vec![

@@ -120,6 +120,9 @@ pub struct ContactHead {
     pub updated: MsDateTime,
     pub has_attachments: bool,
     pub has_validation_errors: bool,
+    /// The contact this one was merged into (it is then ARCHIVED).
+    #[serde(rename = "MergedToContactID", skip_serializing_if = "Option::is_none")]
+    pub merged_to_contact_id: Option<Uuid>,
 }
 
 /// A contact's heavy fields, left out of unpaged (summary) responses.

@@ -32,6 +32,8 @@ pub struct Outcome {
     pub deleted: usize,
     /// Journals appended.
     pub journals_posted: usize,
+    /// Contacts merged into another.
+    pub merged: usize,
 }
 
 /// Moves the first record a paged call served to the end of the order, as an edit by a Xero
@@ -255,6 +257,23 @@ fn create_invoice(data: &mut TenantData, stamp: i64, out: &mut Outcome) {
 fn contact_change(data: &mut TenantData, stamp: &dyn Fn() -> i64, out: &mut Outcome) {
     let stamp = stamp();
     let n = data.contacts.len();
+    if n > 1 && data.rng.random_ratio(1, 15) {
+        // Merged into another contact, as Xero's "merge contacts" does: the merged one is
+        // archived and names the survivor; the survivor changes too.
+        let i = data.rng.random_range(0..n);
+        let survivor = (i + 1 + data.rng.random_range(0..n - 1)) % n;
+        let into = data.contacts.row(survivor).head.contact_id;
+        data.contacts.update(i, |c| {
+            c.head.updated = MsDateTime(stamp);
+            c.head.contact_status = "ARCHIVED";
+            c.head.merged_to_contact_id = Some(into);
+        });
+        data.contacts
+            .update(survivor, |c| c.head.updated = MsDateTime(stamp));
+        out.updated += 2;
+        out.merged += 1;
+        return;
+    }
     if n > 0 && data.rng.random_ratio(7, 10) {
         let i = data.rng.random_range(0..n);
         let TenantData { contacts, rng, .. } = data;

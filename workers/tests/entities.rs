@@ -266,6 +266,7 @@ fn contact_records() -> Vec<Value> {
         json!({
             "ContactID": "3EC601AD-EDDC-4CCB-A8AC-736E88293B1B",
             "ContactStatus": "ARCHIVED", "Name": "Lisa Parker",
+            "MergedToContactID": "5cc8cf28-567e-4d43-b287-687cfcaec47c",
             "UpdatedDateUTC": "/Date(1503348546760+0000)/",
             "IsSupplier": false, "IsCustomer": false
         }),
@@ -475,7 +476,8 @@ async fn a_contacts_page_stores_its_typed_columns_and_raw_json() -> anyhow::Resu
             "first_name": "Katherine", "last_name": "Warren",
             "email_address": "kat.warren@clampett.com", "contact_status": "ACTIVE",
             "is_supplier": true, "is_customer": true, "account_number": "KW-001",
-            "tax_number": "12-345-678", "updated_date_utc": 1503348544227i64
+            "tax_number": "12-345-678", "updated_date_utc": 1503348544227i64,
+            "merged_to_contact_id": null
         })
     );
     assert_eq!(
@@ -490,7 +492,8 @@ async fn a_contacts_page_stores_its_typed_columns_and_raw_json() -> anyhow::Resu
             "contact_id": "3ec601ad-eddc-4ccb-a8ac-736e88293b1b", "name": "Lisa Parker",
             "first_name": null, "last_name": null, "email_address": null,
             "contact_status": "ARCHIVED", "is_supplier": false, "is_customer": false,
-            "account_number": null, "tax_number": null, "updated_date_utc": 1503348546760i64
+            "account_number": null, "tax_number": null, "updated_date_utc": 1503348546760i64,
+            "merged_to_contact_id": "5cc8cf28-567e-4d43-b287-687cfcaec47c"
         })
     );
     assert_eq!(
@@ -505,7 +508,8 @@ async fn a_contacts_page_stores_its_typed_columns_and_raw_json() -> anyhow::Resu
             "contact_id": "a3675fc4-f8dd-4f03-ba5b-f1870566bcd7", "name": "Barney Rubble-83203",
             "first_name": null, "last_name": null, "email_address": null,
             "contact_status": null, "is_supplier": null, "is_customer": null,
-            "account_number": null, "tax_number": null, "updated_date_utc": -86400001i64
+            "account_number": null, "tax_number": null, "updated_date_utc": -86400001i64,
+            "merged_to_contact_id": null
         })
     );
     for record in &records {

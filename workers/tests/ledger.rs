@@ -436,3 +436,27 @@ async fn deleted_bank_transfers_and_batch_payments_arrive_and_a_deleted_template
         assert_eq!(calls(&h, endpoint).await, 1, "{endpoint}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_merged_contact_is_archived_and_names_the_contact_it_was_merged_into() {
+    let h = every_entity().await;
+    sync(&h, &["contacts"], true).await;
+    let mut merged = 0;
+    while merged == 0 {
+        merged += mutate(&h, "contacts", 10).await["merged"].as_u64().unwrap();
+    }
+    sync(&h, &["contacts"], false).await;
+    h.assert_equal(Some(&["contacts"])).await;
+    let linked = scalar_i64(
+        &h,
+        "SELECT count(*) FROM xero.contacts m
+           JOIN xero.contacts s ON s.tenant_id = m.tenant_id
+                               AND s.contact_id = m.merged_to_contact_id
+          WHERE m.contact_status = 'ARCHIVED'",
+    )
+    .await;
+    assert!(
+        linked > 0 && linked as u64 <= merged,
+        "{linked} linked, {merged} merged"
+    );
+}

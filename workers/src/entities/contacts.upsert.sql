@@ -6,13 +6,14 @@
 -- IsCustomer without bumping UpdatedDateUTC.
 INSERT INTO xero.contacts AS t (
     tenant_id, contact_id, name, first_name, last_name, email_address, contact_status,
-    is_supplier, is_customer, account_number, tax_number, updated_date_utc, raw
+    is_supplier, is_customer, account_number, tax_number, merged_to_contact_id, updated_date_utc,
+    raw
 )
 SELECT DISTINCT ON (contact_id)
     $1, contact_id,
     r ->> 'Name', r ->> 'FirstName', r ->> 'LastName', r ->> 'EmailAddress', r ->> 'ContactStatus',
     (r ->> 'IsSupplier')::boolean, (r ->> 'IsCustomer')::boolean,
-    r ->> 'AccountNumber', r ->> 'TaxNumber',
+    r ->> 'AccountNumber', r ->> 'TaxNumber', nullif(r ->> 'MergedToContactID', '')::uuid,
     updated, r
 FROM jsonb_array_elements(coalesce($2::jsonb -> 'Contacts', '[]')) WITH ORDINALITY AS e(r, n),
     LATERAL (SELECT (r ->> 'ContactID')::uuid AS contact_id,
@@ -28,6 +29,7 @@ ON CONFLICT (tenant_id, contact_id) DO UPDATE SET
     is_customer = excluded.is_customer,
     account_number = excluded.account_number,
     tax_number = excluded.tax_number,
+    merged_to_contact_id = excluded.merged_to_contact_id,
     updated_date_utc = excluded.updated_date_utc,
     raw = excluded.raw,
     synced_at = now()
