@@ -64,11 +64,37 @@ async fn carry(engine: &Engine, lease: Lease<'_>, job: BatchJob) -> anyhow::Resu
         };
         let span = super::trace::job_span(&job_id, lease.worker);
         super::trace::adopt_batch(engine, &span, &next).await;
-        done = timed(engine, lease, next, may_carry())
+        done = match timed(engine, lease, next, may_carry())
             .instrument(span)
-            .await?;
+            .await
+        {
+            Ok(done) => done,
+            Err(e) => {
+                // The error reaches apalis for the job it fetched, which is long done; the
+                // carried job must go back to the queue by our hand.
+                hand_back(engine, &job_id, lease.worker, &e).await;
+                return Err(e);
+            }
+        };
     }
     Ok(done.outcome)
+}
+
+/// Hands a carried job back to the queue once the database answers again, trying for about
+/// forty seconds; a database away for longer also stops apalis's side of the worker, and the
+/// supervisor's restart releases every job the worker held.
+async fn hand_back(engine: &Engine, job_id: &str, worker: &str, error: &anyhow::Error) {
+    let why = format!("carried batch failed without an outcome: {error:#}; released");
+    for attempt in 0..8u32 {
+        match queue::release_one(&engine.pool, job_id, worker, &why).await {
+            Ok(_) => return,
+            Err(e) => {
+                tracing::warn!(error = %e, job.id = job_id, "cannot hand the carried job back yet");
+                tokio::time::sleep(Duration::from_millis(500u64 << attempt.min(4))).await;
+            }
+        }
+    }
+    tracing::error!(job.id = job_id, "could not hand the carried job back");
 }
 
 /// [`run_batch`], timed for the job duration metric.
@@ -386,7 +412,7 @@ async fn write_batch(
             otel.name = format!("upsert {table}"),
             db.system.name = "postgresql",
             db.operation.name = "INSERT",
-            db.collection.name = table,
+            db.collection.name = table.as_str(),
             db.response.returned_rows = tracing::field::Empty,
         );
         let done = sqlx::query(*statement)
@@ -449,10 +475,19 @@ async fn write_batch(
     Ok(Some(Done { outcome, carried }))
 }
 
-/// The table an upsert statement writes (`xero.invoices`), for its span.
-fn target_table(statement: &str) -> &str {
-    statement
-        .split_once("INSERT INTO ")
-        .and_then(|(_, rest)| rest.split_whitespace().next())
-        .map_or("?", |table| table.trim_end_matches('('))
+/// The table an entity's statement writes (`xero.invoices`), for its span: the first
+/// `INSERT INTO` or `UPDATE` target, else the kind a `SELECT xero.upsert_documents('…'`
+/// call stores.
+fn target_table(statement: &str) -> String {
+    let named = ["INSERT INTO ", "UPDATE "].iter().find_map(|verb| {
+        let (_, rest) = statement.split_once(verb)?;
+        let table = rest.split_whitespace().next()?.trim_end_matches('(');
+        table.starts_with("xero.").then(|| table.to_owned())
+    });
+    named
+        .or_else(|| {
+            let (_, rest) = statement.split_once("upsert_documents('")?;
+            Some(format!("xero.{}", rest.split('\'').next()?))
+        })
+        .unwrap_or_else(|| "?".to_owned())
 }

@@ -211,6 +211,28 @@ pub async fn fail(
     Ok(done.rows_affected() == 1)
 }
 
+/// Hands one job this worker holds back to the queue, attempts untouched: a carried batch
+/// whose outcome could not be written (the database went away mid-batch). apalis never fetched
+/// that job, so nothing else would ever release it while this worker lives.
+pub async fn release_one(
+    pool: &sqlx::PgPool,
+    job_id: &str,
+    worker: &str,
+    why: &str,
+) -> Result<u64, sqlx::Error> {
+    let released = sqlx::query(
+        "UPDATE apalis.jobs SET status = 'Pending', lock_by = NULL, lock_at = NULL,
+                last_result = jsonb_build_object('Err', $3::text)
+          WHERE id = $1 AND lock_by = $2 AND status IN ('Queued', 'Running')",
+    )
+    .bind(job_id)
+    .bind(worker)
+    .bind(why)
+    .execute(pool)
+    .await?;
+    Ok(released.rows_affected())
+}
+
 /// Puts back every job `worker` still holds, without spending an attempt: on shutdown, batches
 /// cut off by the timeout have rolled back, and without this their rows would stay locked by a
 /// name that never heartbeats again until orphan recovery (about fifteen seconds). A batch whose

@@ -11,11 +11,8 @@ pub const ENTITY: Entity = Entity {
     collection: "BankTransactions",
     id_field: "BankTransactionID",
     paging: Paging::Keyset,
-    // Order matters: the lines statement reads the headers the first one stored.
-    upsert: &[
-        include_str!("bank_transactions.upsert.sql"),
-        include_str!("bank_transactions.line_items.sql"),
-    ],
+    // Headers and lines in one call (the shape all transaction documents share).
+    upsert: &[include_str!("bank_transactions.upsert.sql")],
     digest: include_str!("bank_transactions.digest.sql"),
     query: &[],
     scopes: Scopes {

@@ -11,11 +11,8 @@ pub const ENTITY: Entity = Entity {
     collection: "CreditNotes",
     id_field: "CreditNoteID",
     paging: Paging::Keyset,
-    // Order matters: the lines statement reads the headers the first one stored.
-    upsert: &[
-        include_str!("credit_notes.upsert.sql"),
-        include_str!("credit_notes.line_items.sql"),
-    ],
+    // Headers and lines in one call (the shape all transaction documents share).
+    upsert: &[include_str!("credit_notes.upsert.sql")],
     digest: include_str!("credit_notes.digest.sql"),
     query: &[],
     scopes: Scopes {

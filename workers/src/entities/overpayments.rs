@@ -11,11 +11,8 @@ pub const ENTITY: Entity = Entity {
     collection: "Overpayments",
     id_field: "OverpaymentID",
     paging: Paging::Keyset,
-    // Order matters: the lines statement reads the headers the first one stored.
-    upsert: &[
-        include_str!("overpayments.upsert.sql"),
-        include_str!("overpayments.line_items.sql"),
-    ],
+    // Headers and lines in one call (the shape all transaction documents share).
+    upsert: &[include_str!("overpayments.upsert.sql")],
     digest: include_str!("overpayments.digest.sql"),
     query: &[],
     scopes: Scopes {

@@ -11,11 +11,8 @@ pub const ENTITY: Entity = Entity {
     collection: "Prepayments",
     id_field: "PrepaymentID",
     paging: Paging::Keyset,
-    // Order matters: the lines statement reads the headers the first one stored.
-    upsert: &[
-        include_str!("prepayments.upsert.sql"),
-        include_str!("prepayments.line_items.sql"),
-    ],
+    // Headers and lines in one call (the shape all transaction documents share).
+    upsert: &[include_str!("prepayments.upsert.sql")],
     digest: include_str!("prepayments.digest.sql"),
     query: &[],
     scopes: Scopes {

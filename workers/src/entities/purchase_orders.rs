@@ -11,11 +11,8 @@ pub const ENTITY: Entity = Entity {
     collection: "PurchaseOrders",
     id_field: "PurchaseOrderID",
     paging: Paging::Keyset,
-    // Order matters: the lines statement reads the headers the first one stored.
-    upsert: &[
-        include_str!("purchase_orders.upsert.sql"),
-        include_str!("purchase_orders.line_items.sql"),
-    ],
+    // Headers and lines in one call (the shape all transaction documents share).
+    upsert: &[include_str!("purchase_orders.upsert.sql")],
     digest: include_str!("purchase_orders.digest.sql"),
     query: &[],
     scopes: Scopes {
