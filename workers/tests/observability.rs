@@ -126,6 +126,8 @@ async fn a_run_is_one_trace_across_two_worker_processes_with_call_and_commit_spa
         contacts: 150,
         accounts: 20,
         journals: 1_100,
+        // Each call takes a little while, so the first replica stops mid-journals.
+        latency_ms: 50,
         ..SimConfig::default()
     })
     .await;
@@ -137,27 +139,44 @@ async fn a_run_is_one_trace_across_two_worker_processes_with_call_and_commit_spa
     )
     .await;
     let (endpoint, received) = otlp_receiver().await;
-    // A call per batch and no carrying: every batch goes back through the queue, to either
-    // replica.
+    // A call per batch and no carrying: every batch goes back through the queue.
     let env = [
         ("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint.as_str()),
         ("SYNC_BATCH_SIZE", "1"),
         ("SYNC_CARRY_SECS", "0"),
         ("WORKER_CONCURRENCY", "2"),
     ];
-    let mut workers = [
-        WorkerProcess::start(&h, &env),
-        WorkerProcess::start(&h, &env),
-    ];
+    // The first replica starts the runs and is stopped (SIGTERM: it flushes its exporters on
+    // the way out) a few journals batches in; the second finishes them. So the journals run
+    // is served by both, whichever would have won the race for each batch.
+    let mut first = WorkerProcess::start(&h, &env);
     let runs = h.sync(None, true).await;
+    eventually(
+        "a few journals batches on the first replica",
+        Duration::from_secs(60),
+        || async {
+            let batches: i32 = sqlx::query_scalar(
+                "SELECT batches FROM xero.sync_log WHERE run_id = ANY($1) AND entity = 'journals'",
+            )
+            .bind(&runs)
+            .fetch_one(&h.db.pool)
+            .await
+            .unwrap();
+            (batches >= 3).then_some(())
+        },
+    )
+    .await;
+    first.terminate();
+    assert!(first.exited_within(Duration::from_secs(30)).await.success());
+    let mut second = WorkerProcess::start(&h, &env);
     h.wait(&runs, Duration::from_secs(120)).await;
-    // SIGTERM: each process flushes its exporters on the way out.
-    for w in &workers {
-        w.terminate();
-    }
-    for w in &mut workers {
-        assert!(w.exited_within(Duration::from_secs(30)).await.success());
-    }
+    second.terminate();
+    assert!(
+        second
+            .exited_within(Duration::from_secs(30))
+            .await
+            .success()
+    );
 
     let spans = received.spans();
     let by_id: BTreeMap<&[u8], &Span> = spans.iter().map(|s| (&s.span_id[..], s)).collect();
@@ -166,7 +185,7 @@ async fn a_run_is_one_trace_across_two_worker_processes_with_call_and_commit_spa
         .filter(|s| s.name == "process xero-sync" && attr(s, "sync.run_id").is_some())
         .collect();
     let mut traces = BTreeSet::new();
-    let mut served_by_both = false;
+    let mut journals_traced = false;
     for run in &runs {
         let of_run: Vec<&&Span> = batches
             .iter()
@@ -197,9 +216,19 @@ async fn a_run_is_one_trace_across_two_worker_processes_with_call_and_commit_spa
             assert_eq!(attr(parent, "sync.run_id"), Some(run.to_string()));
         }
         let workers: BTreeSet<_> = of_run.iter().map(|s| attr(s, "worker.name")).collect();
-        served_by_both |= workers.len() > 1;
+        if of_run
+            .iter()
+            .any(|s| attr(s, "sync.entity").as_deref() == Some("journals"))
+        {
+            assert_eq!(
+                workers.len(),
+                2,
+                "the journals run's batches ran on both replicas"
+            );
+            journals_traced = true;
+        }
     }
-    assert!(served_by_both, "no run had batches on both replicas");
+    assert!(journals_traced, "no journals batch was traced");
     for batch in &batches {
         for (key, expected) in [
             ("messaging.system", Some("xero_sync")),
