@@ -1,5 +1,5 @@
 -- The digest's (id, version) of every currency tenant $1 has now (removed ones are not), as the
 -- simulator's: the id, and 60 bits of SHA-256 over the name and status (the set has no UpdatedDateUTC).
-SELECT lower(code) AS id, ('x' || substr(encode(sha256(convert_to(coalesce(raw ->> 'Name', raw ->> 'Description', raw ->> 'Reference', '') || '|' || coalesce(raw ->> 'Status', ''), 'UTF8')), 'hex'), 1, 15))::bit(60)::bigint AS version
+SELECT lower(code) AS id, xero.content_version(raw) AS version
 FROM xero.currencies
 WHERE tenant_id = $1 AND removed_at IS NULL
