@@ -17,8 +17,9 @@ pub struct EntityRow {
     pub name: &'static str,
     /// Accounting API path (`Invoices`).
     pub endpoint: &'static str,
-    /// How it is walked: `keyset`, `offset`, `unpaged` (with If-Modified-Since) or
-    /// `full refresh`.
+    /// How it is walked: `keyset`, `offset`, `unpaged` (with If-Modified-Since), `full
+    /// refresh`, `keyset/page` (numbered pages under If-Modified-Since) or `whole/paged` (every
+    /// numbered page, every run).
     pub paging: &'static str,
     /// The granular scope (apps created from 2 March 2026).
     pub scope: &'static str,
@@ -56,6 +57,14 @@ pub fn paging_kind(paging: Paging) -> &'static str {
         Paging::Unpaged {
             modified_since: false,
         } => "full refresh",
+        Paging::Numbered {
+            modified_since: true,
+            ..
+        } => "keyset/page",
+        Paging::Numbered {
+            modified_since: false,
+            ..
+        } => "whole/paged",
     }
 }
 

@@ -19,6 +19,18 @@ pub enum Paging {
         /// The record field holding the number, e.g. `JournalNumber`.
         field: &'static str,
     },
+    /// `page=N` alone: Xero answers `size` records a page and takes no `pageSize` and sends no
+    /// `pagination` (Quotes, LinkedTransactions). With `modified_since` the walk is a keyset
+    /// like [`Paging::Keyset`]'s, a page at a time; without it, every run reads the whole set
+    /// page by page, each page after the first checked by reading the one before it again, so
+    /// a record that slides back onto a page already read is still met (see
+    /// `sync::cursor`), and what the walk did not meet is marked removed.
+    Numbered {
+        /// Records per page (Xero's fixed page size for the endpoint).
+        size: u32,
+        /// Whether the endpoint honours `If-Modified-Since`.
+        modified_since: bool,
+    },
 }
 
 /// The OAuth scopes that let the app read an entity.
@@ -58,9 +70,11 @@ pub fn scopes(entities: &[Entity], broad: bool) -> Vec<&'static str> {
 /// `$2::jsonb`) holding the records of every page of the batch, in the order Xero sent them,
 /// under the `collection` key. Statements are set-based: one statement per batch, never one per
 /// record. The same record may appear twice (overlapping pages): the later one is the newer.
-/// When the records are Xero's whole set (an unpaged call without `If-Modified-Since`: every
-/// run of a full-refresh entity, and full runs of the others) the object also holds
-/// `"complete": true`, and a statement may mark what is stored but absent as removed.
+/// The object also holds `"run"`, the run's id. When the run has read Xero's whole set (an
+/// unpaged call without `If-Modified-Since`: every run of a full-refresh entity and full runs of
+/// the others; the last batch of a [`Paging::Numbered`] walk without it) the last batch's object
+/// holds `"complete": true`, and a statement may mark what is stored but absent as removed
+/// (a walk over several batches knows what it met by the run id it stamped).
 #[derive(Debug, Clone, Copy)]
 pub struct Entity {
     /// Stable wire name used in job payloads, `sync_progress` and the CLI, e.g. `invoices`.
@@ -84,4 +98,7 @@ pub struct Entity {
     pub query: &'static [(&'static str, &'static str)],
     /// The scope that lets the app read it.
     pub scopes: Scopes,
+    /// Why the entity is deprecated at Xero, if it is: a deprecated entity is registered (any
+    /// tenant may still be synced on request) but off unless `SYNC_ENTITIES` names it.
+    pub deprecated: Option<&'static str>,
 }

@@ -392,16 +392,10 @@ async fn write_batch(
     // each carrying a large parameter (which, without TCP_NODELAY on the driver's socket,
     // waits on a delayed ACK per statement).
     let mut body = Page::combined(&fetched.pages, entity.collection);
-    // An unpaged call without If-Modified-Since answered the whole set: say so, so that the
-    // entity's statements may mirror removals (what is stored and absent is gone in Xero).
-    if fetched.done
-        && matches!(
-            fetched.cursor,
-            super::cursor::Cursor::Unpaged {
-                modified_since: None
-            }
-        )
-    {
+    Page::mark_run(&mut body, job.run_id);
+    // The run has read the whole set: say so, so that the entity's statements may mirror
+    // removals (what is stored and was not met in this run is gone in Xero).
+    if fetched.done && fetched.cursor.whole_set() {
         Page::mark_complete(&mut body);
     }
     let mut tx = engine.pool.begin().await?;

@@ -21,10 +21,23 @@
 //!
 //! **Offset.** Journals go by `offset` over `JournalNumber`; only an empty page ends the run (a
 //! short one may have gaps behind it), and a page that does not move the offset is an error.
+//!
+//! **Numbered pages** (Quotes, LinkedTransactions: `page` alone, a fixed size, no
+//! `pagination`). Under `If-Modified-Since` they are walked as the keyset above, a page at a
+//! time. Where positions must be read instead — a dense window, or the whole set of an endpoint
+//! without `If-Modified-Since` — no request can start a few records before the last one read
+//! (pages start at multiples of the size), so each page ahead is followed by the page before
+//! it read again (`Checked`): records only ever leave positions already read (an edit moves a
+//! record to the end of the order, a deletion removes it; new records come last), so the ones
+//! that slid back past the page ahead while it was read are exactly the ones now at the end of
+//! the page before, and that page still starting with a record of its earlier read proves
+//! fewer than a page's worth left. Otherwise the walk starts again. Two calls per page, only
+//! where positions are read.
 
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::numbered;
 use crate::entity::Paging;
 use crate::xero::Page;
 use crate::xero::dates::from_ms;
@@ -69,6 +82,47 @@ pub enum Cursor {
         /// Records with a number greater than this come next.
         offset: i64,
     },
+    /// Numbered pages of a fixed `size` under `If-Modified-Since`: page 1.
+    Numbered {
+        /// `If-Modified-Since`, if any.
+        modified_since: Option<DateTime<Utc>>,
+        /// Records per page.
+        size: u32,
+    },
+    /// Numbered pages read by position, each page ahead checked by reading the page before it
+    /// again (see the module doc).
+    Checked(Walk),
+}
+
+/// Where a checked walk of numbered pages stands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Walk {
+    /// `If-Modified-Since` of the walk, if any.
+    pub modified_since: Option<DateTime<Utc>>,
+    /// Records per page.
+    pub size: u32,
+    /// Pages read and checked so far (the next page ahead is `page + 1`).
+    pub page: u32,
+    /// Ids of page `page` as it was read.
+    pub tail: Vec<String>,
+    /// The page ahead, once read: the next request reads page `page` again to check it.
+    pub ahead: Option<Ahead>,
+    /// Times the walk was started again.
+    pub restarts: u32,
+    /// Whether the walk returns to [`Cursor::Numbered`] once a page reaches a later second
+    /// (false for endpoints without `If-Modified-Since`, whose walk covers the whole set).
+    pub keyset: bool,
+}
+
+/// A page read ahead and not yet checked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Ahead {
+    /// Its ids, in order.
+    pub ids: Vec<String>,
+    /// How many records it held.
+    pub records: u32,
+    /// `If-Modified-Since` for what follows it, when it reached past the window's second.
+    pub later: Option<DateTime<Utc>>,
 }
 
 /// What a page does to the run.
@@ -116,7 +170,46 @@ impl Cursor {
             Paging::Offset { .. } => Cursor::Offset {
                 offset: offset.unwrap_or(0),
             },
+            Paging::Numbered {
+                size,
+                modified_since: true,
+            } => Cursor::Numbered {
+                modified_since: since,
+                size,
+            },
+            Paging::Numbered {
+                size,
+                modified_since: false,
+            } => Cursor::checked(None, size, 0, false),
         }
+    }
+
+    pub(super) fn checked(
+        modified_since: Option<DateTime<Utc>>,
+        size: u32,
+        restarts: u32,
+        keyset: bool,
+    ) -> Cursor {
+        Cursor::Checked(Walk {
+            modified_since,
+            size,
+            page: 0,
+            tail: Vec::new(),
+            ahead: None,
+            restarts,
+            keyset,
+        })
+    }
+
+    /// Whether the run has read Xero's whole set once this cursor is done: an unpaged call
+    /// without `If-Modified-Since`, or a checked walk of an endpoint that has none.
+    pub fn whole_set(&self) -> bool {
+        matches!(
+            self,
+            Cursor::Unpaged {
+                modified_since: None
+            } | Cursor::Checked(Walk { keyset: false, .. })
+        )
     }
 
     /// The cursor as this version walks it: a keyset stored mid-window by an older version
@@ -167,6 +260,21 @@ impl Cursor {
                 query: vec![("offset", offset.to_string())],
                 modified_since: None,
             },
+            Cursor::Numbered { modified_since, .. } => Ask {
+                query: vec![("page", "1".to_owned())],
+                modified_since: *modified_since,
+            },
+            Cursor::Checked(walk) => {
+                let asked = if walk.ahead.is_some() {
+                    walk.page
+                } else {
+                    walk.page + 1
+                };
+                Ask {
+                    query: vec![("page", asked.to_string())],
+                    modified_since: walk.modified_since,
+                }
+            }
         }
     }
 
@@ -192,6 +300,16 @@ impl Cursor {
                 tail,
                 restarts,
             } => dense_step(*modified_since, *next, tail, *restarts, page, overlap),
+            Cursor::Numbered {
+                modified_since,
+                size,
+            } => Ok(numbered::numbered_step(
+                *modified_since,
+                *size,
+                page,
+                overlap,
+            )),
+            Cursor::Checked(walk) => numbered::checked_step(walk, page, overlap),
         }
     }
 }
@@ -271,7 +389,7 @@ fn dense_step(
 }
 
 /// `If-Modified-Since` for the records after `page`.
-fn page_since(page: &Page, overlap: TimeDelta) -> Option<DateTime<Utc>> {
+pub(super) fn page_since(page: &Page, overlap: TimeDelta) -> Option<DateTime<Utc>> {
     page.max_updated_ms
         .and_then(from_ms)
         .map(|t| keyset_since(t, overlap))

@@ -2,7 +2,7 @@
 //! run's cursor, the next job and their own completion in one transaction.
 //!
 //! Modules by role: [`job`] (the payloads on the queue), [`engine`] (what every job shares),
-//! [`cursor`] (the paging rules, pure), `fetch` (the Xero half of a batch), [`batch`] (the
+//! [`cursor`] (the paging rules, pure; `numbered` for numbered pages), `fetch` (the Xero half of a batch), [`batch`] (the
 //! transaction), `outcome` (snooze, retry, end or give up), [`run`] (the SQL of a run),
 //! [`queue`] (every statement on `apalis.jobs`), [`trace`] (a run as one trace) and
 //! [`maintenance`] (the leader's housekeeping).
@@ -13,6 +13,7 @@ pub mod engine;
 mod fetch;
 pub mod job;
 pub mod maintenance;
+mod numbered;
 mod outcome;
 pub mod queue;
 pub mod run;

@@ -132,6 +132,17 @@ impl Page {
         body
     }
 
+    /// Adds the run's id (`"run":"…"`) to a [`Page::combined`] body: statements that mirror
+    /// removals over several batches stamp what each batch met with it.
+    pub fn mark_run(body: &mut String, run_id: uuid::Uuid) {
+        if body.ends_with('}') {
+            body.pop();
+            body.push_str(",\"run\":\"");
+            body.push_str(&run_id.hyphenated().to_string());
+            body.push_str("\"}");
+        }
+    }
+
     /// Marks a [`Page::combined`] body as Xero's whole set (`"complete":true` beside the
     /// records).
     pub fn mark_complete(body: &mut String) {

@@ -1376,34 +1376,51 @@ impl SimClient {
 
     /// Fetches every record of `entity` and stores each page as the engine would.
     async fn sync(&self, pool: &PgPool, entity: &Entity, tenant_id: Uuid) {
+        use xero_sync::entity::Paging;
+        let run = Uuid::new_v4();
         let mut cursor = 0i64;
         loop {
             let extra = match entity.paging {
-                xero_sync::entity::Paging::Unpaged { .. } => vec![],
-                xero_sync::entity::Paging::Keyset => vec![
+                Paging::Unpaged { .. } => vec![],
+                Paging::Keyset => vec![
                     ("page", (cursor + 1).to_string()),
                     ("pageSize", "1000".to_owned()),
                 ],
-                xero_sync::entity::Paging::Offset { .. } => vec![("offset", cursor.to_string())],
+                Paging::Numbered { .. } => vec![("page", (cursor + 1).to_string())],
+                Paging::Offset { .. } => vec![("offset", cursor.to_string())],
             };
             let text = self.get(entity, &extra).await;
             let body: Value = serde_json::from_str(&text).unwrap();
             let records = body[entity.collection].as_array().unwrap();
-            if records.is_empty() {
+            let last = match entity.paging {
+                Paging::Unpaged { .. } => true,
+                Paging::Numbered { size, .. } => records.len() < size as usize,
+                _ => records.is_empty(),
+            };
+            if records.is_empty() && !matches!(entity.paging, Paging::Numbered { .. }) {
                 return;
             }
-            // An unpaged read without If-Modified-Since is the whole set, as the engine marks it.
+            // Stamped with the run; a whole set read to its end is marked, as the engine does.
             let mut text = text;
-            if matches!(entity.paging, xero_sync::entity::Paging::Unpaged { .. }) {
+            xero_sync::xero::Page::mark_run(&mut text, run);
+            let whole = matches!(
+                entity.paging,
+                Paging::Unpaged { .. }
+                    | Paging::Numbered {
+                        modified_since: false,
+                        ..
+                    }
+            );
+            if last && whole {
                 xero_sync::xero::Page::mark_complete(&mut text);
             }
             store_text(pool, entity, tenant_id, &text).await;
+            if last {
+                return;
+            }
             cursor = match entity.paging {
-                xero_sync::entity::Paging::Unpaged { .. } => return,
-                xero_sync::entity::Paging::Keyset => cursor + 1,
-                xero_sync::entity::Paging::Offset { field } => {
-                    records.last().unwrap()[field].as_i64().unwrap()
-                }
+                Paging::Offset { field } => records.last().unwrap()[field].as_i64().unwrap(),
+                _ => cursor + 1,
             };
         }
     }

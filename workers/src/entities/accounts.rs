@@ -19,4 +19,5 @@ pub const ENTITY: Entity = Entity {
         granular: "accounting.settings.read",
         broad: "accounting.settings.read",
     },
+    deprecated: None,
 };

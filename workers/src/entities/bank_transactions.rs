@@ -19,6 +19,7 @@ pub const ENTITY: Entity = Entity {
         granular: "accounting.banktransactions.read",
         broad: "accounting.transactions.read",
     },
+    deprecated: None,
 };
 
 /// The digest query of the stored lines (the simulator's `bank_transactions_line_items` digest).

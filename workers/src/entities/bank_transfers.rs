@@ -21,4 +21,5 @@ pub const ENTITY: Entity = Entity {
         granular: "accounting.banktransactions.read",
         broad: "accounting.transactions.read",
     },
+    deprecated: None,
 };

@@ -22,4 +22,5 @@ pub const ENTITY: Entity = Entity {
         granular: "accounting.contacts.read",
         broad: "accounting.contacts.read",
     },
+    deprecated: None,
 };

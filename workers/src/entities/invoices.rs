@@ -25,6 +25,7 @@ pub const ENTITY: Entity = Entity {
         granular: "accounting.invoices.read",
         broad: "accounting.transactions.read",
     },
+    deprecated: None,
 };
 
 /// The digest query of the stored line items (the simulator's `invoice_line_items` digest).

@@ -24,6 +24,7 @@ pub const ENTITY: Entity = Entity {
         granular: "accounting.journals.read",
         broad: "accounting.journals.read",
     },
+    deprecated: None,
 };
 
 /// The digest query of the stored journal lines (the simulator's `journal_lines` digest).

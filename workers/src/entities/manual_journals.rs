@@ -23,6 +23,7 @@ pub const ENTITY: Entity = Entity {
         granular: "accounting.manualjournals.read",
         broad: "accounting.transactions.read",
     },
+    deprecated: None,
 };
 
 /// The digest query of the stored lines (the simulator's `manual_journal_lines` digest).

@@ -18,4 +18,5 @@ pub const ENTITY: Entity = Entity {
         granular: "accounting.payments.read",
         broad: "accounting.transactions.read",
     },
+    deprecated: None,
 };

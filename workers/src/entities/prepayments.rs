@@ -19,6 +19,7 @@ pub const ENTITY: Entity = Entity {
         granular: "accounting.payments.read",
         broad: "accounting.transactions.read",
     },
+    deprecated: None,
 };
 
 /// The digest query of the stored lines (the simulator's `prepayments_line_items` digest).

@@ -24,4 +24,5 @@ pub const ENTITY: Entity = Entity {
         granular: "accounting.invoices.read",
         broad: "accounting.transactions.read",
     },
+    deprecated: None,
 };

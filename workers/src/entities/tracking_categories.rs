@@ -25,6 +25,7 @@ pub const ENTITY: Entity = Entity {
         granular: "accounting.settings.read",
         broad: "accounting.settings.read",
     },
+    deprecated: None,
 };
 
 /// The digest query of the stored options (the simulator's `tracking_options` digest).

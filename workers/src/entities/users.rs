@@ -23,4 +23,5 @@ pub const ENTITY: Entity = Entity {
         granular: "accounting.settings.read",
         broad: "accounting.settings.read",
     },
+    deprecated: None,
 };
