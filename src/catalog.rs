@@ -27,6 +27,8 @@ pub struct EntityRow {
     pub broad_scope: &'static str,
     /// Whether this deployment syncs it (`SYNC_ENTITIES`).
     pub enabled: bool,
+    /// Why Xero deprecated it, if it did (off unless `SYNC_ENTITIES` names it).
+    pub deprecated: Option<&'static str>,
     /// Each connected organisation's access to it.
     pub tenants: Vec<Access>,
 }
@@ -93,6 +95,7 @@ pub async fn list(pool: &PgPool, registry: &[Entity]) -> Result<Vec<EntityRow>, 
             scope: entity.scopes.granular,
             broad_scope: entity.scopes.broad,
             enabled: enabled.iter().any(|n| n == entity.name),
+            deprecated: entity.deprecated,
             tenants: pairs
                 .iter()
                 .filter(|p| p.3 == entity.name)
@@ -155,6 +158,21 @@ pub fn render(rows: &[EntityRow]) -> String {
                 tenants.join(", ")
             }
         );
+    }
+    let deprecated: Vec<&EntityRow> = rows.iter().filter(|r| r.deprecated.is_some()).collect();
+    if !deprecated.is_empty() {
+        let _ = writeln!(
+            out,
+            "\ndeprecated at Xero (synced only when SYNC_ENTITIES names them):"
+        );
+        for row in deprecated {
+            let _ = writeln!(
+                out,
+                "  {}: {}",
+                row.name,
+                row.deprecated.unwrap_or_default()
+            );
+        }
     }
     out
 }

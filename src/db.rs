@@ -173,17 +173,21 @@ pub async fn enabled_entities(pool: &PgPool) -> Result<Vec<String>, DbError> {
 pub async fn prepare(pool: &PgPool, registry: &[crate::entity::Entity]) -> Result<(), DbError> {
     migrate(pool).await?;
     let names: Vec<&str> = registry.iter().map(|e| e.name).collect();
+    // A deprecated entity starts off; an entity already recorded keeps the deployment's choice.
+    let enabled: Vec<bool> = registry.iter().map(|e| e.deprecated.is_none()).collect();
     let mut tx = pool.begin().await?;
     sqlx::query("DELETE FROM xero.entities WHERE name <> ALL($1)")
         .bind(&names)
         .execute(&mut *tx)
         .await?;
     sqlx::query(
-        "INSERT INTO xero.entities (name, position)
-         SELECT name, position FROM unnest($1::text[]) WITH ORDINALITY AS r(name, position)
+        "INSERT INTO xero.entities (name, position, enabled)
+         SELECT name, position, enabled
+           FROM unnest($1::text[], $2::boolean[]) WITH ORDINALITY AS r(name, enabled, position)
          ON CONFLICT (name) DO UPDATE SET position = EXCLUDED.position",
     )
     .bind(&names)
+    .bind(&enabled)
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;

@@ -150,7 +150,12 @@ async fn connect_through_oauth(
             .redirect(reqwest::redirect::Policy::none())
             .build()?,
     };
-    let scopes = crate::entity::scopes(registry, false);
+    let current: Vec<Entity> = registry
+        .iter()
+        .filter(|e| e.deprecated.is_none())
+        .copied()
+        .collect();
+    let scopes = crate::entity::scopes(&current, false);
     let request = connect::Request {
         listener,
         redirect_uri: &redirect,

@@ -116,11 +116,15 @@ async fn every_accounting_response_validates_against_the_official_schema() {
         "bank_transfers",
         "batch_payments",
         "repeating_invoices",
+        "quotes",
+        "linked_transactions",
+        "receipts",
+        "expense_claims",
     ] {
         h.post("mutate", json!({ "entity": entity, "count": 30 }))
             .await;
     }
-    let cases: [Case; 26] = [
+    let cases: [Case; 30] = [
         ("/Accounts", "Accounts", vec![]),
         (
             "/Contacts",
@@ -167,6 +171,14 @@ async fn every_accounting_response_validates_against_the_official_schema() {
         ),
         ("/BatchPayments", "BatchPayments", vec![]),
         ("/RepeatingInvoices", "RepeatingInvoices", vec![]),
+        ("/Quotes", "Quotes", vec![("page", "1")]),
+        (
+            "/LinkedTransactions",
+            "LinkedTransactions",
+            vec![("page", "1")],
+        ),
+        ("/Receipts", "Receipts", vec![]),
+        ("/ExpenseClaims", "ExpenseClaims", vec![]),
     ];
     for (path, endpoint, query) in cases {
         // The path names the endpoint, `endpoint` the collection (`/Organisation` answers

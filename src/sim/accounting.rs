@@ -29,6 +29,8 @@ pub enum Paging {
     Pages,
     /// `offset` (Journals).
     Offset,
+    /// `page` alone, a fixed 100 records a page, no `pagination` (Quotes, LinkedTransactions).
+    Numbered,
     /// One response with everything (If-Modified-Since still filters).
     Unpaged,
 }
@@ -66,8 +68,12 @@ impl ListQuery {
             Paging::Offset => format!("{}?offset={}&ims={ims}", endpoint.name, self.offset),
             _ => format!("{}?ims={ims}", endpoint.name),
         };
-        if let (Paging::Pages, Some(page)) = (endpoint.paging, self.page) {
-            key.push_str(&format!("&page={page}&pageSize={}", self.page_size));
+        match (endpoint.paging, self.page) {
+            (Paging::Pages, Some(page)) => {
+                key.push_str(&format!("&page={page}&pageSize={}", self.page_size));
+            }
+            (Paging::Numbered, Some(page)) => key.push_str(&format!("&page={page}")),
+            _ => {}
         }
         if self.include_archived {
             key.push_str("&includeArchived=true");
@@ -118,6 +124,17 @@ const PAYMENTS_SCOPES: &[&str] = &[
     "accounting.transactions.read",
     "accounting.transactions",
 ];
+
+/// Receipts and expense claims (Classic Expenses).
+const CLASSIC_EXPENSES_SCOPES: &[&str] = &[
+    "accounting.classicexpenses.read",
+    "accounting.classicexpenses",
+    "accounting.transactions.read",
+    "accounting.transactions",
+];
+
+/// Records a numbered page holds (Quotes, LinkedTransactions).
+pub const NUMBERED_PAGE_SIZE: u32 = 100;
 
 /// Every endpoint served under `/api.xro/2.0`.
 pub const ENDPOINTS: &[Endpoint] = &[
@@ -267,6 +284,30 @@ pub const ENDPOINTS: &[Endpoint] = &[
         paging: Paging::Unpaged,
         scopes: &["accounting.settings.read", "accounting.settings"],
         render: tax_rates,
+    },
+    Endpoint {
+        name: "Quotes",
+        paging: Paging::Numbered,
+        scopes: INVOICES_SCOPES,
+        render: quotes,
+    },
+    Endpoint {
+        name: "LinkedTransactions",
+        paging: Paging::Numbered,
+        scopes: INVOICES_SCOPES,
+        render: linked_transactions,
+    },
+    Endpoint {
+        name: "Receipts",
+        paging: Paging::Unpaged,
+        scopes: CLASSIC_EXPENSES_SCOPES,
+        render: receipts,
+    },
+    Endpoint {
+        name: "ExpenseClaims",
+        paging: Paging::Unpaged,
+        scopes: CLASSIC_EXPENSES_SCOPES,
+        render: expense_claims,
     },
 ];
 
@@ -571,6 +612,57 @@ fn prepayments(data: &TenantData, q: &ListQuery, env: Envelope) -> serde_json::R
 
 fn purchase_orders(data: &TenantData, q: &ListQuery, env: Envelope) -> serde_json::Result<Vec<u8>> {
     documents(data, q, env, 4)
+}
+
+/// Quotes: numbered pages of 100 under `If-Modified-Since` (`pageSize` ignored), without a
+/// `pagination` object; without `page`, every quote.
+fn quotes(data: &TenantData, q: &ListQuery, env: Envelope) -> serde_json::Result<Vec<u8>> {
+    let numbered = ListQuery {
+        page_size: NUMBERED_PAGE_SIZE,
+        ..q.clone()
+    };
+    let (_, items) = select(&data.documents.sets[5], &numbered, None);
+    let n = items.len();
+    env.write(
+        "Quotes",
+        None,
+        items.into_iter().map(|d| &d.body),
+        n * 1_500,
+    )
+}
+
+/// LinkedTransactions: always paged (page 1 without `page`), 100 a page, no
+/// `If-Modified-Since`.
+fn linked_transactions(
+    data: &TenantData,
+    q: &ListQuery,
+    env: Envelope,
+) -> serde_json::Result<Vec<u8>> {
+    let items = super::links::page(&data.links, q.page.unwrap_or(1));
+    let n = items.len();
+    env.write("LinkedTransactions", None, items.into_iter(), n * 500)
+}
+
+/// Receipts: unpaged, with `If-Modified-Since`.
+fn receipts(data: &TenantData, q: &ListQuery, env: Envelope) -> serde_json::Result<Vec<u8>> {
+    let unpaged = ListQuery {
+        page: None,
+        ..q.clone()
+    };
+    documents(data, &unpaged, env, 6)
+}
+
+/// ExpenseClaims: unpaged, with `If-Modified-Since`.
+fn expense_claims(data: &TenantData, q: &ListQuery, env: Envelope) -> serde_json::Result<Vec<u8>> {
+    let from = q.ims_ms.map(floor_to_second);
+    let items: Vec<&serde_json::Value> = data
+        .expense_claims
+        .iter()
+        .filter(|r| from.is_none_or(|f| floor_to_second(r.updated_ms.unwrap_or_default()) >= f))
+        .map(|r| &r.body)
+        .collect();
+    let n = items.len();
+    env.write("ExpenseClaims", None, items.into_iter(), n * 500)
 }
 
 /// BankTransfers: `If-Modified-Since` filters on `CreatedDateUTC` (they have no

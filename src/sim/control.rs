@@ -132,10 +132,53 @@ fn versions(data: &TenantData, entity: &str) -> Option<Vec<(String, i64)>> {
         "manual_journals" => uuids(data.manual_journals.versions()),
         "manual_journal_lines" => uuids(super::manual_journals::line_versions(data)),
         "tax_rates" => super::tax_rates::versions(data),
+        "linked_transactions" => records(&data.links),
+        "expense_claims" => records(&data.expense_claims),
+        "allocations" => uuids(super::allocations::versions(&data.documents)),
+        "contact_addresses" | "contact_phones" | "contact_persons" => contact_parts(data, entity),
         set if let Some(v) = super::settings::versions(&data.settings, set) => v,
         set if let Some(v) = super::documents::versions(&data.documents, set) => uuids(v),
         other => uuids(uuid_versions(data, other)?),
     })
+}
+
+fn records(set: &[super::settings::Record]) -> Vec<(String, i64)> {
+    set.iter()
+        .map(|r| (r.key.clone(), r.updated_ms.unwrap_or_default()))
+        .collect()
+}
+
+/// The parts of every contact (`contact_addresses`, `contact_phones`, `contact_persons`),
+/// keyed `{ContactID}/{AddressType | PhoneType | position}` (lower case, as every digest id)
+/// and versioned by their contact.
+fn contact_parts(data: &TenantData, set: &str) -> Vec<(String, i64)> {
+    data.contacts
+        .rows()
+        .iter()
+        .flat_map(|c| {
+            let id = c.head.contact_id;
+            let ms = c.head.updated.0;
+            let keys: Vec<String> = match set {
+                "contact_addresses" => c
+                    .detail
+                    .addresses
+                    .iter()
+                    .map(|a| a.address_type.to_owned())
+                    .collect(),
+                "contact_phones" => c
+                    .detail
+                    .phones
+                    .iter()
+                    .map(|p| p.phone_type.to_owned())
+                    .collect(),
+                _ => (1..=c.detail.contact_persons.len())
+                    .map(|n| n.to_string())
+                    .collect(),
+            };
+            keys.into_iter()
+                .map(move |k| (format!("{id}/{k}").to_lowercase(), ms))
+        })
+        .collect()
 }
 
 fn uuid_versions(data: &TenantData, entity: &str) -> Option<Vec<(Uuid, i64)>> {

@@ -16,8 +16,8 @@ use uuid::Uuid;
 use super::args::SimConfig;
 use super::dates::{DAY_MS, MsDateTime};
 use super::model::{
-    Account, AccountInfo, Address, Balance, Balances, Contact, ContactDetail, ContactHead, Empty,
-    Money, Phone, Shared,
+    Account, AccountInfo, Address, Balance, Balances, Contact, ContactDetail, ContactHead,
+    ContactPerson, Empty, Money, Phone, Shared,
 };
 use super::names::{
     ADJECTIVES, BASE_CHART, CITIES, FIRST_NAMES, LAST_NAMES, MIN_ACCOUNTS, NOUNS, Role, STREETS,
@@ -26,7 +26,7 @@ use super::names::{
 use super::postings::new_id;
 use super::state::{Book, Tenant, TenantData, TrackingDef};
 use super::store::{JournalLog, Table};
-use super::{documents, history, manual_journals, settings, tax_rates};
+use super::{documents, expense_claims, history, links, manual_journals, settings, tax_rates};
 
 /// 2024-06-01T00:00:00Z: the earliest epoch; the seed moves it up to ~180 days later.
 const BASE_EPOCH_MS: i64 = 1_717_200_000_000;
@@ -104,19 +104,30 @@ pub fn tenant(config: &SimConfig, index: usize) -> Tenant {
     let mut settings_rng = tenant_rng(config.seed, index, 0x5E77_1465);
     let settings = settings::generate(&mut settings_rng, &book, &name, start, end);
     let mut documents_rng = tenant_rng(config.seed, index, 0xD0C5);
-    let documents = documents::generate(&mut documents_rng, &book, start, end);
+    let picks: Vec<documents::ContactPick> = contacts
+        .iter()
+        .map(|c| (c.head.contact_id, c.head.name.clone()))
+        .collect();
+    let documents = documents::generate(&mut documents_rng, &book, &picks, start, end);
+    let invoices = Table::new(invoices);
+    let mut links_rng = tenant_rng(config.seed, index, 0x11_4E_C5);
+    let links = links::generate(&mut links_rng, &invoices, start, end);
+    let mut claims_rng = tenant_rng(config.seed, index, 0xC1_A1_35);
+    let expense_claims = expense_claims::generate(&mut claims_rng, &documents, start, end);
     let next_invoice_number = invoices.len() as u64 + 1;
     let next_contact_number = contacts.len() as u64 + 1;
     let data = TenantData {
         accounts: Table::new(accounts),
         contacts: Table::new(contacts),
-        invoices: Table::new(invoices),
+        invoices,
         journals: JournalLog::new(journals),
         manual_journals: Table::new(manual_journals),
         tax_rates: tax_rates::generate(CUSTOM_TAX_RATES),
         next_tax_rate: CUSTOM_TAX_RATES,
         settings,
         documents,
+        links,
+        expense_claims,
         book,
         rng: tenant_rng(config.seed, index, 0x5EED_0FC4_A96E_5000),
         next_invoice_number,
@@ -313,9 +324,11 @@ pub fn contact(
         .collect::<String>()
         .to_lowercase();
     let money = |rng: &mut SmallRng| Money(rng.random_range(0..500_000));
+    let contact_id = new_id(rng);
+    let persons = contact_persons(contact_id, &domain);
     Contact {
         head: ContactHead {
-            contact_id: new_id(rng),
+            contact_id,
             contact_number: String::new(),
             contact_status: if rng.random_ratio(3, 100) {
                 "ARCHIVED"
@@ -370,7 +383,7 @@ pub fn contact(
             ],
             phones: phones(rng),
             contact_groups: Empty,
-            contact_persons: Empty,
+            contact_persons: persons,
             sales_default_line_amount_type: "EXCLUSIVE",
             purchases_default_line_amount_type: "EXCLUSIVE",
             balances: Balances {
@@ -385,6 +398,24 @@ pub fn contact(
             },
         },
     }
+}
+
+/// Up to three people at a contact, derived from its id rather than drawn from the stream, so
+/// every other generated value stays what it was before contacts had people.
+fn contact_persons(id: Uuid, domain: &str) -> Vec<ContactPerson> {
+    let bytes = id.as_bytes();
+    (0..usize::from(bytes[15] % 4).min(3))
+        .map(|n| {
+            let first = FIRST_NAMES[usize::from(bytes[n * 2]) % FIRST_NAMES.len()];
+            let last = LAST_NAMES[usize::from(bytes[n * 2 + 1]) % LAST_NAMES.len()];
+            ContactPerson {
+                first_name: first.to_owned(),
+                last_name: last.to_owned(),
+                email_address: format!("{}@{domain}.co.nz", first.to_lowercase()),
+                include_in_emails: n == 0,
+            }
+        })
+        .collect()
 }
 
 /// Xero always lists the four phone slots, filling only the ones in use.

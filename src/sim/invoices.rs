@@ -78,7 +78,7 @@ pub fn set_lines(invoice: &mut Invoice, lines: Vec<LineItem>) {
     head.sub_total = Money(sub_total);
     head.total_tax = Money(tax);
     head.total = Money(sub_total + tax);
-    head.amount_due = Money(sub_total + tax - head.amount_paid.0);
+    head.amount_due = Money(sub_total + tax - head.amount_paid.0 - head.amount_credited.0);
     invoice.lines = lines;
 }
 
@@ -153,13 +153,13 @@ pub fn build(rng: &mut SmallRng, book: &Book, spec: NewInvoice<'_>) -> Invoice {
     invoice
 }
 
-/// Pays an invoice in full on `date`: status PAID, one payment, nothing due.
+/// Pays what is due on an invoice on `date`: status PAID, one payment, nothing due.
 pub fn pay(rng: &mut SmallRng, invoice: &mut Invoice, date: MsDate) -> PaymentSummary {
     let head = &mut invoice.head;
     let payment = PaymentSummary {
         payment_id: new_id(rng),
         date,
-        amount: head.total,
+        amount: head.amount_due,
         reference: String::new(),
         currency_rate: 1.0,
         has_account: false,
@@ -167,7 +167,7 @@ pub fn pay(rng: &mut SmallRng, invoice: &mut Invoice, date: MsDate) -> PaymentSu
         updated_ms: head.updated.0,
     };
     head.status = "PAID";
-    head.amount_paid = head.total;
+    head.amount_paid = Money(head.amount_paid.0 + payment.amount.0);
     head.amount_due = Money(0);
     head.fully_paid_on_date = Some(date);
     head.payments.push(payment.clone());

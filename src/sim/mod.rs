@@ -18,12 +18,14 @@
 //! greatest `UpdatedDateUTC` seen returns that record (and its second-mates) again.
 
 mod accounting;
+mod allocations;
 mod api;
 mod args;
 mod clock;
 mod control;
 mod dates;
 mod documents;
+mod expense_claims;
 mod faults;
 mod generate;
 mod history;
@@ -31,6 +33,7 @@ mod identity;
 mod identity_routes;
 mod invoices;
 mod limits;
+mod links;
 mod manual_journals;
 mod model;
 mod mutate;

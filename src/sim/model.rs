@@ -132,7 +132,7 @@ pub struct ContactDetail {
     pub addresses: Vec<Address>,
     pub phones: Vec<Phone>,
     pub contact_groups: Empty,
-    pub contact_persons: Empty,
+    pub contact_persons: Vec<ContactPerson>,
     pub sales_default_line_amount_type: &'static str,
     pub purchases_default_line_amount_type: &'static str,
     pub balances: Balances,
@@ -176,6 +176,16 @@ pub struct Address {
     pub region: &'static str,
     pub postal_code: String,
     pub country: &'static str,
+}
+
+/// A person at a contact (Xero gives them no id; a contact has at most five).
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ContactPerson {
+    pub first_name: String,
+    pub last_name: String,
+    pub email_address: String,
+    pub include_in_emails: bool,
 }
 
 /// A phone number.

@@ -34,6 +34,8 @@ pub struct Outcome {
     pub journals_posted: usize,
     /// Contacts merged into another.
     pub merged: usize,
+    /// Credit notes, overpayments and prepayments allocated to an invoice.
+    pub allocated: usize,
 }
 
 /// Moves the first record a paged call served to the end of the order, as an edit by a Xero
@@ -49,6 +51,18 @@ pub fn touch_first_served(data: &mut TenantData, endpoint: &str, q: &ListQuery, 
             if let Some(i) = first_served(&data.contacts, q) {
                 data.contacts
                     .update(i, |c| c.head.updated = MsDateTime(stamp));
+            }
+        }
+        "Quotes" => {
+            let Some(kind) = super::documents::kind("Quotes") else {
+                return;
+            };
+            let set = &mut data.documents.sets[kind];
+            if let Some(i) = first_served(set, q) {
+                set.update(i, |d| {
+                    d.updated_ms = stamp;
+                    d.body["UpdatedDateUTC"] = serde_json::json!(MsDateTime(stamp));
+                });
             }
         }
         _ => {}
@@ -78,6 +92,8 @@ pub fn apply(
             }
             "manual_journals" => super::manual_journals::change(data, stamp(), &mut out),
             "tax_rates" => super::tax_rates::change(data, &mut out),
+            "linked_transactions" => super::links::change(data, stamp(), &mut out),
+            "expense_claims" => super::expense_claims::change(data, stamp(), &mut out),
             other if super::documents::change(data, other, stamp(), &mut out) => {}
             other if super::settings::change(data, other, stamp(), &mut out) => {}
             "journals" => {
@@ -90,7 +106,9 @@ pub fn apply(
                     "unknown entity '{other}' (invoices, contacts, accounts, journals, \
                      payments, manual_journals, tax_rates, items, users, currencies, \
                      tracking_categories, contact_groups, branding_themes, organisation, credit_notes, \
-                     bank_transactions, overpayments, prepayments, purchase_orders)"
+                     bank_transactions, overpayments, prepayments, purchase_orders, quotes, \
+                     receipts, expense_claims, linked_transactions, bank_transfers, \
+                     batch_payments, repeating_invoices)"
                 ));
             }
         }

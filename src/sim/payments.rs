@@ -159,7 +159,7 @@ pub fn change(data: &mut TenantData, stamp: i64, out: &mut Outcome) -> bool {
         let head = &mut inv.head;
         head.status = "AUTHORISED";
         head.amount_paid = Money(head.amount_paid.0 - payment.amount.0);
-        head.amount_due = Money(head.total.0 - head.amount_paid.0);
+        head.amount_due = Money(head.total.0 - head.amount_paid.0 - head.amount_credited.0);
         head.fully_paid_on_date = None;
         inv.deleted_payments.push(payment);
         out.deleted += 1;

@@ -195,6 +195,70 @@ pub fn other_lines(rng: &mut SmallRng, book: &Book, source_type: &str) -> Vec<Jo
     }
 }
 
+/// The lines posting an authorised document other than an invoice (`SourceType` `kind`): a
+/// control account — the bank for cash and over- and prepayments, receivable or payable for
+/// credit notes — takes the total, each line's account its net amount and tax, the GST
+/// account the total tax. Money in and purchase credits credit the lines; money out and sales
+/// credits debit them.
+pub fn document_lines(
+    rng: &mut SmallRng,
+    book: &Book,
+    kind: &str,
+    items: &[serde_json::Value],
+) -> Vec<JournalLine> {
+    let (control, sign) = match kind {
+        "ACCRECCREDIT" => (&book.receivable, 1),
+        "ACCPAYCREDIT" => (&book.payable, -1),
+        "CASHREC" | "AROVERPAYMENT" | "ARPREPAYMENT" => (&book.bank, -1),
+        _ => (&book.bank, 1),
+    };
+    let tax_type = if sign < 0 {
+        ("OUTPUT2", "GST on Income")
+    } else {
+        ("INPUT2", "GST on Expenses")
+    };
+    let cents =
+        |v: &serde_json::Value| Money((v.as_f64().unwrap_or_default() * 100.0).round() as i64);
+    let mut lines = Vec::with_capacity(items.len() + 2);
+    let (mut total, mut total_tax) = (0, 0);
+    for item in items {
+        let (net, tax) = (cents(&item["LineAmount"]), cents(&item["TaxAmount"]));
+        total += net.0 + tax.0;
+        total_tax += tax.0;
+        let account = item["AccountID"]
+            .as_str()
+            .and_then(|id| Uuid::parse_str(id).ok())
+            .and_then(|id| book.by_id.get(&id))
+            .unwrap_or(control);
+        let description = item["Description"].as_str().unwrap_or_default();
+        lines.push(line(
+            rng,
+            account,
+            description,
+            Money(sign * net.0),
+            Money(sign * tax.0),
+            Some(tax_type),
+            &[],
+        ));
+    }
+    lines.insert(
+        0,
+        line(rng, control, "", Money(-sign * total), Money(0), None, &[]),
+    );
+    if total_tax != 0 {
+        lines.push(line(
+            rng,
+            &book.tax,
+            "",
+            Money(sign * total_tax),
+            Money(0),
+            None,
+            &[],
+        ));
+    }
+    lines
+}
+
 /// What a journal is about: its source and dates.
 #[derive(Debug, Clone)]
 pub struct Source {

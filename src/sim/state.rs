@@ -67,8 +67,13 @@ pub struct TenantData {
     /// Items, users, currencies, tracking categories, contact groups, branding themes and the
     /// organisation itself.
     pub settings: super::settings::Settings,
-    /// Credit notes, bank transactions, overpayments, prepayments and purchase orders.
+    /// Credit notes, bank transactions, overpayments, prepayments, purchase orders, quotes and
+    /// receipts.
     pub documents: super::documents::Documents,
+    /// Linked transactions (billable expenses); removed outright when deleted.
+    pub links: Vec<super::settings::Record>,
+    /// Expense claims (Classic Expenses).
+    pub expense_claims: Vec<super::settings::Record>,
     /// Role accounts and tracking categories.
     pub book: Book,
     /// The random stream of `/sim/mutate`, seeded from the seed and the tenant: the same

@@ -6,8 +6,8 @@ use xero_sync::entity::Entity;
 
 pub mod entities;
 
-/// Every entity, in the order a full sync of a tenant starts them.
-static REGISTRY: [Entity; 22] = [
+/// Every entity, in the order a full sync of a tenant starts them (the deprecated ones last).
+static REGISTRY: [Entity; 26] = [
     entities::organisation::ENTITY,
     entities::currencies::ENTITY,
     entities::accounts::ENTITY,
@@ -20,6 +20,7 @@ static REGISTRY: [Entity; 22] = [
     entities::contacts::ENTITY,
     entities::invoices::ENTITY,
     entities::repeating_invoices::ENTITY,
+    entities::quotes::ENTITY,
     entities::credit_notes::ENTITY,
     entities::purchase_orders::ENTITY,
     entities::payments::ENTITY,
@@ -28,8 +29,11 @@ static REGISTRY: [Entity; 22] = [
     entities::batch_payments::ENTITY,
     entities::bank_transactions::ENTITY,
     entities::bank_transfers::ENTITY,
+    entities::linked_transactions::ENTITY,
     entities::manual_journals::ENTITY,
     entities::journals::ENTITY,
+    entities::receipts::ENTITY,
+    entities::expense_claims::ENTITY,
 ];
 
 /// All the entities xero-sync keeps. Names are unique (a test checks it).
@@ -42,7 +46,8 @@ pub fn entity(name: &str) -> Option<&'static Entity> {
     REGISTRY.iter().find(|entity| entity.name == name)
 }
 
-/// Digests of the sets stored beside entities rather than as entities of their own: the name the
+/// Digests of the sets stored beside entities rather than as entities of their own (child
+/// tables, and the views over nested lists): the name the
 /// simulator's `/sim/digest?entity=` knows them by, and the query for
 /// [`xero_sync::digest::digest_query`].
 pub fn line_digests() -> &'static [(&'static str, &'static str)] {
@@ -77,5 +82,11 @@ pub fn line_digests() -> &'static [(&'static str, &'static str)] {
             "bank_transactions_line_items",
             entities::bank_transactions::LINE_ITEMS_DIGEST,
         ),
+        ("quotes_line_items", entities::quotes::LINE_ITEMS_DIGEST),
+        ("receipts_line_items", entities::receipts::LINE_ITEMS_DIGEST),
+        ("allocations", entities::credit_notes::ALLOCATIONS_DIGEST),
+        ("contact_addresses", entities::contacts::ADDRESSES_DIGEST),
+        ("contact_phones", entities::contacts::PHONES_DIGEST),
+        ("contact_persons", entities::contacts::PERSONS_DIGEST),
     ]
 }

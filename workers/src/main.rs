@@ -189,7 +189,14 @@ async fn main() -> anyhow::Result<()> {
             prepare(&pool, &db).await?;
             let http = app::http_client()?;
             let oauth = app::oauth_app(&http, &xero)?;
-            let scopes = xero_sync::entity::scopes(registry(), broad_scopes);
+            // Deprecated entities' scopes only when this deployment syncs them.
+            let enabled = db::enabled_entities(&pool).await?;
+            let wanted: Vec<xero_sync::entity::Entity> = registry()
+                .iter()
+                .filter(|e| e.deprecated.is_none() || enabled.iter().any(|n| n == e.name))
+                .copied()
+                .collect();
+            let scopes = xero_sync::entity::scopes(&wanted, broad_scopes);
             let tenants = if client_credentials {
                 connect::client_credentials(&pool, &oauth, &http, &xero.api_url, &scopes).await?
             } else {
@@ -378,21 +385,32 @@ async fn prepare(pool: &sqlx::PgPool, db: &DbArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The names `SYNC_ENTITIES` lists (`all`: every entity), each checked against the registry.
+/// The names `SYNC_ENTITIES` lists, each checked against the registry: `all` stands for every
+/// entity but the deprecated ones, which are synced only when named (`all, receipts`).
 fn chosen_entities(list: &str) -> anyhow::Result<Vec<&'static str>> {
     let known: Vec<&'static str> = registry().iter().map(|e| e.name).collect();
-    if list.trim() == "all" {
-        return Ok(known);
-    }
-    let mut names = Vec::new();
+    let mut names: Vec<&'static str> = Vec::new();
     for name in list.split(',').map(str::trim).filter(|n| !n.is_empty()) {
-        let Some(found) = known.iter().find(|k| **k == name) else {
-            anyhow::bail!(
-                "SYNC_ENTITIES names `{name}`, which is not an entity; known: {}, or all",
-                known.join(", ")
-            );
+        let add: Vec<&'static str> = if name == "all" {
+            registry()
+                .iter()
+                .filter(|e| e.deprecated.is_none())
+                .map(|e| e.name)
+                .collect()
+        } else {
+            let Some(found) = known.iter().find(|k| **k == name) else {
+                anyhow::bail!(
+                    "SYNC_ENTITIES names `{name}`, which is not an entity; known: {}, or all",
+                    known.join(", ")
+                );
+            };
+            vec![*found]
         };
-        names.push(*found);
+        for name in add {
+            if !names.contains(&name) {
+                names.push(name);
+            }
+        }
     }
     anyhow::ensure!(
         !names.is_empty(),

@@ -1127,6 +1127,7 @@ fn the_registry_lists_every_entity_under_a_unique_name() {
             "contacts",
             "invoices",
             "repeating_invoices",
+            "quotes",
             "credit_notes",
             "purchase_orders",
             "payments",
@@ -1135,10 +1136,20 @@ fn the_registry_lists_every_entity_under_a_unique_name() {
             "batch_payments",
             "bank_transactions",
             "bank_transfers",
+            "linked_transactions",
             "manual_journals",
-            "journals"
+            "journals",
+            "receipts",
+            "expense_claims"
         ]
     );
+    // The deprecated ones come last, each saying why.
+    let deprecated: Vec<&str> = registry()
+        .iter()
+        .filter(|e| e.deprecated.is_some_and(|why| why.len() > 40))
+        .map(|e| e.name)
+        .collect();
+    assert_eq!(deprecated, ["receipts", "expense_claims"]);
     for e in registry() {
         assert_eq!(entity(e.name).map(|found| found.endpoint), Some(e.endpoint));
         assert!(!e.upsert.is_empty(), "{} has no upsert", e.name);
@@ -1534,6 +1545,10 @@ async fn pages_served_by_the_simulator_are_stored_exactly_as_it_digests_them() -
         "bank_transfers",
         "batch_payments",
         "repeating_invoices",
+        "quotes",
+        "linked_transactions",
+        "receipts",
+        "expense_claims",
     ] {
         sim.mutate(entity, 40).await;
     }

@@ -20,3 +20,12 @@ pub const ENTITY: Entity = Entity {
     },
     deprecated: None,
 };
+
+/// The digest query of the stored addresses (`xero.contact_addresses`, a view over `raw`).
+pub const ADDRESSES_DIGEST: &str = include_str!("contacts.addresses.digest.sql");
+
+/// The digest query of the stored phone slots (`xero.contact_phones`).
+pub const PHONES_DIGEST: &str = include_str!("contacts.phones.digest.sql");
+
+/// The digest query of the stored contact people (`xero.contact_persons`).
+pub const PERSONS_DIGEST: &str = include_str!("contacts.persons.digest.sql");

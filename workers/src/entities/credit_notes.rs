@@ -24,3 +24,7 @@ pub const ENTITY: Entity = Entity {
 
 /// The digest query of the stored lines (the simulator's `credit_notes_line_items` digest).
 pub const LINE_ITEMS_DIGEST: &str = include_str!("credit_notes.line_items.digest.sql");
+
+/// The digest query of the stored allocations of credit notes, overpayments and prepayments
+/// (`xero.allocations`, a view over their `raw`).
+pub const ALLOCATIONS_DIGEST: &str = include_str!("credit_notes.allocations.digest.sql");
