@@ -105,6 +105,19 @@ pub fn page(links: &[Record], page: u32) -> Vec<&Value> {
         .collect()
 }
 
+/// Stamps the first link of the page `q` was answered with, moving it to the end of the order
+/// (the `edit_served` fault).
+pub fn touch_first_served(links: &mut [Record], q: &super::accounting::ListQuery, stamp: i64) {
+    let first = page(links, q.page.unwrap_or(1))
+        .first()
+        .and_then(|body| body["LinkedTransactionID"].as_str())
+        .map(str::to_owned);
+    if let Some(record) = links.iter_mut().find(|r| Some(&r.key) == first.as_ref()) {
+        record.body["UpdatedDateUTC"] = json!(MsDateTime(stamp));
+        record.updated_ms = Some(stamp);
+    }
+}
+
 /// One change: a link billed or approved, one deleted outright, or a new one.
 pub fn change(data: &mut TenantData, stamp: i64, out: &mut Outcome) {
     let TenantData {

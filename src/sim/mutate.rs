@@ -53,6 +53,7 @@ pub fn touch_first_served(data: &mut TenantData, endpoint: &str, q: &ListQuery, 
                     .update(i, |c| c.head.updated = MsDateTime(stamp));
             }
         }
+        "LinkedTransactions" => super::links::touch_first_served(&mut data.links, q, stamp),
         "Quotes" => {
             let Some(kind) = super::documents::kind("Quotes") else {
                 return;

@@ -8,63 +8,11 @@
 
 mod support;
 
-use std::time::Duration;
-
 use serde_json::{Value, json};
+use support::ledger::{MINUTE, assert_lines_equal, calls, every_entity, mutate, scalar_i64, sync};
 use support::{Harness, small_org};
 use uuid::Uuid;
-use xero_sync::digest::digest_query;
 use xero_sync_workers::{entities, registry};
-
-const MINUTE: Duration = Duration::from_secs(60);
-
-/// A harness whose deployment syncs every entity.
-async fn every_entity() -> Harness {
-    let h = Harness::new(small_org()).await;
-    let all: Vec<&str> = registry().iter().map(|e| e.name).collect();
-    xero_sync::db::choose_entities(&h.db.pool, &all)
-        .await
-        .unwrap();
-    h
-}
-
-async fn mutate(h: &Harness, entity: &str, count: usize) -> Value {
-    h.sim_json(
-        "POST",
-        "/sim/mutate",
-        Some(json!({"tenant_id": h.tenants[0], "entity": entity, "count": count})),
-    )
-    .await
-}
-
-/// Runs `entities` (full or incremental) to completion with a worker.
-async fn sync(h: &Harness, entities: &[&str], full: bool) {
-    let worker = h.worker(10, 4);
-    let runs = h.sync(Some(entities), full).await;
-    h.wait(&runs, MINUTE).await;
-    worker.stop().await;
-}
-
-/// Calls the simulator answered for `endpoint` since the last stats reset.
-async fn calls(h: &Harness, endpoint: &str) -> u64 {
-    let stats = h.sim_stats().await;
-    stats["requests"][endpoint]
-        .as_object()
-        .map_or(0, |by_status| {
-            by_status.values().map(|v| v.as_u64().unwrap()).sum()
-        })
-}
-
-async fn assert_lines_equal(h: &Harness, set: &str, query: &'static str) {
-    let tenant = h.tenants[0];
-    let ours = digest_query(&h.db.pool, query, tenant).await.unwrap();
-    let theirs = h.sim_digest(tenant, set).await;
-    assert_eq!((ours.count, ours.digest), theirs, "{set} differs from Xero");
-}
-
-async fn scalar_i64(h: &Harness, sql: &'static str) -> i64 {
-    sqlx::query_scalar(sql).fetch_one(&h.db.pool).await.unwrap()
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn deleted_payments_stay_as_deleted_and_their_invoices_are_due_again() {
