@@ -180,6 +180,7 @@ async fn sync_and_check(
     pass: Pass,
     options: &DemoOptions,
 ) -> anyhow::Result<Vec<((Uuid, &'static str), Figures)>> {
+    let enabled = crate::db::enabled_entities(pool).await?;
     let swept: Vec<String> = registry
         .iter()
         .filter(|e| {
@@ -187,6 +188,7 @@ async fn sync_and_check(
                 == crate::entity::Paging::Unpaged {
                     modified_since: true,
                 }
+                && enabled.iter().any(|n| n == e.name)
         })
         .map(|e| e.name.to_owned())
         .collect();
@@ -195,7 +197,7 @@ async fn sync_and_check(
         Pass::Incremental => ("an incremental sync", None, false),
         Pass::Sweep => ("the sweep (a full read)", Some(swept), true),
     };
-    let count = entities.as_ref().map_or(registry.len(), Vec::len);
+    let count = entities.as_ref().map_or(enabled.len(), Vec::len);
     println!("\nRunning {label} of {count} entities…");
     let selection = Selection {
         tenants: None,
@@ -288,10 +290,13 @@ type Table = [((Uuid, &'static str), Figures)];
 
 fn print_summary(registry: &[Entity], full: &Table, incremental: &Table) {
     println!(
-        "\n{:<12} {:>12} {:>10} {:>8} | {:>12} {:>10} {:>8}",
+        "\n{:<20} {:>12} {:>10} {:>8} | {:>12} {:>10} {:>8}",
         "entity", "full records", "calls", "equal", "incr records", "calls", "equal"
     );
-    for entity in registry {
+    for entity in registry
+        .iter()
+        .filter(|e| full.iter().any(|((_, n), _)| *n == e.name))
+    {
         let sum = |t: &Table| {
             t.iter().filter(|((_, e), _)| *e == entity.name).fold(
                 Figures {
@@ -307,7 +312,7 @@ fn print_summary(registry: &[Entity], full: &Table, incremental: &Table) {
         };
         let (f, i) = (sum(full), sum(incremental));
         println!(
-            "{:<12} {:>12} {:>10} {:>8} | {:>12} {:>10} {:>8}",
+            "{:<20} {:>12} {:>10} {:>8} | {:>12} {:>10} {:>8}",
             entity.name,
             f.records,
             f.calls,
