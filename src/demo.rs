@@ -150,12 +150,8 @@ async fn connect_through_oauth(
             .redirect(reqwest::redirect::Policy::none())
             .build()?,
     };
-    let current: Vec<Entity> = registry
-        .iter()
-        .filter(|e| e.deprecated.is_none())
-        .copied()
-        .collect();
-    let scopes = crate::entity::scopes(&current, false);
+    let enabled = crate::db::enabled_entities(pool).await?;
+    let scopes = crate::entity::scopes(&crate::entity::requested(registry, &enabled), false);
     let request = connect::Request {
         listener,
         redirect_uri: &redirect,

@@ -46,6 +46,16 @@ pub struct Scopes {
 /// The scopes every connection asks for besides the entities': identity, and a refresh token.
 pub const BASE_SCOPES: &[&str] = &["openid", "profile", "email", "offline_access"];
 
+/// The entities a connection asks scopes for: every current one, and of the deprecated ones
+/// only those the deployment syncs (`enabled`, the names `SYNC_ENTITIES` chose).
+pub fn requested(entities: &[Entity], enabled: &[String]) -> Vec<Entity> {
+    entities
+        .iter()
+        .filter(|e| e.deprecated.is_none() || enabled.iter().any(|n| n == e.name))
+        .copied()
+        .collect()
+}
+
 /// The scopes a connection needs to read `entities`: [`BASE_SCOPES`] and each entity's scope,
 /// granular unless `broad` (an app created before 2 March 2026), each once, in order.
 pub fn scopes(entities: &[Entity], broad: bool) -> Vec<&'static str> {

@@ -189,13 +189,8 @@ async fn main() -> anyhow::Result<()> {
             prepare(&pool, &db).await?;
             let http = app::http_client()?;
             let oauth = app::oauth_app(&http, &xero)?;
-            // Deprecated entities' scopes only when this deployment syncs them.
             let enabled = db::enabled_entities(&pool).await?;
-            let wanted: Vec<xero_sync::entity::Entity> = registry()
-                .iter()
-                .filter(|e| e.deprecated.is_none() || enabled.iter().any(|n| n == e.name))
-                .copied()
-                .collect();
+            let wanted = xero_sync::entity::requested(registry(), &enabled);
             let scopes = xero_sync::entity::scopes(&wanted, broad_scopes);
             let tenants = if client_credentials {
                 connect::client_credentials(&pool, &oauth, &http, &xero.api_url, &scopes).await?

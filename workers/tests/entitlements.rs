@@ -18,7 +18,8 @@ const MINUTE: Duration = Duration::from_secs(60);
 
 #[test]
 fn connect_asks_for_the_granular_scopes_of_the_registered_entities_or_the_broad_ones() {
-    let granular = xero_sync::entity::scopes(registry(), false);
+    let current = xero_sync::entity::requested(registry(), &[]);
+    let granular = xero_sync::entity::scopes(&current, false);
     assert_eq!(
         granular,
         [
@@ -35,9 +36,14 @@ fn connect_asks_for_the_granular_scopes_of_the_registered_entities_or_the_broad_
             "accounting.journals.read"
         ]
     );
-    let broad = xero_sync::entity::scopes(registry(), true);
+    let broad = xero_sync::entity::scopes(&current, true);
     assert!(broad.contains(&"accounting.transactions.read"));
     assert!(!broad.contains(&"accounting.invoices.read"));
+    // A deprecated entity's scope only when the deployment syncs it.
+    let with_receipts = xero_sync::entity::requested(registry(), &["receipts".to_owned()]);
+    let scopes = xero_sync::entity::scopes(&with_receipts, false);
+    assert_eq!(scopes.last(), Some(&"accounting.classicexpenses.read"));
+    assert_eq!(scopes.len(), granular.len() + 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
