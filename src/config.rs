@@ -286,7 +286,8 @@ pub struct SyncArgs {
     #[arg(long, env = "SYNC_CARRY_SECS", value_name = "SYNC_CARRY_SECS", default_value_t = DEFAULT_CARRY.as_secs(), value_parser = clap::value_parser!(u64).range(0..=3600))]
     pub carry_secs: u64,
     /// A scheduled run is full when the pair's last full run is older than this (Xero changes
-    /// some fields without moving UpdatedDateUTC), e.g. `7d`; `0` never re-reads in full.
+    /// some fields without moving UpdatedDateUTC, and deletes some records outright), e.g.
+    /// `7d`; `0` never re-reads in full. Invoices are re-read as summaries.
     #[arg(long, env = "SYNC_FULL_EVERY", value_name = "SYNC_FULL_EVERY", default_value = "7d", value_parser = parse_interval)]
     pub full_every: Interval,
     /// Attempts a job gets for transient failures (5xx, timeouts) before it is failed.

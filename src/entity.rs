@@ -111,4 +111,10 @@ pub struct Entity {
     /// Why the entity is deprecated at Xero, if it is: a deprecated entity is registered (any
     /// tenant may still be synced on request) but off unless `SYNC_ENTITIES` names it.
     pub deprecated: Option<&'static str>,
+    /// What the periodic re-read (the sweep `SYNC_FULL_EVERY` schedules) adds to every request:
+    /// `summaryOnly=true` where Xero offers it and the summary keeps every field Xero changes
+    /// without moving `UpdatedDateUTC` (Invoices). Such a run's body holds `"summary": true`;
+    /// its statements merge a summary into the stored version of the same `UpdatedDateUTC`
+    /// and store nothing else, and the run moves no watermark. Empty: the sweep reads whole.
+    pub sweep_query: &'static [(&'static str, &'static str)],
 }

@@ -78,6 +78,9 @@ impl ListQuery {
         if self.include_archived {
             key.push_str("&includeArchived=true");
         }
+        if self.summary_only {
+            key.push_str("&summaryOnly=true");
+        }
         key
     }
 }
@@ -436,9 +439,12 @@ fn contacts(data: &TenantData, q: &ListQuery, env: Envelope) -> serde_json::Resu
 }
 
 fn invoices(data: &TenantData, q: &ListQuery, env: Envelope) -> serde_json::Result<Vec<u8>> {
+    if q.summary_only {
+        return invoice_summaries(data, q, env);
+    }
     let (pagination, items) = select(&data.invoices, q, None);
     // Unpaged Invoices come with `LineItems: []`, as Xero's.
-    let full = q.page.is_some() && !q.summary_only;
+    let full = q.page.is_some();
     let n = items.len();
     env.write(
         "Invoices",
@@ -446,6 +452,34 @@ fn invoices(data: &TenantData, q: &ListQuery, env: Envelope) -> serde_json::Resu
         items.into_iter().map(|i| i.view(full)),
         n * 2_000,
     )
+}
+
+/// `summaryOnly=true`: paged whatever is asked (page 1 without `page`), each invoice without
+/// `LineItems`, `Payments` and `HasAttachments`, as Xero documents.
+fn invoice_summaries(
+    data: &TenantData,
+    q: &ListQuery,
+    env: Envelope,
+) -> serde_json::Result<Vec<u8>> {
+    let paged = ListQuery {
+        page: Some(q.page.unwrap_or(1)),
+        ..q.clone()
+    };
+    let (pagination, items) = select(&data.invoices, &paged, None);
+    let summaries = items
+        .into_iter()
+        .map(|i| {
+            let mut v = serde_json::to_value(i.view(false))?;
+            if let Some(o) = v.as_object_mut() {
+                for left_out in ["LineItems", "Payments", "HasAttachments"] {
+                    o.remove(left_out);
+                }
+            }
+            Ok(v)
+        })
+        .collect::<serde_json::Result<Vec<_>>>()?;
+    let n = summaries.len();
+    env.write("Invoices", pagination, summaries.into_iter(), n * 800)
 }
 
 fn journals(data: &TenantData, q: &ListQuery, env: Envelope) -> serde_json::Result<Vec<u8>> {

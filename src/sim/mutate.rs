@@ -94,6 +94,7 @@ pub fn apply(
             "manual_journals" => super::manual_journals::change(data, stamp(), &mut out),
             "tax_rates" => super::tax_rates::change(data, &mut out),
             "linked_transactions" => super::links::change(data, stamp(), &mut out),
+            "invoice_due_dates" => silent_invoice_change(data, &mut out),
             "expense_claims" => super::expense_claims::change(data, stamp(), &mut out),
             other if super::documents::change(data, other, stamp(), &mut out) => {}
             other if super::settings::change(data, other, stamp(), &mut out) => {}
@@ -109,12 +110,28 @@ pub fn apply(
                      tracking_categories, contact_groups, branding_themes, organisation, credit_notes, \
                      bank_transactions, overpayments, prepayments, purchase_orders, quotes, \
                      receipts, expense_claims, linked_transactions, bank_transfers, \
-                     batch_payments, repeating_invoices)"
+                     batch_payments, repeating_invoices, invoice_due_dates)"
                 ));
             }
         }
     }
     Ok(out)
+}
+
+/// What Xero changes on an authorised invoice without moving its `UpdatedDateUTC` (its
+/// documentation names `DueDate` and `SentToContact`): the due date moves a fortnight on and
+/// the invoice is marked sent. No incremental read sees it; only a re-read does.
+fn silent_invoice_change(data: &mut TenantData, out: &mut Outcome) {
+    let Some(i) = find_invoice(data, &["AUTHORISED"]) else {
+        return;
+    };
+    data.invoices.update(i, |inv| {
+        let due = inv.head.due_date.plus_days(14);
+        inv.head.due_date = due;
+        inv.head.due_date_string = super::dates::DateString(due);
+        inv.head.sent_to_contact = true;
+    });
+    out.updated += 1;
 }
 
 /// A random record index whose status is one of `statuses` (a few tries, then none).

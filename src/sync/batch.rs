@@ -145,7 +145,8 @@ async fn start_scheduled(
     }
     let settings = engine.settings;
     let mut tx = engine.pool.begin().await?;
-    let full = settings.force_full || full_due(&mut tx, &scheduled, settings.full_every).await?;
+    let due = full_due(&mut tx, &scheduled, settings.full_every).await?;
+    let full = settings.force_full || due != FullDue::No;
     let started = match start_run_in(
         &mut tx,
         &scheduled.entity,
@@ -163,6 +164,17 @@ async fn start_scheduled(
         }
         Err(StartError::Db(e)) => return Err(e.into()),
     };
+    // The periodic re-read of a pair read in full before reads summaries where the entity
+    // asks for them; a first full run, or one FORCE_FULL_SYNC asks for, reads whole.
+    let sweep = engine
+        .entity(&scheduled.entity)
+        .is_some_and(|e| !e.sweep_query.is_empty());
+    if sweep && started.created && due == FullDue::Periodic && !settings.force_full {
+        sqlx::query("UPDATE xero.sync_log SET summary = true WHERE run_id = $1")
+            .bind(started.run_id)
+            .execute(&mut *tx)
+            .await?;
+    }
     let outcome = format!("scheduled run {} ({:?})", started.run_id, started.mode);
     if !queue::complete(&mut tx, lease, &outcome).await? {
         return Ok("lease lost".into());
@@ -172,17 +184,28 @@ async fn start_scheduled(
     Ok(outcome)
 }
 
+/// Whether a scheduled run must read the pair in full.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FullDue {
+    /// No: incremental.
+    No,
+    /// The pair was never read in full.
+    Never,
+    /// Its last full run is older than `SYNC_FULL_EVERY`: the periodic re-read (the sweep).
+    Periodic,
+}
+
 /// Whether the pair's periodic full re-read is due.
 async fn full_due(
     conn: &mut PgConnection,
     scheduled: &ScheduledRun,
     every: Option<Duration>,
-) -> Result<bool, sqlx::Error> {
+) -> Result<FullDue, sqlx::Error> {
     let Some(every) = every else {
-        return Ok(false);
+        return Ok(FullDue::No);
     };
-    let due: Option<bool> = sqlx::query_scalar(
-        "SELECT last_full_at IS NULL OR last_full_at < now() - make_interval(secs => $3)
+    let due: Option<(bool, Option<bool>)> = sqlx::query_as(
+        "SELECT last_full_at IS NULL, last_full_at < now() - make_interval(secs => $3)
            FROM xero.sync_progress WHERE tenant_id = $1 AND entity = $2",
     )
     .bind(scheduled.tenant_id)
@@ -190,7 +213,11 @@ async fn full_due(
     .bind(every.as_secs_f64())
     .fetch_optional(conn)
     .await?;
-    Ok(due.unwrap_or(false))
+    Ok(match due {
+        Some((true, _)) => FullDue::Never,
+        Some((false, Some(true))) => FullDue::Periodic,
+        _ => FullDue::No,
+    })
 }
 
 async fn run_batch(
@@ -283,7 +310,12 @@ async fn commit(
     fetched: Fetched,
     carry: bool,
 ) -> anyhow::Result<Done> {
-    let progress = progress(&fetched);
+    let mut progress = progress(&fetched);
+    // A sweep of summaries moves no watermark: a record it finds changed is fetched whole by the
+    // next incremental run, which starts from the watermark.
+    if run.summary {
+        progress.high_water = None;
+    }
     // Whatever stopped the batch early decides when the next one may run.
     let next_delay = match fetched.stop.as_ref() {
         Some(Stop::Xero(e)) => Some(stop_delay(engine, run.tenant_id, e).await?),
@@ -309,7 +341,12 @@ async fn commit(
         sync.pages = progress.pages,
     );
     let started = std::time::Instant::now();
-    let written = write_batch(engine, lease, entity, job, &fetched, progress, next)
+    let writing = Writing {
+        progress,
+        summary: run.summary,
+        next,
+    };
+    let written = write_batch(engine, lease, entity, job, &fetched, writing)
         .instrument(commit)
         .await;
     match written {
@@ -379,20 +416,35 @@ enum Next {
     Queued(Option<Duration>, i32),
 }
 
+/// What a batch writes besides its pages: the run's progress, whether its records are
+/// summaries, and how the next batch is queued.
+struct Writing {
+    progress: Progress,
+    summary: bool,
+    next: Next,
+}
+
 async fn write_batch(
     engine: &Engine,
     lease: Lease<'_>,
     entity: &Entity,
     job: &BatchJob,
     fetched: &Fetched,
-    progress: Progress,
-    next: Next,
+    writing: Writing,
 ) -> Result<Option<Done>, sqlx::Error> {
+    let Writing {
+        progress,
+        summary,
+        next,
+    } = writing;
     // One statement per table for the whole batch, not per page: a tenth of the round trips,
     // each carrying a large parameter (which, without TCP_NODELAY on the driver's socket,
     // waits on a delayed ACK per statement).
     let mut body = Page::combined(&fetched.pages, entity.collection);
     Page::mark_run(&mut body, job.run_id);
+    if summary {
+        Page::mark_summary(&mut body);
+    }
     // The run has read the whole set: say so, so that the entity's statements may mirror
     // removals (what is stored and was not met in this run is gone in Xero).
     if fetched.done && fetched.cursor.whole_set() {

@@ -147,6 +147,14 @@ async fn call(
     let ask = cursor.ask();
     let mut query = ask.query;
     query.extend(entity.query.iter().map(|(k, v)| (*k, (*v).to_owned())));
+    if run.summary {
+        query.extend(
+            entity
+                .sweep_query
+                .iter()
+                .map(|(k, v)| (*k, (*v).to_owned())),
+        );
+    }
     let get = Get {
         tenant_id: run.tenant_id,
         endpoint: entity.endpoint,

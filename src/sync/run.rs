@@ -123,6 +123,8 @@ pub struct Run {
     pub modified_after: Option<DateTime<Utc>>,
     /// The pair's greatest offset when the run started.
     pub last_offset: Option<i64>,
+    /// A sweep reading summaries (see [`crate::entity::Entity::sweep_query`]).
+    pub summary: bool,
 }
 
 impl Run {
@@ -150,7 +152,7 @@ impl Run {
 pub async fn load(pool: &PgPool, run_id: Uuid) -> Result<Option<Run>, sqlx::Error> {
     sqlx::query_as(
         "SELECT l.run_id, l.tenant_id, l.entity, l.status, l.batches, l.mode, l.cursor,
-                p.modified_after, p.last_offset
+                p.modified_after, p.last_offset, l.summary
            FROM xero.sync_log l
            LEFT JOIN xero.sync_progress p USING (tenant_id, entity)
           WHERE l.run_id = $1",

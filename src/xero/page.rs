@@ -135,27 +135,37 @@ impl Page {
     /// Adds the run's id (`"run":"…"`) to a [`Page::combined`] body: statements that mirror
     /// removals over several batches stamp what each batch met with it.
     pub fn mark_run(body: &mut String, run_id: uuid::Uuid) {
-        if body.ends_with('}') {
-            body.pop();
-            body.push_str(",\"run\":\"");
-            body.push_str(&run_id.hyphenated().to_string());
-            body.push_str("\"}");
-        }
+        mark(body, "run", &format!("\"{}\"", run_id.hyphenated()));
     }
 
     /// Marks a [`Page::combined`] body as Xero's whole set (`"complete":true` beside the
     /// records).
     pub fn mark_complete(body: &mut String) {
-        if body.ends_with('}') {
-            body.pop();
-            body.push_str(",\"complete\":true}");
-        }
+        mark(body, "complete", "true");
+    }
+
+    /// Marks a [`Page::combined`] body as summaries (`"summary":true`): records Xero sent
+    /// without some of their fields (`summaryOnly=true`).
+    pub fn mark_summary(body: &mut String) {
+        mark(body, "summary", "true");
     }
 
     /// Whether Xero says more records follow under the same request (a short page is then not
     /// the end).
     pub fn more(&self) -> bool {
         self.pagination.is_some_and(|p| p.more())
+    }
+}
+
+/// Adds `"key":value` (value already JSON) to the end of a body that is a JSON object.
+fn mark(body: &mut String, key: &str, value: &str) {
+    if body.ends_with('}') {
+        body.pop();
+        body.push_str(",\"");
+        body.push_str(key);
+        body.push_str("\":");
+        body.push_str(value);
+        body.push('}');
     }
 }
 

@@ -2,15 +2,21 @@
 //! numbered pages (a burst of changes read by position, checked page by page, while Xero users
 //! edit what was just served), linked transactions read whole every run (deletions mirrored),
 //! credit allocated to invoices and the journals documents post, the views over a contact's
-//! nested lists, and the deprecated Classic Expenses entities, off until named.
+//! nested lists, the deprecated Classic Expenses entities, off until named, and the periodic
+//! re-read of invoices as summaries.
 
 #![allow(clippy::unwrap_used)]
 
 mod support;
 
+use std::time::Duration;
+
 use serde_json::{Value, json};
-use support::ledger::{assert_lines_equal, calls, every_entity, mutate, scalar_i64, sync};
-use support::{Harness, small_org};
+use support::ledger::{MINUTE, assert_lines_equal, calls, every_entity, mutate, scalar_i64, sync};
+use support::{Harness, eventually, small_org, sync_args};
+use xero_sync::config::{Interval, SyncArgs};
+use xero_sync::sync::engine::FollowUp;
+use xero_sync::worker::WorkerOptions;
 use xero_sync_workers::{entities, line_digests};
 
 fn changed(outcome: &Value) -> u64 {
@@ -36,9 +42,9 @@ async fn served(h: &Harness, endpoint: &str) -> Vec<(String, u64)> {
         .collect()
 }
 
-/// Every record of `endpoint` as the simulator holds it now, `(id, UpdatedDateUTC ms)`, read
-/// with a custom connection's token.
-async fn sim_records(h: &Harness, endpoint: &str) -> Vec<(String, i64)> {
+/// Every record of `endpoint` as the simulator serves it unpaged now, read with a custom
+/// connection's token.
+async fn sim_bodies(h: &Harness, endpoint: &str) -> Vec<Value> {
     let token: Value = h
         .http
         .post(format!("{}/connect/token", h.sim.origin()))
@@ -62,10 +68,14 @@ async fn sim_records(h: &Harness, endpoint: &str) -> Vec<(String, i64)> {
         .json()
         .await
         .unwrap();
+    body[endpoint].as_array().unwrap().clone()
+}
+
+/// [`sim_bodies`] as `(id, UpdatedDateUTC ms)`.
+async fn sim_records(h: &Harness, endpoint: &str) -> Vec<(String, i64)> {
     let id_key = format!("{}ID", endpoint.trim_end_matches('s'));
-    body[endpoint]
-        .as_array()
-        .unwrap()
+    sim_bodies(h, endpoint)
+        .await
         .iter()
         .map(|r| {
             let stamp = r["UpdatedDateUTC"].as_str().unwrap();
@@ -330,4 +340,139 @@ async fn deprecated_entities_are_off_until_named_and_sync_like_any_other_when_as
     h.assert_equal(Some(&set)).await;
     assert_eq!(calls(&h, "Receipts").await, 1);
     assert_eq!(calls(&h, "ExpenseClaims").await, 1);
+}
+
+/// Invoices whose due date or sent flag here differs from the simulator's.
+async fn stale_invoices(h: &Harness) -> usize {
+    let ours: std::collections::HashMap<String, (String, bool, bool)> = sqlx::query_as(
+        "SELECT invoice_id::text, raw ->> 'DueDate', coalesce((raw ->> 'SentToContact')::boolean, false),
+                due_date IS NOT DISTINCT FROM xero.ms_date(raw ->> 'DueDate')
+           FROM xero.invoices",
+    )
+    .fetch_all(&h.db.pool)
+    .await
+    .unwrap()
+    .into_iter()
+    .map(|(id, due, sent, typed)| (id, (due, sent, typed)))
+    .collect();
+    sim_bodies(h, "Invoices")
+        .await
+        .iter()
+        .filter(|inv| {
+            let id = inv["InvoiceID"].as_str().unwrap();
+            let theirs = (
+                inv["DueDate"].as_str().unwrap().to_owned(),
+                inv["SentToContact"].as_bool().unwrap(),
+                true,
+            );
+            ours.get(id) != Some(&theirs)
+        })
+        .count()
+}
+
+async fn invoice_bytes(h: &Harness) -> i64 {
+    scalar_i64(
+        h,
+        "SELECT coalesce(sum(decoded_bytes), 0)::bigint FROM xero.egress WHERE entity = 'invoices'",
+    )
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_periodic_re_read_of_invoices_reads_summaries_and_brings_in_what_moved_no_date() {
+    let h = every_entity().await;
+    // Runs are started here, none scheduled by the worker.
+    let settings = SyncArgs {
+        interval: Interval(Duration::ZERO),
+        ..sync_args(10)
+    };
+    let worker = h.worker_with(&settings, WorkerOptions::new(4, Duration::from_secs(30)));
+    let first = h.sync(Some(&["invoices"]), true).await;
+    h.wait(&first, MINUTE).await;
+    let full_bytes = invoice_bytes(&h).await;
+    assert_eq!(stale_invoices(&h).await, 0);
+
+    // Xero moves due dates and marks invoices sent without a new UpdatedDateUTC: an
+    // incremental run cannot see it.
+    let moved = mutate(&h, "invoice_due_dates", 25).await["updated"]
+        .as_u64()
+        .unwrap();
+    assert!(moved > 0);
+    let incremental = h.sync(Some(&["invoices"]), false).await;
+    h.wait(&incremental, MINUTE).await;
+    assert!(stale_invoices(&h).await > 0, "the incremental run saw it");
+    let watermark: Option<chrono::DateTime<chrono::Utc>> =
+        sqlx::query_scalar("SELECT modified_after FROM xero.sync_progress")
+            .fetch_one(&h.db.pool)
+            .await
+            .unwrap();
+
+    // The periodic re-read comes due (SYNC_FULL_EVERY after the last full run) and the
+    // pair's schedule starts it.
+    sqlx::query("UPDATE xero.sync_progress SET last_full_at = now() - interval '8 days'")
+        .execute(&h.db.pool)
+        .await
+        .unwrap();
+    let before = invoice_bytes(&h).await;
+    h.sim_json("POST", "/sim/stats/reset", None).await;
+    let mut conn = h.db.pool.acquire().await.unwrap();
+    let now = FollowUp {
+        after: Duration::ZERO,
+        max_attempts: 8,
+    };
+    xero_sync::sync::run::schedule_next(&mut conn, h.tenants[0], "invoices", incremental[0], now)
+        .await
+        .unwrap();
+    eventually("the sweep to complete", MINUTE, || async {
+        let done: bool = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM xero.sync_log
+                             WHERE summary AND mode = 'full' AND status = 'completed')",
+        )
+        .fetch_one(&h.db.pool)
+        .await
+        .unwrap();
+        done.then_some(())
+    })
+    .await;
+    worker.stop().await;
+
+    // It brought in every moved due date, typed column and raw alike, and kept every line.
+    assert_eq!(stale_invoices(&h).await, 0);
+    h.assert_equal(Some(&["invoices"])).await;
+    assert_lines_equal(
+        &h,
+        "invoice_line_items",
+        entities::invoices::LINE_ITEMS_DIGEST,
+    )
+    .await;
+    let without_lines = scalar_i64(
+        &h,
+        "SELECT count(*) FROM xero.invoices WHERE NOT raw ? 'LineItems' OR NOT raw ? 'Payments'",
+    )
+    .await;
+    assert_eq!(without_lines, 0);
+    // Summaries on every call, at well under half the bytes of the full read; no watermark
+    // moved, and it counts as the pair's full read.
+    let cursors = served(&h, "Invoices").await;
+    let paged: Vec<&(String, u64)> = cursors
+        .iter()
+        .filter(|(c, _)| c.contains("&page="))
+        .collect();
+    assert!(
+        !paged.is_empty() && paged.iter().all(|(c, _)| c.contains("summaryOnly=true")),
+        "{cursors:?}"
+    );
+    let sweep_bytes = invoice_bytes(&h).await - before;
+    assert!(
+        sweep_bytes * 2 < full_bytes,
+        "{sweep_bytes} bytes swept, {full_bytes} read in full"
+    );
+    let (after, recent): (Option<chrono::DateTime<chrono::Utc>>, bool) = sqlx::query_as(
+        "SELECT modified_after, last_full_at > now() - interval '1 minute' FROM xero.sync_progress",
+    )
+    .fetch_one(&h.db.pool)
+    .await
+    .unwrap();
+    assert_eq!(after, watermark);
+    assert!(recent);
 }

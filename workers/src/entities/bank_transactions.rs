@@ -20,6 +20,7 @@ pub const ENTITY: Entity = Entity {
         broad: "accounting.transactions.read",
     },
     deprecated: None,
+    sweep_query: &[],
 };
 
 /// The digest query of the stored lines (the simulator's `bank_transactions_line_items` digest).

@@ -22,4 +22,5 @@ pub const ENTITY: Entity = Entity {
         broad: "accounting.transactions.read",
     },
     deprecated: None,
+    sweep_query: &[],
 };

@@ -23,4 +23,5 @@ pub const ENTITY: Entity = Entity {
         broad: "accounting.settings.read",
     },
     deprecated: None,
+    sweep_query: &[],
 };

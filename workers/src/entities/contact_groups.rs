@@ -23,4 +23,5 @@ pub const ENTITY: Entity = Entity {
         broad: "accounting.contacts.read",
     },
     deprecated: None,
+    sweep_query: &[],
 };

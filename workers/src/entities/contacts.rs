@@ -19,6 +19,7 @@ pub const ENTITY: Entity = Entity {
         broad: "accounting.contacts.read",
     },
     deprecated: None,
+    sweep_query: &[],
 };
 
 /// The digest query of the stored addresses (`xero.contact_addresses`, a view over `raw`).

@@ -25,4 +25,5 @@ pub const ENTITY: Entity = Entity {
         "Classic Expenses: Xero announced in July 2025 that it is disabling the \
          already-deprecated ExpenseClaims endpoint (new claims are bills in Xero Expenses)",
     ),
+    sweep_query: &[],
 };

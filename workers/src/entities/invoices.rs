@@ -3,7 +3,10 @@
 //!
 //! The headers go first; the line items then follow each invoice's stored version exactly, so
 //! lines Xero dropped on an edit disappear here too. An invoice sent without `LineItems` (a
-//! summary response) keeps its stored lines; see `invoices.line_items.sql`.
+//! summary response) keeps its stored lines; see `invoices.line_items.sql`. The periodic
+//! re-read (the sweep) asks for summaries (`summaryOnly=true`: no lines, no payments), which
+//! still carry what Xero changes without moving `UpdatedDateUTC` (`DueDate`,
+//! `SentToContact`), at a fraction of the egress; `invoices.summary.sql` merges them.
 
 use xero_sync::entity::{Entity, Paging, Scopes};
 
@@ -14,9 +17,11 @@ pub const ENTITY: Entity = Entity {
     collection: "Invoices",
     id_field: "InvoiceID",
     paging: Paging::Keyset,
-    // Order matters: the line items statement reads the headers the first one stored.
+    // Order matters: the line items statement reads the headers the first one stored (or the
+    // second merged, which no line follows: a merged `raw` is no record of the batch).
     upsert: &[
         include_str!("invoices.upsert.sql"),
+        include_str!("invoices.summary.sql"),
         include_str!("invoices.line_items.sql"),
     ],
     digest: include_str!("invoices.digest.sql"),
@@ -26,6 +31,7 @@ pub const ENTITY: Entity = Entity {
         broad: "accounting.transactions.read",
     },
     deprecated: None,
+    sweep_query: &[("summaryOnly", "true")],
 };
 
 /// The digest query of the stored line items (the simulator's `invoice_line_items` digest).

@@ -2,7 +2,8 @@
 -- A page may hold the same invoice twice (the keyset cursor overlaps by a second): keep the
 -- newest (then the last) of each id, since ON CONFLICT cannot touch one row twice in a statement.
 -- An identical record rewrites nothing; an older version never overwrites a newer one.
--- `nullif(…, '')` lets an empty string mean "no amount" rather than fail the batch.
+-- `nullif(…, '')` lets an empty string mean "no amount" rather than fail the batch. Summaries
+-- (a sweep's, `summary`) are not stored here but merged by invoices.summary.sql.
 INSERT INTO xero.invoices AS t (
     tenant_id, invoice_id, type, invoice_number, reference, contact_id, status, line_amount_types,
     date, due_date, sub_total, total_tax, total, amount_due, amount_paid, amount_credited,
@@ -23,6 +24,7 @@ SELECT DISTINCT ON (invoice_id)
 FROM jsonb_array_elements(coalesce($2::jsonb -> 'Invoices', '[]')) WITH ORDINALITY AS e(r, n),
     LATERAL (SELECT (r ->> 'InvoiceID')::uuid AS invoice_id,
                     xero.ms_timestamp(r ->> 'UpdatedDateUTC') AS updated) AS k
+WHERE ($2::jsonb -> 'summary') IS DISTINCT FROM 'true'
 ORDER BY invoice_id, updated DESC NULLS LAST, n DESC
 ON CONFLICT (tenant_id, invoice_id) DO UPDATE SET
     type = excluded.type,

@@ -25,6 +25,7 @@ pub const ENTITY: Entity = Entity {
         broad: "accounting.journals.read",
     },
     deprecated: None,
+    sweep_query: &[],
 };
 
 /// The digest query of the stored journal lines (the simulator's `journal_lines` digest).

@@ -24,4 +24,5 @@ pub const ENTITY: Entity = Entity {
         broad: "accounting.settings.read",
     },
     deprecated: None,
+    sweep_query: &[],
 };

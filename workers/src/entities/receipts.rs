@@ -26,6 +26,7 @@ pub const ENTITY: Entity = Entity {
          removal for February 2027; only organisations that still use classic expense claims \
          have receipts",
     ),
+    sweep_query: &[],
 };
 
 /// The digest query of the stored lines (the simulator's `receipts_line_items` digest).

@@ -26,6 +26,7 @@ pub const ENTITY: Entity = Entity {
         broad: "accounting.settings.read",
     },
     deprecated: None,
+    sweep_query: &[],
 };
 
 /// The digest query of the stored options (the simulator's `tracking_options` digest).
