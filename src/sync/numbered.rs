@@ -120,6 +120,15 @@ mod tests {
         from_ms(ms).expect("valid")
     }
 
+    /// A page of the records `id{n}` for `n` in `ids`.
+    fn of(ids: std::ops::Range<usize>) -> Page {
+        Page {
+            records: ids.len(),
+            ids: ids.map(|i| format!("id{i}")).collect(),
+            ..Page::default()
+        }
+    }
+
     /// A server of numbered pages over records `(UpdatedDateUTC ms, id)`, in Xero's default
     /// order, `If-Modified-Since` inclusive at second precision.
     struct Server {
@@ -234,10 +243,8 @@ mod tests {
             size: SIZE,
         };
         let full = Page {
-            records: 100,
-            ids: (0..100).map(|i| format!("id{i}")).collect(),
             max_updated_ms: Some(20_700),
-            ..Page::default()
+            ..of(0..100)
         };
         assert_eq!(
             c.advance(&full, OVERLAP),
@@ -267,31 +274,19 @@ mod tests {
             keyset: false,
         });
         assert_eq!(c.ask().query, vec![("page", "2".to_owned())]);
-        let ahead = Page {
-            records: 100,
-            ids: (100..200).map(|i| format!("id{i}")).collect(),
-            ..Page::default()
-        };
+        let ahead = of(100..200);
         let Ok(Step::Next(check)) = c.advance(&ahead, OVERLAP) else {
             panic!("a check follows")
         };
         assert_eq!(check.ask().query, vec![("page", "1".to_owned())]);
         // Two records left page 1: it now starts two later and ends with two of the next.
-        let shifted = Page {
-            records: 100,
-            ids: (2..102).map(|i| format!("id{i}")).collect(),
-            ..Page::default()
-        };
+        let shifted = of(2..102);
         let Ok(Step::Next(on)) = check.advance(&shifted, OVERLAP) else {
             panic!("goes on")
         };
         assert_eq!(on.ask().query, vec![("page", "3".to_owned())]);
         // A whole page left: nothing read links the two reads, so the walk starts again.
-        let gone = Page {
-            records: 100,
-            ids: (100..200).map(|i| format!("id{i}")).collect(),
-            ..Page::default()
-        };
+        let gone = of(100..200);
         assert_eq!(
             check.advance(&gone, OVERLAP),
             Ok(Step::Next(Cursor::checked(None, SIZE, 1, false)))

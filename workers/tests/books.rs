@@ -26,55 +26,10 @@ fn changed(outcome: &Value) -> u64 {
         .sum()
 }
 
-/// How often the simulator answered each cursor of `endpoint` in full.
-async fn served(h: &Harness, endpoint: &str) -> Vec<(String, u64)> {
-    h.sim_stats().await["served"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|s| s["endpoint"] == endpoint)
-        .map(|s| {
-            (
-                s["cursor"].as_str().unwrap().to_owned(),
-                s["count"].as_u64().unwrap(),
-            )
-        })
-        .collect()
-}
-
-/// Every record of `endpoint` as the simulator serves it unpaged now, read with a custom
-/// connection's token.
-async fn sim_bodies(h: &Harness, endpoint: &str) -> Vec<Value> {
-    let token: Value = h
-        .http
-        .post(format!("{}/connect/token", h.sim.origin()))
-        .basic_auth(h.sim.client_id(), Some(h.sim.client_secret()))
-        .form(&[("grant_type", "client_credentials")])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let body: Value = h
-        .http
-        .get(format!("{}/api.xro/2.0/{endpoint}", h.sim.origin()))
-        .header("accept", "application/json")
-        .header("xero-tenant-id", h.tenants[0].to_string())
-        .bearer_auth(token["access_token"].as_str().unwrap())
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    body[endpoint].as_array().unwrap().clone()
-}
-
-/// [`sim_bodies`] as `(id, UpdatedDateUTC ms)`.
-async fn sim_records(h: &Harness, endpoint: &str) -> Vec<(String, i64)> {
+/// The simulator's records of `endpoint` as `(id, UpdatedDateUTC ms)`.
+async fn versions(h: &Harness, endpoint: &str) -> Vec<(String, i64)> {
     let id_key = format!("{}ID", endpoint.trim_end_matches('s'));
-    sim_bodies(h, endpoint)
+    h.sim_records(endpoint)
         .await
         .iter()
         .map(|r| {
@@ -136,7 +91,7 @@ async fn a_burst_of_quote_changes_is_read_by_checked_pages_and_none_is_lost_to_e
     sync(&h, &["quotes"], false).await;
     let pending = h.sim_json("GET", "/sim/faults", None).await;
     assert_eq!(pending["pending"], json!([]), "the walk took both edits");
-    let cursors = served(&h, "Quotes").await;
+    let cursors = h.sim_served("Quotes").await;
     let walked = calls(&h, "Quotes").await;
     // Every quote as it was when the run started is here: a quote the walk skipped would
     // still hold its version from before the burst. (The two edited mid-walk are newer in
@@ -148,7 +103,7 @@ async fn a_burst_of_quote_changes_is_read_by_checked_pages_and_none_is_lost_to_e
             .unwrap()
             .into_iter()
             .collect();
-    let theirs = sim_records(&h, "Quotes").await;
+    let theirs = versions(&h, "Quotes").await;
     let before: Vec<&(String, i64)> = theirs.iter().filter(|(_, v)| *v <= started).collect();
     assert!(before.len() + 2 >= theirs.len());
     for (id, version) in before {
@@ -355,7 +310,7 @@ async fn stale_invoices(h: &Harness) -> usize {
     .into_iter()
     .map(|(id, due, sent, typed)| (id, (due, sent, typed)))
     .collect();
-    sim_bodies(h, "Invoices")
+    h.sim_records("Invoices")
         .await
         .iter()
         .filter(|inv| {
@@ -453,7 +408,7 @@ async fn the_periodic_re_read_of_invoices_reads_summaries_and_brings_in_what_mov
     assert_eq!(without_lines, 0);
     // Summaries on every call, at well under half the bytes of the full read; no watermark
     // moved, and it counts as the pair's full read.
-    let cursors = served(&h, "Invoices").await;
+    let cursors = h.sim_served("Invoices").await;
     let paged: Vec<&(String, u64)> = cursors
         .iter()
         .filter(|(c, _)| c.contains("&page="))

@@ -27,23 +27,6 @@ async fn mutate(h: &Harness, body: Value) -> Value {
     h.sim_json("POST", "/sim/mutate", Some(body)).await
 }
 
-/// `(cursor key, times served)` of one endpoint.
-async fn served(h: &Harness, endpoint: &str) -> Vec<(String, u64)> {
-    let stats = h.sim_stats().await;
-    stats["served"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|s| s["endpoint"] == endpoint)
-        .map(|s| {
-            (
-                s["cursor"].as_str().unwrap().to_owned(),
-                s["count"].as_u64().unwrap(),
-            )
-        })
-        .collect()
-}
-
 async fn assert_invoices_equal(h: &Harness) {
     h.assert_equal(Some(&["invoices"])).await;
     let (_, query) = xero_sync_workers::line_digests()
@@ -88,7 +71,7 @@ async fn a_bulk_import_of_2500_invoices_in_one_second_edited_after_every_page_lo
     worker.stop().await;
     assert_invoices_equal(&h).await;
 
-    let cursors = served(&h, "Invoices").await;
+    let cursors = h.sim_served("Invoices").await;
     let window: Vec<_> = cursors
         .iter()
         .filter(|(c, _)| !c.contains("pageSize=1000"))

@@ -290,6 +290,52 @@ impl Harness {
         }
     }
 
+    /// `(cursor key, times served)` of one endpoint, from `/sim/stats`.
+    pub async fn sim_served(&self, endpoint: &str) -> Vec<(String, u64)> {
+        let stats = self.sim_stats().await;
+        stats["served"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|s| s["endpoint"] == endpoint)
+            .map(|s| {
+                (
+                    s["cursor"].as_str().unwrap().to_owned(),
+                    s["count"].as_u64().unwrap(),
+                )
+            })
+            .collect()
+    }
+
+    /// Every record of `endpoint` the simulator serves the first tenant, unpaged, read as a
+    /// custom connection would (a client_credentials token, no engine involved).
+    pub async fn sim_records(&self, endpoint: &str) -> Vec<Value> {
+        let token: Value = self
+            .http
+            .post(format!("{}/connect/token", self.sim.origin()))
+            .basic_auth(self.sim.client_id(), Some(self.sim.client_secret()))
+            .form(&[("grant_type", "client_credentials")])
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let body: Value = self
+            .http
+            .get(format!("{}/api.xro/2.0/{endpoint}", self.sim.origin()))
+            .header("accept", "application/json")
+            .header("xero-tenant-id", self.tenants[0].to_string())
+            .bearer_auth(token["access_token"].as_str().unwrap())
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        body[endpoint].as_array().unwrap().clone()
+    }
+
     /// `GET /sim/stats`.
     pub async fn sim_stats(&self) -> Value {
         self.sim_json("GET", "/sim/stats", None).await
