@@ -135,7 +135,7 @@ pub fn render(rows: &[EntityRow]) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "{:<16} {:<18} {:<13} {:<32} {:<8} organisations",
+        "{:<19} {:<18} {:<13} {:<32} {:<8} organisations",
         "entity", "endpoint", "paging", "scope", "synced"
     );
     for row in rows {
@@ -146,7 +146,7 @@ pub fn render(rows: &[EntityRow]) -> String {
             .collect();
         let _ = writeln!(
             out,
-            "{:<16} {:<18} {:<13} {:<32} {:<8} {}",
+            "{:<19} {:<18} {:<13} {:<32} {:<8} {}",
             row.name,
             row.endpoint,
             row.paging,

@@ -67,13 +67,14 @@ pub async fn sample(pool: &PgPool) -> Result<(), sqlx::Error> {
     .fetch_one(pool)
     .await?;
     m.oldest_due_age.record(oldest, &[]);
-    // Journals keep a number, not a time, as their watermark: their lag is since their last
-    // completed run.
+    // How long since the pair last completed a run: what changed in Xero since may be missing.
+    // Not now minus the watermark, which is the last *change* read: a set that rarely changes
+    // (currencies, linked transactions, branding themes) would seem to fall ever further
+    // behind while every run completes.
     let lags: Vec<(Uuid, String, f64)> = sqlx::query_as(
-        "SELECT tenant_id, entity,
-                extract(epoch FROM now() - coalesce(modified_after, last_success_at))::float8
+        "SELECT tenant_id, entity, extract(epoch FROM now() - last_success_at)::float8
            FROM xero.sync_progress
-          WHERE coalesce(modified_after, last_success_at) IS NOT NULL",
+          WHERE last_success_at IS NOT NULL",
     )
     .fetch_all(pool)
     .await?;

@@ -110,7 +110,7 @@ impl Metrics {
             lag: meter
                 .f64_gauge("xero_sync.lag")
                 .with_unit("s")
-                .with_description("Now minus the watermark of each tenant and entity")
+                .with_description("Time since each tenant and entity last completed a run")
                 .build(),
             runs_ended: counter("xero_sync.runs.ended", "Runs that ended without completing"),
             runs_completed: counter("xero_sync.runs.completed", "Runs completed"),

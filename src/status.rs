@@ -261,7 +261,7 @@ pub fn render(pairs: &[PairStatus]) -> String {
             );
             let _ = writeln!(
                 out,
-                "  {:<10} {:<11} {:<12} {:<24} {:<34} {:<22} {:>10}  next run",
+                "  {:<19} {:<11} {:<12} {:<24} {:<34} {:<22} {:>10}  next run",
                 "entity",
                 "mode",
                 "state",
@@ -301,7 +301,7 @@ pub fn render(pairs: &[PairStatus]) -> String {
             .unwrap_or_else(|| "-".into());
         let _ = writeln!(
             out,
-            "  {:<10} {:<11} {:<12} {:<24} {:<34} {:<22} {:>7.1} MB  {}",
+            "  {:<19} {:<11} {:<12} {:<24} {:<34} {:<22} {:>7.1} MB  {}",
             p.entity,
             p.mode.as_deref().unwrap_or("-"),
             p.state,

@@ -6,17 +6,18 @@
 use std::time::Duration;
 
 use serde_json::Value;
-use sqlx::PgConnection;
 use tracing::Instrument;
 
 use super::engine::Engine;
 use super::fetch::{Fetched, fetch};
-use super::job::{BatchJob, Payload, ScheduledRun};
+use super::job::{BatchJob, Payload};
 use super::outcome::without_pages;
 use super::outcome::{Stop, give_up, retry_later, stop_delay, token_failure};
+use super::prefetch::Prefetched;
 use super::queue::{self, Enqueue, Lease};
-use super::run::{self, Progress, Run, StartError, start_run_in};
+use super::run::{self, Progress, Run};
 use crate::entity::Entity;
+use crate::vault::AccessToken;
 use crate::xero::dates::from_ms;
 use crate::xero::{Page, XeroError};
 
@@ -26,15 +27,19 @@ use crate::xero::{Page, XeroError};
 pub async fn run_job(engine: &Engine, lease: Lease<'_>, payload: Value) -> anyhow::Result<String> {
     match Payload::decode(payload) {
         Ok(Payload::Batch(job)) => carry(engine, lease, job).await,
-        Ok(Payload::Scheduled(scheduled)) => start_scheduled(engine, lease, scheduled).await,
+        Ok(Payload::Scheduled(scheduled)) => {
+            super::schedule::start_scheduled(engine, lease, scheduled).await
+        }
         Err(error) => give_up(engine, lease, None, &error).await,
     }
 }
 
-/// What a batch did, and the next batch of its run when this worker carries it on.
+/// What a batch did, and the next batch of its run when this worker carries it on, with the
+/// pages fetched for it while this batch committed.
 struct Done {
     outcome: String,
     carried: Option<(String, BatchJob)>,
+    prefetched: Option<Prefetched>,
 }
 
 impl From<String> for Done {
@@ -42,6 +47,7 @@ impl From<String> for Done {
         Done {
             outcome,
             carried: None,
+            prefetched: None,
         }
     }
 }
@@ -56,7 +62,7 @@ impl From<String> for Done {
 async fn carry(engine: &Engine, lease: Lease<'_>, job: BatchJob) -> anyhow::Result<String> {
     let until = std::time::Instant::now() + engine.settings.carry_for;
     let may_carry = || engine.may_carry() && std::time::Instant::now() < until;
-    let mut done = timed(engine, lease, job, may_carry()).await?;
+    let mut done = timed(engine, lease, job, may_carry(), None).await?;
     while let Some((job_id, next)) = done.carried.take() {
         let lease = Lease {
             job_id: &job_id,
@@ -64,7 +70,8 @@ async fn carry(engine: &Engine, lease: Lease<'_>, job: BatchJob) -> anyhow::Resu
         };
         let span = super::trace::job_span(&job_id, lease.worker);
         super::trace::adopt_batch(engine, &span, &next).await;
-        done = match timed(engine, lease, next, may_carry())
+        let prefetched = done.prefetched.take();
+        done = match timed(engine, lease, next, may_carry(), prefetched)
             .instrument(span)
             .await
         {
@@ -103,9 +110,10 @@ async fn timed(
     lease: Lease<'_>,
     job: BatchJob,
     carry: bool,
+    prefetched: Option<Prefetched>,
 ) -> anyhow::Result<Done> {
     let started = std::time::Instant::now();
-    let done = run_batch(engine, lease, job, carry).await;
+    let done = run_batch(engine, lease, job, carry, prefetched).await;
     let label = if done.is_ok() { "done" } else { "error" };
     crate::metrics::get().job_done("batch", label, started.elapsed());
     done
@@ -126,105 +134,12 @@ pub async fn fail_panicked(
     give_up(engine, lease, run_id, error).await
 }
 
-/// Starts a scheduled run and completes the schedule's job in one transaction. The run is full
-/// when `FORCE_FULL_SYNC` says so or the pair's last full run is older than `SYNC_FULL_EVERY`.
-async fn start_scheduled(
-    engine: &Engine,
-    lease: Lease<'_>,
-    scheduled: ScheduledRun,
-) -> anyhow::Result<String> {
-    let span = tracing::Span::current();
-    span.record(
-        "xero.tenant_id",
-        tracing::field::display(scheduled.tenant_id),
-    );
-    span.record("sync.entity", scheduled.entity.as_str());
-    if engine.entity(&scheduled.entity).is_none() {
-        let error = engine.unknown_entity(&scheduled.entity);
-        return give_up(engine, lease, None, &error).await;
-    }
-    let settings = engine.settings;
-    let mut tx = engine.pool.begin().await?;
-    let due = full_due(&mut tx, &scheduled, settings.full_every).await?;
-    let full = settings.force_full || due != FullDue::No;
-    let started = match start_run_in(
-        &mut tx,
-        &scheduled.entity,
-        scheduled.tenant_id,
-        full,
-        settings.max_attempts,
-    )
-    .await
-    {
-        Ok(started) => started,
-        Err(StartError::UnknownTenant(t)) => {
-            drop(tx);
-            let error = format!("tenant {t} is no longer connected");
-            return give_up(engine, lease, None, &error).await;
-        }
-        Err(StartError::Db(e)) => return Err(e.into()),
-    };
-    // The periodic re-read of a pair read in full before reads summaries where the entity
-    // asks for them; a first full run, or one FORCE_FULL_SYNC asks for, reads whole.
-    let sweep = engine
-        .entity(&scheduled.entity)
-        .is_some_and(|e| !e.sweep_query.is_empty());
-    if sweep && started.created && due == FullDue::Periodic && !settings.force_full {
-        sqlx::query("UPDATE xero.sync_log SET summary = true WHERE run_id = $1")
-            .bind(started.run_id)
-            .execute(&mut *tx)
-            .await?;
-    }
-    let outcome = format!("scheduled run {} ({:?})", started.run_id, started.mode);
-    if !queue::complete(&mut tx, lease, &outcome).await? {
-        return Ok("lease lost".into());
-    }
-    tx.commit().await?;
-    tracing::info!(sync.run_id = %started.run_id, sync.mode = ?started.mode, "scheduled run started");
-    Ok(outcome)
-}
-
-/// Whether a scheduled run must read the pair in full.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum FullDue {
-    /// No: incremental.
-    No,
-    /// The pair was never read in full.
-    Never,
-    /// Its last full run is older than `SYNC_FULL_EVERY`: the periodic re-read (the sweep).
-    Periodic,
-}
-
-/// Whether the pair's periodic full re-read is due.
-async fn full_due(
-    conn: &mut PgConnection,
-    scheduled: &ScheduledRun,
-    every: Option<Duration>,
-) -> Result<FullDue, sqlx::Error> {
-    let Some(every) = every else {
-        return Ok(FullDue::No);
-    };
-    let due: Option<(bool, Option<bool>)> = sqlx::query_as(
-        "SELECT last_full_at IS NULL, last_full_at < now() - make_interval(secs => $3)
-           FROM xero.sync_progress WHERE tenant_id = $1 AND entity = $2",
-    )
-    .bind(scheduled.tenant_id)
-    .bind(&scheduled.entity)
-    .bind(every.as_secs_f64())
-    .fetch_optional(conn)
-    .await?;
-    Ok(match due {
-        Some((true, _)) => FullDue::Never,
-        Some((false, Some(true))) => FullDue::Periodic,
-        _ => FullDue::No,
-    })
-}
-
 async fn run_batch(
     engine: &Engine,
     lease: Lease<'_>,
     job: BatchJob,
     carry: bool,
+    prefetched: Option<Prefetched>,
 ) -> anyhow::Result<Done> {
     let span = tracing::Span::current();
     span.record("xero.tenant_id", tracing::field::display(job.tenant_id));
@@ -262,7 +177,11 @@ async fn run_batch(
                 .map(Done::from);
         }
     };
-    let mut fetched = fetch(engine, entity, &run, cursor, token).await;
+    let ahead = prefetched.and_then(|p| p.take_for(&run, job.seq, &cursor));
+    let mut fetched = match ahead {
+        Some(fetched) => fetched,
+        None => fetch(engine, entity, &run, cursor, token.clone()).await,
+    };
     if fetched.pages.is_empty() {
         let stop = fetched
             .stop
@@ -272,7 +191,21 @@ async fn run_batch(
             .await
             .map(Done::from);
     }
-    commit(engine, lease, entity, &job, &run, fetched, carry).await
+    let batch = Batch {
+        entity,
+        job: &job,
+        run: &run,
+        token,
+    };
+    commit(engine, lease, batch, fetched, carry).await
+}
+
+/// A batch about to commit: its entity, job and run, and the token for the next one's calls.
+struct Batch<'a> {
+    entity: &'a Entity,
+    job: &'a BatchJob,
+    run: &'a Run,
+    token: AccessToken,
 }
 
 /// Why a batch job does not match its run.
@@ -300,16 +233,21 @@ async fn checked_run(engine: &Engine, job: &BatchJob) -> Result<Result<Run, Refu
     Ok(Ok(run))
 }
 
-/// Commits the pages of a batch, the run's progress, the next step and the job's completion.
+/// Commits the pages of a batch, the run's progress, the next step and the job's completion;
+/// when this worker carries the run on, the next batch's calls are made meanwhile.
 async fn commit(
     engine: &Engine,
     lease: Lease<'_>,
-    entity: &Entity,
-    job: &BatchJob,
-    run: &Run,
+    batch: Batch<'_>,
     fetched: Fetched,
     carry: bool,
 ) -> anyhow::Result<Done> {
+    let Batch {
+        entity,
+        job,
+        run,
+        token,
+    } = batch;
     let mut progress = progress(&fetched);
     // A sweep of summaries moves no watermark: a record it finds changed is fetched whole by the
     // next incremental run, which starts from the watermark.
@@ -346,11 +284,27 @@ async fn commit(
         summary: run.summary,
         next,
     };
-    let written = write_batch(engine, lease, entity, job, &fetched, writing)
-        .instrument(commit)
-        .await;
+    let ahead = matches!(writing.next, Next::Carried(_)) && !fetched.done;
+    let write = write_batch(engine, lease, entity, job, &fetched, writing).instrument(commit);
+    let (written, prefetched) = if ahead {
+        let cursor = fetched.cursor.clone();
+        let next = fetch(engine, entity, run, cursor.clone(), token);
+        let (written, next) = tokio::join!(write, next);
+        let prefetched = Prefetched {
+            run_id: run.run_id,
+            seq: job.seq + 1,
+            cursor,
+            fetched: next,
+        };
+        (written, Some(prefetched))
+    } else {
+        (write.await, None)
+    };
     match written {
-        Ok(Some(done)) => {
+        Ok(Some(mut done)) => {
+            if done.carried.is_some() {
+                done.prefetched = prefetched;
+            }
             let m = crate::metrics::get();
             let entity_label = [opentelemetry::KeyValue::new("entity", entity.name)];
             m.commit_duration
@@ -518,7 +472,11 @@ async fn write_batch(
         return Ok(None);
     }
     tx.commit().await?;
-    Ok(Some(Done { outcome, carried }))
+    Ok(Some(Done {
+        outcome,
+        carried,
+        prefetched: None,
+    }))
 }
 
 /// The table an entity's statement writes (`xero.invoices`), for its span: the first

@@ -2,8 +2,9 @@
 //! run's cursor, the next job and their own completion in one transaction.
 //!
 //! Modules by role: [`job`] (the payloads on the queue), [`engine`] (what every job shares),
-//! [`cursor`] (the paging rules, pure; `numbered` for numbered pages), `fetch` (the Xero half of a batch), [`batch`] (the
-//! transaction), `outcome` (snooze, retry, end or give up), [`run`] (the SQL of a run),
+//! [`cursor`] (the paging rules, pure; `numbered` for numbered pages), `fetch` (the Xero half of a batch; `prefetch`, the next batch's calls during this one's commit), [`batch`] (the
+//! transaction), `schedule` (a pair's next run, and the sweep), `outcome` (snooze, retry, end
+//! or give up), [`run`] (the SQL of a run),
 //! [`queue`] (every statement on `apalis.jobs`), [`trace`] (a run as one trace) and
 //! [`maintenance`] (the leader's housekeeping).
 
@@ -15,8 +16,10 @@ pub mod job;
 pub mod maintenance;
 mod numbered;
 mod outcome;
+mod prefetch;
 pub mod queue;
 pub mod run;
+mod schedule;
 pub mod trace;
 
 pub use batch::run_job;

@@ -124,6 +124,8 @@ async fn assert_journals_equal(h: &Harness) {
 const CRASH_JOURNALS: usize = 20_000;
 /// Pages per job in the crash test: 500 journals per commit, 40 commits in the run.
 const CRASH_BATCH: i32 = 5;
+/// Pages a worker may hold uncommitted: a batch committing, and the next one fetched meanwhile.
+const IN_FLIGHT: usize = 2 * CRASH_BATCH as usize;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_worker_killed_three_times_mid_sync_loses_nothing_and_refetches_no_committed_batch() {
@@ -185,16 +187,17 @@ async fn a_worker_killed_three_times_mid_sync_loses_nothing_and_refetches_no_com
         .iter()
         .map(|((_, cursor), count)| (offset_of(cursor), *count))
         .collect();
-    // A kill interrupts at most the batch after the committed offset: its pages (the first
-    // CRASH_BATCH offsets from there) may have been served once to the dead worker. Every other
-    // offset, including every one committed before a kill, was served exactly once.
+    // A kill interrupts at most the batch after the committed offset and the one a worker
+    // carrying the run fetches while that batch commits: their pages (the first
+    // 2 × CRASH_BATCH offsets from there) may have been served once to the dead worker. Every
+    // other offset, including every one committed before a kill, was served exactly once.
     let interrupted = |offset: i64| {
         offsets
             .iter()
             .filter(|&&at| {
                 by_offset
                     .range(at..)
-                    .take(CRASH_BATCH as usize)
+                    .take(IN_FLIGHT)
                     .any(|(o, _)| *o == offset)
             })
             .count() as u64
@@ -591,7 +594,7 @@ async fn every_database_connection_terminated_three_times_mid_sync_is_survived_w
     assert!(worker.exited_within(SHUTDOWN_TIMEOUT).await.success());
     assert_journals_equal(&h).await;
 
-    // As after a kill: only the batch in flight at a cut may be fetched again.
+    // As after a kill: only the batches in flight at a cut may be fetched again.
     let by_offset: BTreeMap<i64, u64> = served(&h, "Journals")
         .await
         .iter()
@@ -606,7 +609,7 @@ async fn every_database_connection_terminated_three_times_mid_sync_is_survived_w
                 .filter(|&&at| {
                     by_offset
                         .range(at..)
-                        .take(CRASH_BATCH as usize)
+                        .take(IN_FLIGHT)
                         .any(|(o, _)| *o == offset)
                 })
                 .count() as u64;
