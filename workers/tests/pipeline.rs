@@ -372,6 +372,11 @@ async fn a_worker_carries_its_run_from_batch_to_batch_without_handing_it_through
     }
     h.assert_jobs_done_first_time(&runs).await;
     h.assert_equal(Some(&["journals"])).await;
+    // Each batch's page was fetched while the batch before it committed, and used: no page was
+    // asked for twice.
+    let served = h.sim_served("Journals").await;
+    assert_eq!(served.len(), outcomes.len(), "{served:?}");
+    assert!(served.iter().all(|(_, n)| *n == 1), "{served:?}");
 
     // With carrying off, every batch is handed on through the queue.
     let sync = xero_sync::config::SyncArgs {
