@@ -7,7 +7,7 @@
 //! paths plus the `/sim/*` control API) is the contract; the Rust API below only starts and stops
 //! it.
 //!
-//! Layout: [`args`] (command line and [`SimConfig`]), `generate` (the deterministic data set),
+//! Layout: `args` (command line and [`SimConfig`]), `generate` (the deterministic data set),
 //! `model`/`store` (records and their indexes), `dates` (Xero's date formats), `identity`
 //! (authorize, token, connections), `accounting` (the Accounting endpoints, one table row each),
 //! `api` (the request flow), `limits`, `faults`, `stats`, `control` (`/sim/*`), `mutate`, and
