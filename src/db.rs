@@ -152,10 +152,15 @@ pub async fn migrate(pool: &PgPool) -> Result<(), DbError> {
 /// `entity => 'all'`, by `sync` without `--entity` and by a new connection's first runs; the
 /// others stay registered, so a run of one can still be requested for any tenant.
 pub async fn choose_entities(pool: &PgPool, names: &[&str]) -> Result<(), DbError> {
-    sqlx::query("UPDATE xero.entities SET enabled = (name = ANY($1))")
-        .bind(names)
-        .execute(pool)
-        .await?;
+    sqlx::query(
+        "UPDATE xero.entities
+            SET enabled = (name = ANY($1)),
+                enabled_since = CASE WHEN NOT enabled AND name = ANY($1) THEN now()
+                                     ELSE enabled_since END",
+    )
+    .bind(names)
+    .execute(pool)
+    .await?;
     Ok(())
 }
 

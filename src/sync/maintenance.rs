@@ -8,6 +8,9 @@
 //!   retries exhausted, a poison job) is failed with that job's error, so `request_sync` starts
 //!   a new run instead of returning a dead one;
 //! - **restores lost schedules**: a finished pair with scheduling on but no scheduled next run;
+//! - **starts first runs** (scheduling on): a pair of a connected tenant and an entity the
+//!   deployment began to sync after the tenant connected (an upgrade added it, or
+//!   `SYNC_ENTITIES` named it later) that has never run;
 //! - **prunes** finished jobs and old runs past their retention, and dead workers' rows.
 
 use std::time::Duration;
@@ -52,6 +55,8 @@ pub struct Pass {
     pub runs_resumed: u64,
     /// Lost schedules re-created.
     pub schedules_restored: u64,
+    /// First runs started for pairs the deployment began to sync after their tenant connected.
+    pub first_runs: u64,
     /// Finished jobs deleted.
     pub jobs_pruned: u64,
     /// Old runs deleted.
@@ -68,6 +73,7 @@ impl Pass {
             ("runs_failed", self.runs_failed),
             ("runs_resumed", self.runs_resumed),
             ("schedules_restored", self.schedules_restored),
+            ("first_runs", self.first_runs),
             ("jobs_pruned", self.jobs_pruned),
             ("runs_pruned", self.runs_pruned),
             ("workers_pruned", self.workers_pruned),
@@ -106,6 +112,7 @@ pub async fn run(pool: PgPool, settings: Maintenance, shutdown: impl Future<Outp
                     maintenance.runs_failed = done.runs_failed,
                     maintenance.runs_resumed = done.runs_resumed,
                     maintenance.schedules_restored = done.schedules_restored,
+                    maintenance.first_runs = done.first_runs,
                     maintenance.jobs_pruned = done.jobs_pruned,
                     maintenance.runs_pruned = done.runs_pruned,
                     maintenance.workers_pruned = done.workers_pruned,
@@ -136,6 +143,7 @@ pub async fn pass(pool: &PgPool, settings: &Maintenance) -> Result<Pass, sqlx::E
     (done.runs_failed, done.runs_resumed) = wedged_runs(&mut tx, settings).await?;
     if let Some(follow_up) = settings.follow_up {
         done.schedules_restored = lost_schedules(&mut tx, follow_up).await?;
+        done.first_runs = first_runs(&mut tx, follow_up.max_attempts).await?;
     }
     (done.jobs_pruned, done.runs_pruned, done.workers_pruned) = prune(&mut tx, settings).await?;
     tx.commit().await?;
@@ -257,6 +265,34 @@ async fn lost_schedules(conn: &mut PgConnection, follow_up: FollowUp) -> Result<
         tracing::warn!(xero.tenant_id = %tenant_id, sync.entity = %entity, "lost schedule restored");
     }
     Ok(restored)
+}
+
+/// Pairs never run of active connections' tenants and the entities the deployment began to
+/// sync after the tenant connected: their first (full) run, through `xero.start_run` as every
+/// run starts. A bounded number per pass.
+async fn first_runs(conn: &mut PgConnection, max_attempts: i32) -> Result<u64, sqlx::Error> {
+    let new: Vec<(Uuid, String)> = sqlx::query_as(
+        "SELECT t.tenant_id, e.name
+           FROM xero.tenants t
+           JOIN xero.connections c ON c.connection_id = t.connection_id AND c.status = 'active'
+           JOIN xero.entities e ON e.enabled AND e.enabled_since > t.created_at
+          WHERE NOT EXISTS (SELECT 1 FROM xero.sync_progress p
+                             WHERE p.tenant_id = t.tenant_id AND p.entity = e.name)
+          ORDER BY t.created_at, e.position
+          LIMIT 100",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    for (tenant_id, entity) in &new {
+        sqlx::query("SELECT xero.start_run($1, $2, false, $3)")
+            .bind(tenant_id)
+            .bind(entity)
+            .bind(max_attempts)
+            .execute(&mut *conn)
+            .await?;
+        tracing::info!(xero.tenant_id = %tenant_id, sync.entity = %entity, "first run started");
+    }
+    Ok(new.len() as u64)
 }
 
 /// Deletes finished jobs and runs past retention, and dead workers, a bounded number per pass.

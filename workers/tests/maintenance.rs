@@ -1,5 +1,6 @@
 //! Nothing wedges: the maintenance leader resumes runs whose jobs vanished, fails runs whose
-//! jobs failed for good, restores lost schedules and prunes what is past retention; a job
+//! jobs failed for good, restores lost schedules, starts the first runs of entities the
+//! deployment began to sync later and prunes what is past retention; a job
 //! that panics fails alone; a job whose outcome cannot be written backs off instead of storming.
 
 #![allow(clippy::unwrap_used)]
@@ -253,4 +254,40 @@ async fn a_job_whose_outcome_cannot_be_written_backs_off_instead_of_retrying_at_
     );
     assert!(attempts().await < 8, "no retry storm");
     worker.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_entity_the_deployment_starts_syncing_later_gets_a_first_run_for_every_organisation() {
+    let h = Harness::new(xero_sync::sim::SimConfig {
+        tenants: 2,
+        ..small_org()
+    })
+    .await;
+    // The organisations connected with the deployment's entities: pairs that never ran are
+    // theirs to start (connect, sync), not maintenance's.
+    let done = pass(&h.db.pool, &maintenance(MINUTE)).await.unwrap();
+    assert_eq!(done.first_runs, 0);
+
+    // The deployment begins to sync quotes (an upgrade added them, or SYNC_ENTITIES names
+    // them now): each organisation gets its first run, once.
+    let mut names = support::CLASSIC.to_vec();
+    names.push("quotes");
+    xero_sync::db::choose_entities(&h.db.pool, &names)
+        .await
+        .unwrap();
+    let done = pass(&h.db.pool, &maintenance(MINUTE)).await.unwrap();
+    assert_eq!(done.first_runs, 2);
+    let again = pass(&h.db.pool, &maintenance(MINUTE)).await.unwrap();
+    assert_eq!(again.first_runs, 0, "started once");
+    let runs: Vec<uuid::Uuid> = sqlx::query_scalar(
+        "SELECT run_id FROM xero.sync_log WHERE entity = 'quotes' AND mode = 'full'",
+    )
+    .fetch_all(&h.db.pool)
+    .await
+    .unwrap();
+    assert_eq!(runs.len(), 2);
+    let worker = h.worker(5, 2);
+    h.wait(&runs, MINUTE).await;
+    worker.stop().await;
+    h.assert_equal(Some(&["quotes"])).await;
 }
