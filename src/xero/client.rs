@@ -38,13 +38,14 @@ pub enum XeroError {
     },
     /// 403, or 401 `AuthorizationUnsuccessful`: Xero refuses this endpoint for this tenant (a
     /// scope the connection was not granted, a plan or user role without it, or the tenant no
-    /// longer connected). A fresh token does not help; the pair is not entitled.
+    /// longer connected); or 410, the endpoint is retired. A fresh token does not help; the
+    /// pair is not entitled.
     #[error(
         "Xero refuses this request ({status}): {detail}; check the connection's scopes, the \
          organisation's plan and the user's role, or reconnect with `xero-sync connect`"
     )]
     NotEntitled {
-        /// 401 or 403.
+        /// 401, 403 or 410.
         status: u16,
         /// The problem's `Detail`.
         detail: String,
@@ -375,6 +376,12 @@ fn classify(
             status: 403,
             detail: problem_detail(&body).unwrap_or(short),
         },
+        // An endpoint Xero retired (Classic Expenses' ExpenseClaims, being disabled since July
+        // 2025) is no failure to retry but a state of the pair, as a refusal is.
+        410 => XeroError::NotEntitled {
+            status: 410,
+            detail: format!("Xero retired this endpoint: {short}"),
+        },
         s if s >= 500 => XeroError::Server {
             status: s,
             body: short,
@@ -428,4 +435,24 @@ pub fn error_chain(e: &dyn std::error::Error) -> String {
         source = cause.source();
     }
     message
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_refused_or_retired_endpoint_is_a_state_of_the_pair_and_other_client_errors_are_not() {
+        let problem = r#"{"Title":"Forbidden","Status":403,"Detail":"AuthenticationUnsuccessful"}"#;
+        let refused = classify(StatusCode::FORBIDDEN, problem.into(), None, None);
+        assert!(
+            matches!(refused, XeroError::NotEntitled { status: 403, ref detail } if detail == "AuthenticationUnsuccessful")
+        );
+        let retired = classify(StatusCode::GONE, "Endpoint disabled".into(), None, None);
+        assert!(
+            matches!(retired, XeroError::NotEntitled { status: 410, ref detail } if detail.contains("Endpoint disabled"))
+        );
+        let bad = classify(StatusCode::BAD_REQUEST, "no".into(), None, None);
+        assert!(matches!(bad, XeroError::Rejected { status: 400, .. }));
+    }
 }
