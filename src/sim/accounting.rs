@@ -543,15 +543,7 @@ fn settings_set(
     key: &str,
 ) -> serde_json::Result<Vec<u8>> {
     let set = super::settings::set(&data.settings, endpoint);
-    let from = q.ims_ms.map(floor_to_second);
-    let items: Vec<&serde_json::Value> = set
-        .iter()
-        .filter(|r| match (from, r.updated_ms) {
-            (Some(from), Some(ms)) => floor_to_second(ms) >= from,
-            _ => true,
-        })
-        .map(|r| &r.body)
-        .collect();
+    let items = super::settings::since(set, q.ims_ms);
     let n = items.len();
     env.write(key, None, items.into_iter(), n * 400)
 }
@@ -688,13 +680,7 @@ fn receipts(data: &TenantData, q: &ListQuery, env: Envelope) -> serde_json::Resu
 
 /// ExpenseClaims: unpaged, with `If-Modified-Since`.
 fn expense_claims(data: &TenantData, q: &ListQuery, env: Envelope) -> serde_json::Result<Vec<u8>> {
-    let from = q.ims_ms.map(floor_to_second);
-    let items: Vec<&serde_json::Value> = data
-        .expense_claims
-        .iter()
-        .filter(|r| from.is_none_or(|f| floor_to_second(r.updated_ms.unwrap_or_default()) >= f))
-        .map(|r| &r.body)
-        .collect();
+    let items = super::settings::since(&data.expense_claims, q.ims_ms);
     let n = items.len();
     env.write("ExpenseClaims", None, items.into_iter(), n * 500)
 }

@@ -17,10 +17,6 @@ use super::mutate::Outcome;
 use super::postings::new_id;
 use super::state::TenantData;
 
-fn cents(v: &Value) -> i64 {
-    (v.as_f64().unwrap_or_default() * 100.0).round() as i64
-}
-
 /// Allocates one document of kind `kind` with credit left to an open invoice of its contact;
 /// `false` when no such pair turned up.
 pub fn allocate(data: &mut TenantData, kind: usize, stamp: i64, out: &mut Outcome) -> bool {
@@ -32,7 +28,7 @@ pub fn allocate(data: &mut TenantData, kind: usize, stamp: i64, out: &mut Outcom
     } = data;
     let set = &mut documents.sets[kind];
     let n = set.len();
-    let open = |d: &Value| d["Status"] == "AUTHORISED" && cents(&d["RemainingCredit"]) > 0;
+    let open = |d: &Value| d["Status"] == "AUTHORISED" && Money::of(&d["RemainingCredit"]).0 > 0;
     let Some(j) = (0..40)
         .map(|_| rng.random_range(0..n.max(1)))
         .find(|&j| j < n && open(&set.row(j).body))
@@ -56,7 +52,7 @@ pub fn allocate(data: &mut TenantData, kind: usize, stamp: i64, out: &mut Outcom
         return false;
     };
     let head = &invoices.row(i).head;
-    let amount = cents(&doc["RemainingCredit"]).min(head.amount_due.0);
+    let amount = Money::of(&doc["RemainingCredit"]).0.min(head.amount_due.0);
     let (invoice_id, number) = (head.invoice_id, head.invoice_number.clone());
     let day = MsDate::of_instant(stamp);
     let allocation = json!({
@@ -64,7 +60,7 @@ pub fn allocate(data: &mut TenantData, kind: usize, stamp: i64, out: &mut Outcom
         "Invoice": {"InvoiceID": invoice_id, "InvoiceNumber": number},
     });
     set.update(j, |d| {
-        let left = cents(&d.body["RemainingCredit"]) - amount;
+        let left = Money::of(&d.body["RemainingCredit"]).0 - amount;
         d.body["RemainingCredit"] = json!(Money(left));
         if left == 0 {
             d.body["Status"] = json!("PAID");
@@ -72,8 +68,7 @@ pub fn allocate(data: &mut TenantData, kind: usize, stamp: i64, out: &mut Outcom
         if let Some(list) = d.body["Allocations"].as_array_mut() {
             list.push(allocation);
         }
-        d.updated_ms = stamp;
-        d.body["UpdatedDateUTC"] = json!(super::dates::MsDateTime(stamp));
+        super::documents::touch(d, stamp);
     });
     invoices.update(i, |inv| {
         inv.touch(stamp);

@@ -132,20 +132,14 @@ fn versions(data: &TenantData, entity: &str) -> Option<Vec<(String, i64)>> {
         "manual_journals" => uuids(data.manual_journals.versions()),
         "manual_journal_lines" => uuids(super::manual_journals::line_versions(data)),
         "tax_rates" => super::tax_rates::versions(data),
-        "linked_transactions" => records(&data.links),
-        "expense_claims" => records(&data.expense_claims),
+        "linked_transactions" => super::settings::timed_versions(&data.links),
+        "expense_claims" => super::settings::timed_versions(&data.expense_claims),
         "allocations" => uuids(super::allocations::versions(&data.documents)),
         "contact_addresses" | "contact_phones" | "contact_persons" => contact_parts(data, entity),
         set if let Some(v) = super::settings::versions(&data.settings, set) => v,
         set if let Some(v) = super::documents::versions(&data.documents, set) => uuids(v),
         other => uuids(uuid_versions(data, other)?),
     })
-}
-
-fn records(set: &[super::settings::Record]) -> Vec<(String, i64)> {
-    set.iter()
-        .map(|r| (r.key.clone(), r.updated_ms.unwrap_or_default()))
-        .collect()
 }
 
 /// The parts of every contact (`contact_addresses`, `contact_phones`, `contact_persons`),

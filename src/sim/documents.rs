@@ -222,7 +222,8 @@ fn set_lines(body: &mut Value, lines: Vec<Value>, sub: Money, tax: Money) {
     }
 }
 
-fn touch(doc: &mut Doc, ms: i64) {
+/// Stamps a change: `UpdatedDateUTC` in the record and in the index move together.
+pub(super) fn touch(doc: &mut Doc, ms: i64) {
     doc.updated_ms = ms;
     doc.body["UpdatedDateUTC"] = json!(MsDateTime(ms));
 }
@@ -324,9 +325,8 @@ pub fn generate(
             .enumerate()
             .map(|(i, ms)| {
                 let status = k.statuses[rng.random_range(0..k.statuses.len())];
-                let contact = &contacts[rng
-                    .random_range(0..contacts.len().max(1))
-                    .min(contacts.len() - 1)];
+                // An organisation always has a contact (the generator makes at least one).
+                let contact = &contacts[rng.random_range(0..contacts.len())];
                 build(book, rng, k, (i + 1, ms, status), contact)
             })
             .collect();

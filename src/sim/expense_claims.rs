@@ -14,13 +14,9 @@ use super::postings::new_id;
 use super::settings::Record;
 use super::state::TenantData;
 
-fn cents(v: &Value) -> i64 {
-    (v.as_f64().unwrap_or_default() * 100.0).round() as i64
-}
-
 fn claim(rng: &mut SmallRng, receipts: &[&Value], status: &str, ms: i64) -> Record {
     let id = new_id(rng);
-    let total: i64 = receipts.iter().map(|r| cents(&r["Total"])).sum();
+    let total: i64 = receipts.iter().map(|r| Money::of(&r["Total"]).0).sum();
     let paid = if status == "PAID" { total } else { 0 };
     let user = receipts
         .first()
@@ -83,14 +79,13 @@ pub fn change(data: &mut TenantData, stamp: i64, out: &mut Outcome) {
             Some("SUBMITTED" | "AUTHORISED") => "VOIDED",
             _ => return change_new(expense_claims, documents, rng, stamp, out),
         };
-        let total = cents(&record.body["Total"]);
+        let total = Money::of(&record.body["Total"]).0;
         if next == "PAID" {
             record.body["AmountPaid"] = json!(Money(total));
             record.body["AmountDue"] = json!(Money(0));
         }
         record.body["Status"] = json!(next);
-        record.body["UpdatedDateUTC"] = json!(MsDateTime(stamp));
-        record.updated_ms = Some(stamp);
+        record.touch(stamp);
         if next == "VOIDED" {
             out.voided += 1;
         } else {

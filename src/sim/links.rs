@@ -113,8 +113,7 @@ pub fn touch_first_served(links: &mut [Record], q: &super::accounting::ListQuery
         .and_then(|body| body["LinkedTransactionID"].as_str())
         .map(str::to_owned);
     if let Some(record) = links.iter_mut().find(|r| Some(&r.key) == first.as_ref()) {
-        record.body["UpdatedDateUTC"] = json!(MsDateTime(stamp));
-        record.updated_ms = Some(stamp);
+        record.touch(stamp);
     }
 }
 
@@ -146,8 +145,7 @@ pub fn change(data: &mut TenantData, stamp: i64, out: &mut Outcome) {
             }
         }
         record.body["Status"] = json!(next);
-        record.body["UpdatedDateUTC"] = json!(MsDateTime(stamp));
-        record.updated_ms = Some(stamp);
+        record.touch(stamp);
         out.updated += 1;
     } else if n > 0 && roll < 60 {
         links.swap_remove(rng.random_range(0..n));

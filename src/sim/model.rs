@@ -37,6 +37,13 @@ impl Serialize for Money {
     }
 }
 
+impl Money {
+    /// The amount a JSON number of Xero's holds (`12.34`), to the cent; 0 if it is no number.
+    pub fn of(v: &serde_json::Value) -> Money {
+        Money((v.as_f64().unwrap_or_default() * 100.0).round() as i64)
+    }
+}
+
 impl std::ops::Neg for Money {
     type Output = Money;
     fn neg(self) -> Money {

@@ -60,10 +60,7 @@ pub fn touch_first_served(data: &mut TenantData, endpoint: &str, q: &ListQuery, 
             };
             let set = &mut data.documents.sets[kind];
             if let Some(i) = first_served(set, q) {
-                set.update(i, |d| {
-                    d.updated_ms = stamp;
-                    d.body["UpdatedDateUTC"] = serde_json::json!(MsDateTime(stamp));
-                });
+                set.update(i, |d| super::documents::touch(d, stamp));
             }
         }
         _ => {}

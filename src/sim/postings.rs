@@ -217,12 +217,13 @@ pub fn document_lines(
     } else {
         ("INPUT2", "GST on Expenses")
     };
-    let cents =
-        |v: &serde_json::Value| Money((v.as_f64().unwrap_or_default() * 100.0).round() as i64);
     let mut lines = Vec::with_capacity(items.len() + 2);
     let (mut total, mut total_tax) = (0, 0);
     for item in items {
-        let (net, tax) = (cents(&item["LineAmount"]), cents(&item["TaxAmount"]));
+        let (net, tax) = (
+            Money::of(&item["LineAmount"]),
+            Money::of(&item["TaxAmount"]),
+        );
         total += net.0 + tax.0;
         total_tax += tax.0;
         let account = item["AccountID"]

@@ -29,6 +29,34 @@ pub struct Record {
     pub body: Value,
 }
 
+impl Record {
+    /// Stamps a change: `UpdatedDateUTC` in the body and the record's version move together.
+    pub fn touch(&mut self, ms: i64) {
+        self.body["UpdatedDateUTC"] = json!(MsDateTime(ms));
+        self.updated_ms = Some(ms);
+    }
+}
+
+/// The digest's `(id, version)` of records versioned by `UpdatedDateUTC`.
+pub fn timed_versions(set: &[Record]) -> Vec<(String, i64)> {
+    set.iter()
+        .map(|r| (r.key.clone(), r.updated_ms.unwrap_or_default()))
+        .collect()
+}
+
+/// The records of `set` that `If-Modified-Since` (at second precision) lets through; records
+/// without an `UpdatedDateUTC` always pass, as Xero's endpoints without one ignore it.
+pub fn since(set: &[Record], ims_ms: Option<i64>) -> Vec<&Value> {
+    let from = ims_ms.map(super::dates::floor_to_second);
+    set.iter()
+        .filter(|r| match (from, r.updated_ms) {
+            (Some(from), Some(ms)) => super::dates::floor_to_second(ms) >= from,
+            _ => true,
+        })
+        .map(|r| &r.body)
+        .collect()
+}
+
 /// Every settings set of an organisation.
 #[derive(Debug, Clone, Default)]
 pub struct Settings {
@@ -315,11 +343,7 @@ fn name_status(r: &Record) -> (String, String) {
 
 /// The digest's `(id, version)` of a set (`items`, `tracking_options`, …), or `None`.
 pub fn versions(settings: &Settings, entity: &str) -> Option<Vec<(String, i64)>> {
-    let timed = |set: &[Record]| -> Vec<(String, i64)> {
-        set.iter()
-            .map(|r| (r.key.clone(), r.updated_ms.unwrap_or_default()))
-            .collect()
-    };
+    let timed = timed_versions;
     let content = |set: &[Record]| -> Vec<(String, i64)> {
         set.iter()
             .map(|r| {

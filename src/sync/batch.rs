@@ -177,7 +177,7 @@ async fn run_batch(
                 .map(Done::from);
         }
     };
-    let ahead = prefetched.and_then(|p| p.take_for(&run, job.seq, &cursor));
+    let ahead = prefetched.and_then(|p| p.take_for(&run, &cursor));
     let mut fetched = match ahead {
         Some(fetched) => fetched,
         None => fetch(engine, entity, &run, cursor, token.clone()).await,

@@ -146,15 +146,14 @@ async fn call(
 ) -> (Result<Page, XeroError>, Report) {
     let ask = cursor.ask();
     let mut query = ask.query;
-    query.extend(entity.query.iter().map(|(k, v)| (*k, (*v).to_owned())));
-    if run.summary {
-        query.extend(
-            entity
-                .sweep_query
-                .iter()
-                .map(|(k, v)| (*k, (*v).to_owned())),
-        );
-    }
+    let sweep: &[(&str, &str)] = if run.summary { entity.sweep_query } else { &[] };
+    query.extend(
+        entity
+            .query
+            .iter()
+            .chain(sweep)
+            .map(|(k, v)| (*k, (*v).to_owned())),
+    );
     let get = Get {
         tenant_id: run.tenant_id,
         endpoint: entity.endpoint,

@@ -120,6 +120,15 @@ mod tests {
         from_ms(ms).expect("valid")
     }
 
+    /// The first cursor of a run over numbered pages of [`SIZE`].
+    fn first(modified_since: bool, watermark: Option<DateTime<Utc>>) -> Cursor {
+        let paging = Paging::Numbered {
+            size: SIZE,
+            modified_since,
+        };
+        Cursor::start(paging, watermark, None, OVERLAP)
+    }
+
     /// A page of the records `id{n}` for `n` in `ids`.
     fn of(ids: std::ops::Range<usize>) -> Page {
         Page {
@@ -225,11 +234,7 @@ mod tests {
 
     #[test]
     fn numbered_pages_ask_for_page_one_under_the_keyset_and_no_page_size() {
-        let paging = Paging::Numbered {
-            size: SIZE,
-            modified_since: true,
-        };
-        let c = Cursor::start(paging, Some(at(10_500)), None, OVERLAP);
+        let c = first(true, Some(at(10_500)));
         let ask = c.ask();
         assert_eq!(ask.query, vec![("page", "1".to_owned())]);
         assert_eq!(ask.modified_since, Some(at(9_000)));
@@ -322,15 +327,7 @@ mod tests {
             let mut rng = SmallRng::seed_from_u64(seed);
             let start = dense(1_234, 50_000);
             let mut server = Server::new(start.clone(), 60_000);
-            let cursor = Cursor::start(
-                Paging::Numbered {
-                    size: SIZE,
-                    modified_since: true,
-                },
-                Some(at(49_000)),
-                None,
-                TimeDelta::zero(),
-            );
+            let cursor = first(true, Some(at(50_000)));
             let (seen, calls) = walk(&mut server, cursor, |s| {
                 for _ in 0..rng.random_range(0..4) {
                     let n = s.records.len();
@@ -354,15 +351,8 @@ mod tests {
                 .collect();
             let mut server = Server::new(start.clone(), 100_000);
             let mut deleted = HashSet::new();
-            let cursor = Cursor::start(
-                Paging::Numbered {
-                    size: SIZE,
-                    modified_since: false,
-                },
-                Some(at(5_000)),
-                None,
-                OVERLAP,
-            );
+            // A watermark the walk must ignore: the endpoint takes no If-Modified-Since.
+            let cursor = first(false, Some(at(5_000)));
             assert!(cursor.whole_set());
             assert_eq!(cursor.ask().modified_since, None);
             let (seen, calls) = walk(&mut server, cursor, |s| match rng.random_range(0..6) {
@@ -391,15 +381,7 @@ mod tests {
     #[test]
     fn a_small_whole_set_takes_one_call() {
         let mut server = Server::new(dense(42, 1_000), 10_000);
-        let cursor = Cursor::start(
-            Paging::Numbered {
-                size: SIZE,
-                modified_since: false,
-            },
-            None,
-            None,
-            OVERLAP,
-        );
+        let cursor = first(false, None);
         let (seen, calls) = walk(&mut server, cursor, |_| {});
         assert_eq!((seen.len(), calls), (42, 1));
     }
@@ -407,15 +389,7 @@ mod tests {
     #[test]
     fn the_checked_walk_without_churn_reads_each_page_twice_but_the_last() {
         let mut server = Server::new(dense(450, 1_000), 10_000);
-        let cursor = Cursor::start(
-            Paging::Numbered {
-                size: SIZE,
-                modified_since: false,
-            },
-            None,
-            None,
-            OVERLAP,
-        );
+        let cursor = first(false, None);
         let (seen, calls) = walk(&mut server, cursor, |_| {});
         // Pages 1–5, and pages 1–4 read again as checks.
         assert_eq!((seen.len(), calls), (450, 9));

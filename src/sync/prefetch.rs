@@ -25,12 +25,9 @@ pub(super) struct Prefetched {
 }
 
 impl Prefetched {
-    /// The pages, if they are the ones batch `seq` of `run` needs from `cursor`.
-    pub fn take_for(self, run: &Run, seq: i32, cursor: &Cursor) -> Option<Fetched> {
-        (self.run_id == run.run_id
-            && self.seq == seq
-            && self.seq == run.batches
-            && self.cursor == *cursor)
+    /// The pages, if they are the ones `run`'s next batch needs from `cursor`.
+    pub fn take_for(self, run: &Run, cursor: &Cursor) -> Option<Fetched> {
+        (self.run_id == run.run_id && self.seq == run.batches && self.cursor == *cursor)
             .then_some(self.fetched)
     }
 }

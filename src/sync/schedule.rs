@@ -25,10 +25,10 @@ pub(super) async fn start_scheduled(
         tracing::field::display(scheduled.tenant_id),
     );
     span.record("sync.entity", scheduled.entity.as_str());
-    if engine.entity(&scheduled.entity).is_none() {
+    let Some(entity) = engine.entity(&scheduled.entity) else {
         let error = engine.unknown_entity(&scheduled.entity);
         return give_up(engine, lease, None, &error).await;
-    }
+    };
     let settings = engine.settings;
     let mut tx = engine.pool.begin().await?;
     let due = full_due(&mut tx, &scheduled, settings.full_every).await?;
@@ -52,9 +52,7 @@ pub(super) async fn start_scheduled(
     };
     // The periodic re-read of a pair read in full before reads summaries where the entity
     // asks for them; a first full run, or one FORCE_FULL_SYNC asks for, reads whole.
-    let sweep = engine
-        .entity(&scheduled.entity)
-        .is_some_and(|e| !e.sweep_query.is_empty());
+    let sweep = !entity.sweep_query.is_empty();
     if sweep && started.created && due == FullDue::Periodic && !settings.force_full {
         sqlx::query("UPDATE xero.sync_log SET summary = true WHERE run_id = $1")
             .bind(started.run_id)
