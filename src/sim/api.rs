@@ -16,7 +16,7 @@ use uuid::Uuid;
 
 use super::accounting::{self, DEFAULT_PAGE_SIZE, Envelope, ListQuery, MAX_PAGE_SIZE};
 use super::dates::parse_if_modified_since;
-use super::faults::{Fault, FaultKind};
+use super::faults::{Fault, FaultKind, Taken};
 use super::identity::GrantKind;
 use super::responses::{
     JSON_UTF8, limit_headers, not_found, problem, set, too_many, validation_error, with_body,
@@ -166,6 +166,14 @@ async fn answer(
     tenant_id: Uuid,
 ) -> Response<Body> {
     let fault = app.faults.take(endpoint.name, tenant_id, &app.fault_rng);
+    if let Some(fault) = fault {
+        app.faults.note(Taken {
+            endpoint: endpoint.name,
+            tenant_id,
+            kind: fault.kind,
+            query: params.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+        });
+    }
     if let Some(Fault {
         kind: FaultKind::Slow,
         delay_ms,

@@ -235,15 +235,16 @@ pub async fn add_faults(State(app): State<Arc<App>>, body: Bytes) -> Response<Bo
     list_faults(State(app)).await
 }
 
-/// `GET /sim/faults`: the scripted faults still pending.
+/// `GET /sim/faults`: the scripted faults still pending, and those that hit a call (which call).
 pub async fn list_faults(State(app): State<Arc<App>>) -> Response<Body> {
-    json_response(StatusCode::OK, &json!({ "pending": app.faults.pending() }))
+    let listing = json!({ "pending": app.faults.pending(), "taken": app.faults.taken() });
+    json_response(StatusCode::OK, &listing)
 }
 
 /// `DELETE /sim/faults`.
 pub async fn clear_faults(State(app): State<Arc<App>>) -> Response<Body> {
     app.faults.clear();
-    json_response(StatusCode::OK, &json!({ "pending": [] }))
+    json_response(StatusCode::OK, &json!({ "pending": [], "taken": [] }))
 }
 
 /// Body of `POST /sim/clock`.

@@ -20,6 +20,9 @@ use uuid::Uuid;
 /// Default hold of a `slow` fault: longer than any sensible client timeout in tests.
 pub const DEFAULT_SLOW_MS: u64 = 30_000;
 
+/// How many faults that hit a call are remembered for `GET /sim/faults`.
+pub const TAKEN_KEPT: usize = 10_000;
+
 /// What goes wrong.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 pub enum FaultKind {
@@ -95,10 +98,24 @@ pub struct Fault {
     pub problem: &'static str,
 }
 
-/// The scripted faults and the random fault rate.
+/// A fault that hit an Accounting call: which call, so a test can tell which batch it held.
+#[derive(Debug, Clone, Serialize)]
+pub struct Taken {
+    /// Endpoint name as in the path.
+    pub endpoint: &'static str,
+    /// The tenant called.
+    pub tenant_id: Uuid,
+    /// What went wrong.
+    pub kind: FaultKind,
+    /// The call's query parameters (`offset`, `page`, …) as sent.
+    pub query: std::collections::BTreeMap<String, String>,
+}
+
+/// The scripted faults, the random fault rate, and the faults that hit a call.
 #[derive(Debug)]
 pub struct Faults {
     scripted: Mutex<Vec<FaultSpec>>,
+    taken: Mutex<Vec<Taken>>,
     rate: f64,
 }
 
@@ -107,6 +124,7 @@ impl Faults {
     pub fn new(rate: f64) -> Self {
         Self {
             scripted: Mutex::new(Vec::new()),
+            taken: Mutex::new(Vec::new()),
             rate: rate.clamp(0.0, 1.0),
         }
     }
@@ -121,9 +139,24 @@ impl Faults {
             .extend(specs.into_iter().filter(|s| s.count > 0));
     }
 
-    /// Removes every scripted fault.
+    /// Removes every scripted fault and forgets the faults taken.
     pub fn clear(&self) {
         self.lock().clear();
+        self.taken.lock().unwrap_or_else(|p| p.into_inner()).clear();
+    }
+
+    /// Notes that a fault hit this call (the first [`TAKEN_KEPT`] only: a long run with a
+    /// random fault rate must not grow the list without bound).
+    pub fn note(&self, taken: Taken) {
+        let mut kept = self.taken.lock().unwrap_or_else(|p| p.into_inner());
+        if kept.len() < TAKEN_KEPT {
+            kept.push(taken);
+        }
+    }
+
+    /// The faults that hit a call, oldest first.
+    pub fn taken(&self) -> Vec<Taken> {
+        self.taken.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
     /// The scripted faults still pending.

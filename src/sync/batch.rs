@@ -285,7 +285,24 @@ async fn commit(
         next,
     };
     let ahead = matches!(writing.next, Next::Carried(_)) && !fetched.done;
-    let write = write_batch(engine, lease, entity, job, &fetched, writing).instrument(commit);
+    // The commit is logged and counted the moment it lands, inside the future that writes it:
+    // a worker cut off by the shutdown timeout while the next batch's calls are still out must
+    // not leave a committed batch unlogged.
+    let write = async {
+        let written = write_batch(engine, lease, entity, job, &fetched, writing)
+            .instrument(commit)
+            .await;
+        if let Ok(Some(_)) = &written {
+            record_commit(
+                entity,
+                &run.mode,
+                &progress,
+                fetched.done,
+                started.elapsed(),
+            );
+        }
+        written
+    };
     let (written, prefetched) = if ahead {
         let cursor = fetched.cursor.clone();
         let next = fetch(engine, entity, run, cursor.clone(), token);
@@ -305,26 +322,6 @@ async fn commit(
             if done.carried.is_some() {
                 done.prefetched = prefetched;
             }
-            let m = crate::metrics::get();
-            let entity_label = [opentelemetry::KeyValue::new("entity", entity.name)];
-            m.commit_duration
-                .record(started.elapsed().as_secs_f64(), &entity_label);
-            m.rows_upserted
-                .add(progress.records.max(0) as u64, &entity_label);
-            if fetched.done {
-                let labels = [
-                    opentelemetry::KeyValue::new("entity", entity.name),
-                    opentelemetry::KeyValue::new("mode", run.mode.clone()),
-                ];
-                m.runs_completed.add(1, &labels);
-            }
-            tracing::Span::current().record("rows.upserted", progress.records);
-            tracing::info!(
-                rows.upserted = progress.records,
-                sync.pages = progress.pages,
-                sync.done = fetched.done,
-                "batch committed"
-            );
             Ok(done)
         }
         Ok(None) => {
@@ -340,6 +337,29 @@ async fn commit(
                 .map(Done::from)
         }
     }
+}
+
+/// Logs and counts a batch whose transaction committed.
+fn record_commit(entity: &Entity, mode: &str, progress: &Progress, done: bool, took: Duration) {
+    let m = crate::metrics::get();
+    let entity_label = [opentelemetry::KeyValue::new("entity", entity.name)];
+    m.commit_duration.record(took.as_secs_f64(), &entity_label);
+    m.rows_upserted
+        .add(progress.records.max(0) as u64, &entity_label);
+    if done {
+        let labels = [
+            opentelemetry::KeyValue::new("entity", entity.name),
+            opentelemetry::KeyValue::new("mode", mode.to_owned()),
+        ];
+        m.runs_completed.add(1, &labels);
+    }
+    tracing::Span::current().record("rows.upserted", progress.records);
+    tracing::info!(
+        rows.upserted = progress.records,
+        sync.pages = progress.pages,
+        sync.done = done,
+        "batch committed"
+    );
 }
 
 /// What the batch adds to its run. The high-water mark of each page is capped at Xero's clock

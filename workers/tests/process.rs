@@ -409,6 +409,7 @@ async fn a_batch_outlasting_the_shutdown_timeout_is_cut_off_rolled_back_and_rele
     })
     .await;
     let runs = h.sync(Some(&["journals"]), true).await;
+    let run = runs[0];
     let env = [
         ("SYNC_BATCH_SIZE", "5"),
         ("WORKER_CONCURRENCY", "1"),
@@ -416,29 +417,28 @@ async fn a_batch_outlasting_the_shutdown_timeout_is_cut_off_rolled_back_and_rele
     ];
     let mut worker = WorkerProcess::start(&h, &env);
     eventually("a committed batch", Duration::from_secs(30), || async {
-        let (_, batches, _) = committed(&h, runs[0]).await;
+        let (_, batches, _) = committed(&h, run).await;
         (batches >= 1).then_some(())
     })
     .await;
     // The next call is held for four seconds: longer than the shutdown timeout, shorter than
-    // the client's timeout, so the batch is still in flight when the worker gives up on it.
+    // the client's timeout, so the batch it belongs to is still fetching when the worker gives
+    // up on it. Which batch that is depends on timing — the batch after the last commit, or the
+    // one after that when its calls are made while the batch before commits — so the test
+    // learns the call's offset from the simulator rather than guessing.
     let fault =
         serde_json::json!({"endpoint": "Journals", "kind": "slow", "count": 1, "delay_ms": 4000});
     h.sim_json("POST", "/sim/faults", Some(fault)).await;
-    eventually(
+    let slow_offset: i64 = eventually(
         "the slow call in flight",
         Duration::from_secs(30),
         || async {
-            let pending = h.sim_json("GET", "/sim/faults", None).await;
-            pending["pending"]
-                .as_array()
-                .unwrap()
-                .is_empty()
-                .then_some(())
+            let faults = h.sim_json("GET", "/sim/faults", None).await;
+            let taken = faults["taken"].as_array().unwrap().first()?.clone();
+            taken["query"]["offset"].as_str()?.parse().ok()
         },
     )
     .await;
-    let (_, cut_at, _) = committed(&h, runs[0]).await;
     let signalled = Instant::now();
     worker.terminate();
     let status = worker.exited_within(Duration::from_secs(10)).await;
@@ -448,16 +448,65 @@ async fn a_batch_outlasting_the_shutdown_timeout_is_cut_off_rolled_back_and_rele
         took < Duration::from_secs(3),
         "exited {took:?} after SIGTERM"
     );
+
+    // The process is gone, so no transaction of it is open: what Postgres holds is final.
+    // The rule: a batch whose transaction committed is done, logged and never repeated; the
+    // batch cut before its commit left nothing behind and its job is free for the next worker.
+    let (status, batches, offset) = committed(&h, run).await;
+    assert_eq!(status, "running", "stopped mid-run");
+    let jobs: Vec<BatchRow> = batch_jobs(&h)
+        .await
+        .into_iter()
+        .filter(|j| j.run_id == run.to_string())
+        .collect();
+    let done: Vec<i32> = jobs
+        .iter()
+        .filter(|j| j.status == "Done")
+        .map(|j| j.seq)
+        .collect();
     assert_eq!(
-        committed(&h, runs[0]).await.1,
-        cut_at,
-        "the cut batch rolled back"
+        done,
+        (0..batches).collect::<Vec<_>>(),
+        "the committed batches' jobs are done: {jobs:?}"
+    );
+    let logged: BTreeSet<i64> = worker
+        .committed_batches()
+        .into_iter()
+        .filter(|(r, _)| *r == run.to_string())
+        .map(|(_, seq)| seq)
+        .collect();
+    assert_eq!(
+        logged,
+        (0..i64::from(batches)).collect::<BTreeSet<_>>(),
+        "every committed batch was logged"
+    );
+    let offset = offset.unwrap();
+    let stored: i64 =
+        sqlx::query_scalar("SELECT coalesce(max(journal_number), 0)::bigint FROM xero.journals")
+            .fetch_one(&h.db.pool)
+            .await
+            .unwrap();
+    assert_eq!(stored, offset, "nothing past the committed cursor is stored");
+    assert!(
+        offset <= slow_offset,
+        "the batch holding the slow call (offset {slow_offset}) did not commit; cursor at {offset}"
+    );
+    let open: Vec<(i32, &str)> = jobs
+        .iter()
+        .filter(|j| j.status != "Done")
+        .map(|j| (j.seq, j.status.as_str()))
+        .collect();
+    assert_eq!(
+        open,
+        vec![(batches, "Pending")],
+        "the cut batch's job is back in the queue"
     );
     assert_eq!(
         locked_jobs(&h).await,
         vec![],
         "the cut batch's job is released"
     );
+    eprintln!("slow call at offset {slow_offset}; committed {batches} batches to offset {offset}");
 
     // Released, not orphaned: a new worker takes it up without waiting out a heartbeat window.
     let restarted = Instant::now();

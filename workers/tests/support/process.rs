@@ -17,6 +17,8 @@ pub struct WorkerProcess {
     pub pid: u32,
     /// Its log lines (JSON).
     pub log: Arc<Mutex<Vec<Value>>>,
+    /// The task reading its log; it ends when the child's stderr closes.
+    reader: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl WorkerProcess {
@@ -35,7 +37,7 @@ impl WorkerProcess {
         let log = Arc::new(Mutex::new(Vec::new()));
         let stderr = child.stderr.take().unwrap();
         let sink = log.clone();
-        tokio::spawn(async move {
+        let reader = tokio::spawn(async move {
             let mut lines = BufReader::new(stderr).lines();
             while let Ok(Some(line)) = lines.next_line().await {
                 eprintln!("[worker {pid}] {line}");
@@ -44,7 +46,12 @@ impl WorkerProcess {
                 }
             }
         });
-        WorkerProcess { child, pid, log }
+        WorkerProcess {
+            child,
+            pid,
+            log,
+            reader: Some(reader),
+        }
     }
 
     /// SIGKILL: no chance to clean up, exactly like a crashed or OOM-killed replica.
@@ -62,12 +69,16 @@ impl WorkerProcess {
         assert!(status.success(), "kill -TERM {}", self.pid);
     }
 
-    /// Waits for the process to exit on its own.
+    /// Waits for the process to exit on its own, and for every line it logged to be read.
     pub async fn exited_within(&mut self, limit: Duration) -> ExitStatus {
-        tokio::time::timeout(limit, self.child.wait())
+        let status = tokio::time::timeout(limit, self.child.wait())
             .await
             .unwrap_or_else(|_| panic!("worker {} still running after {limit:?}", self.pid))
-            .unwrap()
+            .unwrap();
+        if let Some(reader) = self.reader.take() {
+            reader.await.unwrap();
+        }
+        status
     }
 
     /// `(run_id, seq)` of every batch this process logged as committed.
