@@ -34,7 +34,10 @@ fn spec(name: &str) -> Option<Value> {
     ))
     .join(name);
     let Ok(text) = std::fs::read_to_string(&path) else {
-        println!("skipping: {} is not present", path.display());
+        sim_support::skip::skip(
+            &format!("the checks against {name}"),
+            &format!("{} is not present", path.display()),
+        );
         return None;
     };
     Some(serde_yaml::from_str(&text).unwrap())

@@ -6,6 +6,9 @@
 
 #![allow(clippy::unwrap_used)]
 
+#[path = "support/skip.rs"]
+mod skip;
+
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
@@ -122,7 +125,10 @@ fn docker_compose_accepts_the_file_with_and_without_the_demo_profile() {
         .arg("version")
         .output();
     if probe.is_err() {
-        eprintln!("SKIPPED: no `docker-compose` on PATH (.ci/run installs Debian's package)");
+        skip::skip(
+            "docker_compose_accepts_the_file_with_and_without_the_demo_profile",
+            "no `docker-compose` on PATH (.ci/run installs Debian's package)",
+        );
         return;
     }
     for args in [

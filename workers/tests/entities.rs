@@ -7,6 +7,9 @@
 
 #![allow(clippy::unwrap_used)]
 
+#[path = "support/skip.rs"]
+mod skip;
+
 use std::collections::BTreeMap;
 use std::time::Instant;
 
@@ -214,7 +217,7 @@ fn load_example(name: &str) -> Option<Value> {
     match std::fs::read_to_string(&path) {
         Ok(text) => Some(serde_json::from_str(&text).unwrap()),
         Err(_) => {
-            println!("skipped: {path} is not available");
+            skip::skip("the_official_examples_are_stored_and_digested", &format!("{path} is not present"));
             None
         }
     }

@@ -392,7 +392,10 @@ async fn a_real_prometheus_scraping_a_worker_answers_every_query_of_the_dashboar
         .output()
         .is_err()
     {
-        eprintln!("SKIPPED: no `prometheus` on PATH (.ci/run installs Debian's package)");
+        support::skip::skip(
+            "a_real_prometheus_scraping_a_worker_answers_every_query_of_the_dashboard",
+            "no `prometheus` on PATH (.ci/run installs Debian's package)",
+        );
         return;
     }
     let h = Harness::new(small_org()).await;

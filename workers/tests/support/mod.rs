@@ -6,6 +6,7 @@
 
 pub mod ledger;
 pub mod process;
+pub mod skip;
 
 use std::future::Future;
 use std::process::Stdio;
