@@ -8,11 +8,11 @@ use anyhow::{Context, bail};
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use crate::budget::Budget;
+use crate::budget::{Budget, Limits};
 use crate::config::{SyncArgs, XeroArgs};
 use crate::entity::Entity;
-use crate::sync::Engine;
 use crate::sync::run::{Started, start_run};
+use crate::sync::{Engine, Settings};
 use crate::vault::Vault;
 use crate::xero::XeroClient;
 use crate::xero::oauth::OAuthApp;
@@ -61,10 +61,10 @@ pub fn engine(
             xero.max_response_bytes,
         ),
         vault: Vault::new(pool.clone(), app, xero.timeout()),
-        budget: Budget::new(pool.clone(), xero.limits()),
+        budget: Budget::new(pool.clone(), Limits::from_args(xero)),
         pool,
         entities,
-        settings: sync.settings(),
+        settings: Settings::from_args(sync),
         stopping: Default::default(),
     }))
 }

@@ -62,6 +62,26 @@ impl Default for Limits {
     }
 }
 
+impl Limits {
+    /// The limits `XERO_*` give.
+    pub fn from_args(xero: &crate::config::XeroArgs) -> Limits {
+        let megabytes = |mb: u64| (mb > 0).then_some(mb * 1_000_000);
+        Limits {
+            concurrent: xero.concurrent_limit,
+            per_minute: xero.minute_limit,
+            per_day: xero.day_limit,
+            app_per_minute: xero.app_minute_limit,
+            window: Duration::from_millis(xero.minute_window_ms),
+            burst: xero.burst,
+            day_reserve: f64::from(xero.day_reserve_percent) / 100.0,
+            // A call outlives its timeout by a margin before its lease is taken back.
+            lease: xero.timeout() + Duration::from_secs(10),
+            egress_budget: megabytes(xero.egress_budget_mb),
+            app_egress_budget: megabytes(xero.app_egress_budget_mb),
+        }
+    }
+}
+
 /// The answer to "may I call Xero for this tenant now?".
 #[derive(Debug, Clone, PartialEq)]
 pub enum Take {

@@ -1,5 +1,6 @@
-//! The xero-sync engine: configuration, database, Xero HTTP client, token vault, job runner and
-//! the Xero simulator. It names no Xero entity; those live in the `xero-sync-workers` crate.
+//! The xero-sync engine: configuration, database, Xero HTTP client, token vault, job runner,
+//! telemetry. It names no Xero entity (those live in `xero-sync-workers`) and knows nothing of
+//! the simulator (`xero-sync-sim`), which plays Xero's part over HTTP only.
 
 pub mod app;
 pub mod budget;
@@ -7,7 +8,6 @@ pub mod catalog;
 pub mod config;
 pub mod connect;
 pub mod db;
-pub mod demo;
 pub mod digest;
 pub mod entity;
 pub mod gauges;
@@ -15,7 +15,6 @@ pub mod health;
 pub mod metrics;
 pub mod progress;
 pub mod shutdown;
-pub mod sim;
 pub mod status;
 pub mod sync;
 pub mod telemetry;

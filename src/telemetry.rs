@@ -51,6 +51,20 @@ pub struct Config {
     pub tenant_labels: bool,
 }
 
+impl Config {
+    /// The configuration `LOG_FORMAT_JSON` and `OTEL_*` give, logging by `default_filter` when
+    /// `RUST_LOG` is not set.
+    pub fn from_args(args: &crate::config::TelemetryArgs, default_filter: &str) -> Config {
+        Config {
+            json: args.log_json,
+            default_filter: default_filter.to_owned(),
+            otlp_endpoint: args.otlp_endpoint.clone(),
+            service_name: args.service_name.clone(),
+            tenant_labels: args.tenant_labels,
+        }
+    }
+}
+
 impl Default for Config {
     fn default() -> Self {
         Config {

@@ -74,6 +74,24 @@ impl Default for Settings {
     }
 }
 
+impl Settings {
+    /// The batch settings `SYNC_*` give.
+    pub fn from_args(args: &crate::config::SyncArgs) -> Settings {
+        Settings {
+            batch_size: args.batch_size,
+            batch_bytes: args.batch_bytes,
+            max_attempts: args.max_attempts,
+            interval: args.interval.schedule(),
+            force_full: args.force_full,
+            overlap: Duration::from_secs(args.overlap_secs),
+            offline_backoff: Duration::from_secs(args.offline_backoff_secs),
+            carry_for: Duration::from_secs(args.carry_secs),
+            full_every: args.full_every.schedule(),
+            ..Settings::default()
+        }
+    }
+}
+
 /// When and how a pair's next run is scheduled.
 #[derive(Debug, Clone, Copy)]
 pub struct FollowUp {

@@ -44,6 +44,19 @@ pub struct Maintenance {
     pub follow_up: Option<FollowUp>,
 }
 
+impl Maintenance {
+    /// The maintenance `MAINTENANCE_*` and the retention settings give, scheduling next runs
+    /// as `follow_up` says.
+    pub fn from_args(args: &crate::config::WorkerArgs, follow_up: Option<FollowUp>) -> Maintenance {
+        Maintenance {
+            every: Duration::from_secs(args.maintenance_interval_secs),
+            job_retention: args.job_retention.0,
+            log_retention: args.log_retention.0,
+            follow_up,
+        }
+    }
+}
+
 /// What one pass did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Pass {

@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use support::Harness;
 use uuid::Uuid;
-use xero_sync::sim::{LimitSettings, SimConfig};
+use xero_sync_sim::{LimitSettings, SimConfig};
 
 /// Journals of each organisation of the pacing cases: 121 calls, plus one per other entity, so
 /// each needs three minute windows.

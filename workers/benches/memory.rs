@@ -17,7 +17,7 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use support::Harness;
-use xero_sync::sim::SimConfig;
+use xero_sync_sim::SimConfig;
 
 /// The largest peak allowed, as a multiple of the small run's peak.
 const MAX_RATIO: f64 = 1.5;

@@ -28,9 +28,9 @@ use serde_json::Value;
 use sqlx::PgPool;
 use support::Harness;
 use uuid::Uuid;
-use xero_sync::sim::SimConfig;
 use xero_sync::xero::Page;
 use xero_sync::xero::page::Fields;
+use xero_sync_sim::SimConfig;
 use xero_sync_workers::entity;
 
 /// A measured way of getting the journals into Postgres.

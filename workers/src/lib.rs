@@ -4,7 +4,9 @@
 
 use xero_sync::entity::Entity;
 
+pub mod demo;
 pub mod entities;
+pub mod simulated;
 
 /// Every entity, in the order a full sync of a tenant starts them (the deprecated ones last).
 static REGISTRY: [Entity; 26] = [

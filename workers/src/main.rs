@@ -8,8 +8,10 @@ use clap::{Parser, Subcommand};
 use uuid::Uuid;
 use xero_sync::app::{self, Selection};
 use xero_sync::config::{DbArgs, SyncArgs, TelemetryArgs, WorkerArgs, XeroArgs};
-use xero_sync::sim::{SimArgs, SimConfig};
-use xero_sync::{catalog, connect, db, demo, progress, shutdown, status, telemetry, worker};
+use xero_sync::sync::maintenance::Maintenance;
+use xero_sync::{catalog, connect, db, progress, shutdown, status, telemetry, worker};
+use xero_sync_sim::{SimArgs, SimConfig};
+use xero_sync_workers::demo;
 use xero_sync_workers::registry;
 
 /// Keeps Postgres copies of many Xero organisations current.
@@ -171,7 +173,7 @@ async fn main() -> anyhow::Result<()> {
         telemetry::DEFAULT_FILTER
     };
     // Flushes the exporters when main returns.
-    let telemetry = telemetry::init(cli.telemetry.config(filter));
+    let telemetry = telemetry::init(telemetry::Config::from_args(&cli.telemetry, filter));
     match cli.command {
         Command::Migrate { db } => {
             let pool = db::connect(&db.database_url, 2).await?;
@@ -336,7 +338,7 @@ async fn main() -> anyhow::Result<()> {
             let http = app::http_client()?;
             let engine = app::engine(pool, &http, &xero, &sync, registry())?;
             let options = worker::WorkerOptions {
-                maintenance: Some(options.maintenance(engine.follow_up())),
+                maintenance: Some(Maintenance::from_args(&options, engine.follow_up())),
                 heartbeat: Duration::from_secs(options.heartbeat_secs),
                 http: options.http_addr.0.map(|addr| (addr, telemetry.clone())),
                 ..worker::WorkerOptions::new(
@@ -346,7 +348,7 @@ async fn main() -> anyhow::Result<()> {
             };
             worker::run(engine, options, worker::unique_name(), shutdown::signal()).await?;
         }
-        Command::Simulate(args) => xero_sync::sim::run_cli(args).await?,
+        Command::Simulate(args) => xero_sync_sim::run_cli(args).await?,
         Command::Demo {
             database_url,
             sim,

@@ -12,7 +12,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use support::{Harness, eventually, small_org};
 use uuid::Uuid;
-use xero_sync::sim::SimConfig;
+use xero_sync_sim::SimConfig;
 
 /// A job row as the queue holds it.
 #[derive(Debug, sqlx::FromRow)]

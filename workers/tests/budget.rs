@@ -12,8 +12,8 @@ use std::time::Duration;
 use serde_json::json;
 use support::{Harness, small_org, sync_args};
 use xero_sync::budget::{Budget, Limits, Take};
-use xero_sync::sim::{LimitSettings, SimConfig};
 use xero_sync::worker::WorkerOptions;
+use xero_sync_sim::{LimitSettings, SimConfig};
 
 const MINUTE: Duration = Duration::from_secs(60);
 

@@ -13,7 +13,7 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 use serde_yaml::Value;
-use xero_sync::sim::{SimConfig, Simulator};
+use xero_sync_sim::{SimConfig, Simulator};
 
 fn compose_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../compose")

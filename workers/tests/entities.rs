@@ -217,7 +217,10 @@ fn load_example(name: &str) -> Option<Value> {
     match std::fs::read_to_string(&path) {
         Ok(text) => Some(serde_json::from_str(&text).unwrap()),
         Err(_) => {
-            skip::skip("the_official_examples_are_stored_and_digested", &format!("{path} is not present"));
+            skip::skip(
+                "the_official_examples_are_stored_and_digested",
+                &format!("{path} is not present"),
+            );
             None
         }
     }
@@ -1322,7 +1325,7 @@ async fn a_page_of_a_thousand_invoices_is_stored_in_one_statement_per_table() ->
 /// here is the naive one (page numbers, no `If-Modified-Since`); the engine's cursors are tested
 /// with the engine.
 struct SimClient {
-    sim: xero_sync::sim::Simulator,
+    sim: xero_sync_sim::Simulator,
     http: reqwest::Client,
     token: String,
     tenant_id: Uuid,
@@ -1332,7 +1335,7 @@ impl SimClient {
     async fn start() -> SimClient {
         // reqwest is built with `rustls-no-provider`: even plain HTTP needs a provider installed.
         let _ = rustls::crypto::ring::default_provider().install_default();
-        let sim = xero_sync::sim::Simulator::start(xero_sync::sim::SimConfig {
+        let sim = xero_sync_sim::Simulator::start(xero_sync_sim::SimConfig {
             accounts: 40,
             contacts: 150,
             invoices: 350,

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use serde_json::json;
 use support::{Harness, small_org};
-use xero_sync::sim::SimConfig;
+use xero_sync_sim::SimConfig;
 use xero_sync_workers::registry;
 
 const MINUTE: Duration = Duration::from_secs(60);

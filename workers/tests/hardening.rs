@@ -14,8 +14,8 @@ use serde_json::{Value, json};
 use support::{Harness, eventually, small_org, sync_args};
 use uuid::Uuid;
 use xero_sync::config::{Interval, SyncArgs};
-use xero_sync::sim::SimConfig;
 use xero_sync::worker::WorkerOptions;
+use xero_sync_sim::SimConfig;
 
 const MINUTE: Duration = Duration::from_secs(60);
 

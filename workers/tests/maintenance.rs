@@ -258,7 +258,7 @@ async fn a_job_whose_outcome_cannot_be_written_backs_off_instead_of_retrying_at_
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_entity_the_deployment_starts_syncing_later_gets_a_first_run_for_every_organisation() {
-    let h = Harness::new(xero_sync::sim::SimConfig {
+    let h = Harness::new(xero_sync_sim::SimConfig {
         tenants: 2,
         ..small_org()
     })

@@ -22,7 +22,7 @@ use serde_json::Value;
 use support::process::WorkerProcess;
 use support::{Harness, eventually, small_org};
 use uuid::Uuid;
-use xero_sync::sim::SimConfig;
+use xero_sync_sim::SimConfig;
 
 // ---------------------------------------------------------------------------------------------
 // Helpers

@@ -20,9 +20,9 @@ use sqlx::postgres::PgDatabaseError;
 use support::{Harness, small_org};
 use uuid::Uuid;
 use xero_sync::config::{Interval, SyncArgs};
-use xero_sync::sim::SimConfig;
 use xero_sync::sync::Engine;
 use xero_sync::worker::{self, WorkerOptions};
+use xero_sync_sim::SimConfig;
 use xero_sync_workers::registry;
 
 // ---------------------------------------------------------------------------------------------

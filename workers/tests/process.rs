@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use support::process::WorkerProcess;
 use support::{Harness, eventually};
 use uuid::Uuid;
-use xero_sync::sim::SimConfig;
+use xero_sync_sim::SimConfig;
 use xero_sync_workers::line_digests;
 
 // ---------------------------------------------------------------------------------------------
@@ -486,7 +486,10 @@ async fn a_batch_outlasting_the_shutdown_timeout_is_cut_off_rolled_back_and_rele
             .fetch_one(&h.db.pool)
             .await
             .unwrap();
-    assert_eq!(stored, offset, "nothing past the committed cursor is stored");
+    assert_eq!(
+        stored, offset,
+        "nothing past the committed cursor is stored"
+    );
     assert!(
         offset <= slow_offset,
         "the batch holding the slow call (offset {slow_offset}) did not commit; cursor at {offset}"

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 use support::{Harness, eventually, small_org};
 use uuid::Uuid;
-use xero_sync::sim::SimConfig;
+use xero_sync_sim::SimConfig;
 
 /// Several organisations behind one connection, so chains of every tenant use (and race for)
 /// the same token; one page per job and some latency, so the sync lasts a few seconds.

@@ -18,10 +18,10 @@ use uuid::Uuid;
 use xero_sync::app::{self, Selection};
 use xero_sync::config::{Interval, SyncArgs, XeroArgs};
 use xero_sync::connect::{self, AutoConsent};
-use xero_sync::sim::{SimConfig, Simulator};
 use xero_sync::sync::Engine;
 use xero_sync::testing::TestDb;
 use xero_sync::worker::{self, WorkerOptions};
+use xero_sync_sim::{SimConfig, Simulator};
 use xero_sync_workers::{line_digests, registry};
 
 /// The entities a harness syncs by default (`SYNC_ENTITIES`).
@@ -104,8 +104,10 @@ impl Harness {
             .unwrap();
         let sim = Simulator::start(config.clone()).await.unwrap();
         let http = app::http_client().unwrap();
-        let xero =
-            XeroArgs::at(&sim.origin(), sim.client_id(), sim.client_secret(), 5).matching(&config);
+        let xero = xero_sync_workers::simulated::matching(
+            XeroArgs::at(&sim.origin(), sim.client_id(), sim.client_secret(), 5),
+            &config,
+        );
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let redirect = format!("http://{}/callback", listener.local_addr().unwrap());
         let oauth = app::oauth_app(&http, &xero).unwrap();
@@ -193,7 +195,7 @@ impl Harness {
 
     /// Waits until every run completed; panics on a failed run or after `timeout`.
     pub async fn wait(&self, runs: &[Uuid], timeout: Duration) {
-        xero_sync::demo::wait_for_runs(&self.db.pool, runs, timeout)
+        xero_sync_workers::demo::wait_for_runs(&self.db.pool, runs, timeout)
             .await
             .unwrap();
     }

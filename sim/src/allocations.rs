@@ -1,0 +1,107 @@
+//! Allocations of credit notes, overpayments and prepayments to invoices: `/sim/mutate` of
+//! those kinds sometimes applies an authorised document's remaining credit to an open invoice
+//! of the same contact and direction (a customer credit to a sale, a supplier credit to a
+//! bill). Both change and both are stamped: the document's `Allocations` gains one (with its
+//! `AllocationID`) and its `RemainingCredit` falls, PAID when none is left; the invoice's
+//! `AmountDue` falls and its `AmountCredited` rises, PAID when nothing is due. An allocation
+//! posts no journal (it moves nothing out of receivables or payables), as in Xero.
+
+use rand::Rng;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::dates::MsDate;
+use crate::documents::{Documents, KINDS, is_sale};
+use crate::model::Money;
+use crate::mutate::Outcome;
+use crate::postings::new_id;
+use crate::state::TenantData;
+
+/// Allocates one document of kind `kind` with credit left to an open invoice of its contact;
+/// `false` when no such pair turned up.
+pub fn allocate(data: &mut TenantData, kind: usize, stamp: i64, out: &mut Outcome) -> bool {
+    let TenantData {
+        documents,
+        invoices,
+        rng,
+        ..
+    } = data;
+    let set = &mut documents.sets[kind];
+    let n = set.len();
+    let open = |d: &Value| d["Status"] == "AUTHORISED" && Money::of(&d["RemainingCredit"]).0 > 0;
+    let Some(j) = (0..40)
+        .map(|_| rng.random_range(0..n.max(1)))
+        .find(|&j| j < n && open(&set.row(j).body))
+    else {
+        return false;
+    };
+    let doc = &set.row(j).body;
+    let contact = doc["Contact"]["ContactID"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let wanted = if is_sale(doc) { "ACCREC" } else { "ACCPAY" };
+    let invoice = (0..invoices.len()).find(|&i| {
+        let head = &invoices.row(i).head;
+        head.kind == wanted
+            && head.status == "AUTHORISED"
+            && head.amount_due.0 > 0
+            && head.contact.contact_id.to_string() == contact
+    });
+    let Some(i) = invoice else {
+        return false;
+    };
+    let head = &invoices.row(i).head;
+    let amount = Money::of(&doc["RemainingCredit"]).0.min(head.amount_due.0);
+    let (invoice_id, number) = (head.invoice_id, head.invoice_number.clone());
+    let day = MsDate::of_instant(stamp);
+    let allocation = json!({
+        "AllocationID": new_id(rng), "Amount": Money(amount), "Date": day,
+        "Invoice": {"InvoiceID": invoice_id, "InvoiceNumber": number},
+    });
+    set.update(j, |d| {
+        let left = Money::of(&d.body["RemainingCredit"]).0 - amount;
+        d.body["RemainingCredit"] = json!(Money(left));
+        if left == 0 {
+            d.body["Status"] = json!("PAID");
+        }
+        if let Some(list) = d.body["Allocations"].as_array_mut() {
+            list.push(allocation);
+        }
+        crate::documents::touch(d, stamp);
+    });
+    invoices.update(i, |inv| {
+        inv.touch(stamp);
+        let head = &mut inv.head;
+        head.amount_due = Money(head.amount_due.0 - amount);
+        head.amount_credited = Money(head.amount_credited.0 + amount);
+        if head.amount_due.0 == 0 {
+            head.status = "PAID";
+            head.fully_paid_on_date = Some(day);
+        }
+    });
+    out.allocated += 1;
+    out.updated += 1;
+    true
+}
+
+/// The digest's `(AllocationID, version)` of every allocation, versioned by its document's
+/// `UpdatedDateUTC`.
+pub fn versions(docs: &Documents) -> Vec<(Uuid, i64)> {
+    KINDS
+        .iter()
+        .zip(&docs.sets)
+        .filter(|(k, _)| k.allocates)
+        .flat_map(|(_, set)| set.rows())
+        .flat_map(|d| {
+            let list = d.body["Allocations"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+            list.into_iter().filter_map(move |a| {
+                let id = Uuid::parse_str(a["AllocationID"].as_str()?).ok()?;
+                Some((id, d.updated_ms))
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,183 @@
+//! The initial history of an organisation: invoices in every status, and the journals they
+//! posted (authorisation, payment, void reversal), topped up with manual journals and cash
+//! transactions to the requested journal count. Journals are numbered in `CreatedDateUTC`
+//! order, so `JournalNumber` and `CreatedDateUTC` ascend together.
+
+use rand::Rng;
+use rand::rngs::SmallRng;
+use uuid::Uuid;
+
+use crate::args::SimConfig;
+use crate::dates::{DAY_MS, MsDate};
+use crate::generate::timeline;
+use crate::invoices::{self, NewInvoice, STATUSES};
+use crate::model::{Contact, Invoice, Journal};
+use crate::postings::{self, Source};
+use crate::state::Book;
+
+/// Something that posts a journal, at a moment of the history.
+#[derive(Debug, Clone, Copy)]
+enum Event {
+    /// An invoice is authorised.
+    Post(usize),
+    /// An invoice is paid (payment id, payment date).
+    Pay(usize, Uuid, MsDate),
+    /// An authorised invoice is voided.
+    Void(usize),
+    /// A journal that is not an invoice's.
+    Other(&'static str),
+}
+
+/// Journals each status needs: authorisation, plus payment or void reversal.
+fn journals_needed(status: &str) -> usize {
+    match status {
+        "AUTHORISED" => 1,
+        "PAID" | "VOIDED" => 2,
+        _ => 0,
+    }
+}
+
+fn random_status(rng: &mut SmallRng) -> &'static str {
+    match rng.random_range(0..100) {
+        0..8 => "DRAFT",
+        8..12 => "SUBMITTED",
+        12..37 => "AUTHORISED",
+        37..92 => "PAID",
+        92..97 => "VOIDED",
+        _ => "DELETED",
+    }
+}
+
+/// Generates the invoices and the journal log. The first six invoices cycle through every
+/// status so even a tiny data set has them all; if the journal budget (`config.journals`) runs
+/// out, later invoices stay DRAFT or SUBMITTED rather than posting beyond it.
+pub fn generate(
+    rng: &mut SmallRng,
+    book: &Book,
+    contacts: &[Contact],
+    config: &SimConfig,
+    (start, end): (i64, i64),
+) -> (Vec<Invoice>, Vec<Journal>) {
+    let stamps = timeline(rng, config.invoices, start, end, config.bulk_import);
+    let mut budget = config.journals;
+    let mut events: Vec<(i64, Event)> = Vec::with_capacity(config.journals);
+    let mut invoices = Vec::with_capacity(config.invoices);
+    for (i, updated) in stamps.into_iter().enumerate() {
+        let mut status = if i < STATUSES.len() {
+            STATUSES[i]
+        } else {
+            random_status(rng)
+        };
+        if journals_needed(status) > budget {
+            status = if i % 2 == 0 { "DRAFT" } else { "SUBMITTED" };
+        }
+        budget -= journals_needed(status);
+        // Authorisation happens some days before the last change (payment or void).
+        let posted = match status {
+            "PAID" | "VOIDED" => (updated - rng.random_range(1..30) * DAY_MS).max(start),
+            _ => updated,
+        };
+        let date = MsDate::of_instant(posted).plus_days(-rng.random_range(0..10));
+        let contact = &contacts[rng.random_range(0..contacts.len())].head;
+        let kind = if rng.random_ratio(7, 10) {
+            "ACCREC"
+        } else {
+            "ACCPAY"
+        };
+        let prefix = if kind == "ACCREC" { "INV" } else { "BILL" };
+        let spec = NewInvoice {
+            kind,
+            number: format!("{prefix}-{:05}", i + 1),
+            contact,
+            updated_ms: updated,
+            date,
+            status: if status == "PAID" {
+                "AUTHORISED"
+            } else {
+                status
+            },
+        };
+        let mut invoice = invoices::build(rng, book, spec);
+        match status {
+            "AUTHORISED" => events.push((posted, Event::Post(i))),
+            "PAID" => {
+                let payment = invoices::pay(rng, &mut invoice, MsDate::of_instant(updated));
+                events.push((posted, Event::Post(i)));
+                events.push((updated, Event::Pay(i, payment.payment_id, payment.date)));
+            }
+            "VOIDED" => {
+                invoice.head.amount_due = invoice.head.amount_paid;
+                events.push((posted, Event::Post(i)));
+                events.push((updated, Event::Void(i)));
+            }
+            _ => {}
+        }
+        invoices.push(invoice);
+    }
+    for _ in 0..budget {
+        let kind = match rng.random_range(0..10) {
+            0..4 => "MANJOURNAL",
+            4..7 => "CASHREC",
+            _ => "CASHPAID",
+        };
+        events.push((rng.random_range(start..end), Event::Other(kind)));
+    }
+    // Stable: an invoice's authorisation stays before its payment or void at equal times.
+    events.sort_by_key(|(at, _)| *at);
+    let journals = post_all(rng, book, &mut invoices, &events);
+    (invoices, journals)
+}
+
+fn post_all(
+    rng: &mut SmallRng,
+    book: &Book,
+    invoices: &mut [Invoice],
+    events: &[(i64, Event)],
+) -> Vec<Journal> {
+    let mut journals: Vec<Journal> = Vec::with_capacity(events.len());
+    for &(at, event) in events {
+        let number = journals.len() as u64 + 1;
+        let (source, lines) = match event {
+            Event::Post(i) => {
+                invoices[i].posting = Some(journals.len());
+                let lines = postings::invoice_lines(rng, book, &invoices[i]);
+                (postings::invoice_source(&invoices[i]), lines)
+            }
+            Event::Pay(i, payment_id, date) => {
+                let inv = &invoices[i];
+                let lines = postings::payment_lines(rng, book, inv.head.kind, inv.head.total);
+                (postings::payment_source(inv, payment_id, date), lines)
+            }
+            Event::Void(i) => {
+                let original = invoices[i]
+                    .posting
+                    .take()
+                    .and_then(|j| journals.get(j))
+                    .map(|j| j.journal_lines.clone())
+                    .unwrap_or_default();
+                let lines = postings::reversal_lines(rng, &original);
+                let source = Source {
+                    date: MsDate::of_instant(at),
+                    ..postings::invoice_source(&invoices[i])
+                };
+                (source, lines)
+            }
+            Event::Other(kind) => {
+                let lines = postings::other_lines(rng, book, kind);
+                let source = Source {
+                    id: postings::new_id(rng),
+                    kind,
+                    reference: match kind {
+                        "MANJOURNAL" => format!("Manual journal {number}"),
+                        "CASHREC" => "Cash sale".to_owned(),
+                        _ => "Card purchase".to_owned(),
+                    },
+                    date: MsDate::of_instant(at),
+                };
+                (source, lines)
+            }
+        };
+        journals.push(postings::journal(rng, number, at, source, lines));
+    }
+    journals
+}

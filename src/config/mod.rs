@@ -1,0 +1,25 @@
+//! Configuration, parsed once by clap from flags and environment variables, grouped by concern
+//! (one file each). Nothing below `main` reads the environment. An invalid value stops the
+//! program at start with clap's message, which names the variable (each value is shown as
+//! `<VARIABLE>`). Plain settings only: what a setting means to the engine is said where it is
+//! used (`sync::Settings::from_args`, `budget::Limits::from_args`, …), so this module imports
+//! nothing of the engine.
+
+mod db;
+mod sync;
+mod telemetry;
+mod values;
+mod worker;
+mod xero;
+
+pub use db::{DEFAULT_DATABASE_URL, DbArgs};
+pub use sync::{
+    DEFAULT_BATCH_BYTES, DEFAULT_BATCH_SIZE, DEFAULT_CARRY, DEFAULT_ENTITLEMENT_RECHECK,
+    DEFAULT_FULL_EVERY, DEFAULT_INTERVAL, DEFAULT_OFFLINE_BACKOFF, DEFAULT_OVERLAP, SyncArgs,
+};
+pub use telemetry::TelemetryArgs;
+pub use values::{Interval, MAX_SETTING, Secret};
+pub use worker::{DEFAULT_CONCURRENCY, HttpAddr, WorkerArgs};
+pub use xero::{
+    DEFAULT_API_URL, DEFAULT_IDENTITY_URL, DEFAULT_LOGIN_URL, DEFAULT_MAX_RESPONSE_BYTES, XeroArgs,
+};

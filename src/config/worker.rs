@@ -1,0 +1,62 @@
+//! A worker process: concurrency, shutdown, health endpoint, heartbeats, maintenance.
+
+use super::values::{Interval, parse_retention};
+
+/// Jobs a worker process runs at once.
+pub const DEFAULT_CONCURRENCY: usize = 8;
+
+/// A worker process.
+#[derive(Debug, Clone, clap::Args)]
+pub struct WorkerArgs {
+    /// Jobs this process runs at once.
+    #[arg(long, env = "WORKER_CONCURRENCY", value_name = "WORKER_CONCURRENCY", default_value_t = DEFAULT_CONCURRENCY, value_parser = parse_concurrency)]
+    pub concurrency: usize,
+    /// Seconds in-flight jobs get to commit after SIGTERM/SIGINT.
+    #[arg(
+        long,
+        env = "WORKER_SHUTDOWN_TIMEOUT_SECS",
+        value_name = "WORKER_SHUTDOWN_TIMEOUT_SECS",
+        default_value_t = 30
+    )]
+    pub shutdown_timeout_secs: u64,
+    /// Where to serve `/healthz`, `/readyz` and `/metrics`, e.g. `0.0.0.0:9464`; `off` serves
+    /// nothing.
+    #[arg(long = "http-addr", env = "WORKER_HTTP_ADDR", value_name = "WORKER_HTTP_ADDR", default_value = "127.0.0.1:9464", value_parser = parse_http_addr)]
+    pub http_addr: HttpAddr,
+    /// Seconds between heartbeats; a worker silent for five of them is presumed dead and its
+    /// jobs go to the others.
+    #[arg(long, env = "WORKER_HEARTBEAT_SECS", value_name = "WORKER_HEARTBEAT_SECS", default_value_t = 3, value_parser = clap::value_parser!(u64).range(1..=60))]
+    pub heartbeat_secs: u64,
+    /// Seconds between maintenance passes (one replica at a time runs each).
+    #[arg(long, env = "MAINTENANCE_INTERVAL_SECS", value_name = "MAINTENANCE_INTERVAL_SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub maintenance_interval_secs: u64,
+    /// How long finished jobs are kept, e.g. `7d`.
+    #[arg(long, env = "JOB_RETENTION", value_name = "JOB_RETENTION", default_value = "7d", value_parser = parse_retention)]
+    pub job_retention: Interval,
+    /// How long finished runs are kept in `xero.sync_log` (each pair's last run always is).
+    #[arg(long, env = "SYNC_LOG_RETENTION", value_name = "SYNC_LOG_RETENTION", default_value = "90d", value_parser = parse_retention)]
+    pub log_retention: Interval,
+}
+
+/// Where a worker serves its HTTP endpoints, if anywhere.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HttpAddr(pub Option<std::net::SocketAddr>);
+
+fn parse_http_addr(value: &str) -> Result<HttpAddr, String> {
+    if value.eq_ignore_ascii_case("off") {
+        return Ok(HttpAddr(None));
+    }
+    value
+        .parse()
+        .map(|addr| HttpAddr(Some(addr)))
+        .map_err(|_| format!("`{value}` is not an address like 0.0.0.0:9464, or off"))
+}
+
+fn parse_concurrency(value: &str) -> Result<usize, String> {
+    match value.parse::<usize>() {
+        Ok(n) if (1..=256).contains(&n) => Ok(n),
+        _ => Err(format!(
+            "`{value}` is not a number of jobs between 1 and 256"
+        )),
+    }
+}
