@@ -14,7 +14,6 @@ pub mod engine;
 mod fetch;
 pub mod job;
 pub mod maintenance;
-mod numbered;
 mod outcome;
 mod prefetch;
 pub mod queue;

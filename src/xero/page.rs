@@ -6,7 +6,7 @@ use std::fmt;
 
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
-use super::XeroError;
+use super::client::XeroError;
 use super::dates::parse_ms_date;
 
 /// Xero's `pagination` object.

@@ -5,7 +5,7 @@
 
 use chrono::{DateTime, TimeDelta, Utc};
 
-use super::cursor::{Ahead, Cursor, MAX_RESTARTS, Step, Stuck, Walk, page_since};
+use super::kinds::{Ahead, Cursor, MAX_RESTARTS, Step, Stuck, Walk, page_since};
 use crate::xero::Page;
 
 /// A page of [`Cursor::Numbered`]: a short page ends the run; a full one moves the keyset to
