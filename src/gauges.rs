@@ -12,23 +12,31 @@ use crate::sync::queue::QUEUE;
 
 /// Samples every `every` until `shutdown` resolves; a failed sample is logged and skipped.
 pub async fn run(pool: PgPool, every: Duration, shutdown: impl Future<Output = ()>) {
-    let mut tick = tokio::time::interval(every);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    tokio::pin!(shutdown);
-    loop {
-        tokio::select! {
-            () = &mut shutdown => return,
-            _ = tick.tick() => {}
-        }
+    crate::shutdown::every(every, shutdown, || async {
         if let Err(e) = sample(&pool).await {
             tracing::debug!(error = %e, "sampling the queue's gauges failed");
         }
-    }
+    })
+    .await;
 }
 
 /// One sample of every gauge.
 pub async fn sample(pool: &PgPool) -> Result<(), sqlx::Error> {
-    let m = crate::metrics::get();
+    sample_depth(pool).await?;
+    let oldest: f64 = sqlx::query_scalar(
+        "SELECT coalesce(extract(epoch FROM now() - min(run_at)), 0)::float8 FROM apalis.jobs
+          WHERE job_type = $1 AND run_at < now()
+            AND (status = 'Pending' OR (status = 'Failed' AND attempts < max_attempts))",
+    )
+    .bind(QUEUE)
+    .fetch_one(pool)
+    .await?;
+    crate::metrics::get().oldest_due_age.record(oldest, &[]);
+    sample_lag(pool).await
+}
+
+/// Jobs by state.
+async fn sample_depth(pool: &PgPool) -> Result<(), sqlx::Error> {
     let depth: Vec<(String, i64)> = sqlx::query_as(
         "SELECT state, count(*) FROM (
              SELECT CASE
@@ -44,33 +52,31 @@ pub async fn sample(pool: &PgPool) -> Result<(), sqlx::Error> {
     .bind(QUEUE)
     .fetch_all(pool)
     .await?;
-    for state in [
+    let states = [
         "queued",
         "running",
         "snoozed",
         "retrying",
         "failed",
         "scheduled",
-    ] {
+    ];
+    for state in states {
         let n = depth
             .iter()
             .find(|(s, _)| s == state)
             .map_or(0, |(_, n)| *n);
-        m.queue_depth.record(n, &[KeyValue::new("state", state)]);
+        let labels = [KeyValue::new("state", state)];
+        crate::metrics::get().queue_depth.record(n, &labels);
     }
-    let oldest: f64 = sqlx::query_scalar(
-        "SELECT coalesce(extract(epoch FROM now() - min(run_at)), 0)::float8 FROM apalis.jobs
-          WHERE job_type = $1 AND run_at < now()
-            AND (status = 'Pending' OR (status = 'Failed' AND attempts < max_attempts))",
-    )
-    .bind(QUEUE)
-    .fetch_one(pool)
-    .await?;
-    m.oldest_due_age.record(oldest, &[]);
-    // How long since the pair last completed a run: what changed in Xero since may be missing.
-    // Not now minus the watermark, which is the last *change* read: a set that rarely changes
-    // (currencies, linked transactions, branding themes) would seem to fall ever further
-    // behind while every run completes.
+    Ok(())
+}
+
+/// How long since each pair last completed a run: what changed in Xero since may be missing.
+/// Not now minus the watermark, which is the last *change* read: a set that rarely changes
+/// (currencies, linked transactions, branding themes) would seem to fall ever further behind
+/// while every run completes.
+async fn sample_lag(pool: &PgPool) -> Result<(), sqlx::Error> {
+    let m = crate::metrics::get();
     let lags: Vec<(Uuid, String, f64)> = sqlx::query_as(
         "SELECT tenant_id, entity, extract(epoch FROM now() - last_success_at)::float8
            FROM xero.sync_progress

@@ -39,21 +39,7 @@ pub async fn follow(
 ) -> Result<Vec<(String, String)>, sqlx::Error> {
     let ids: Vec<Uuid> = runs.iter().map(|r| r.run_id).collect();
     let labels: HashMap<Uuid, &str> = runs.iter().map(|r| (r.run_id, r.label.as_str())).collect();
-    let terminal = std::io::stderr().is_terminal();
-    let multi = MultiProgress::new();
-    let style = ProgressStyle::with_template("{spinner} {prefix:<40} {msg}")
-        .unwrap_or_else(|_| ProgressStyle::default_spinner());
-    let bars: HashMap<Uuid, ProgressBar> = if terminal {
-        runs.iter()
-            .map(|r| {
-                let bar = multi.add(ProgressBar::new_spinner().with_style(style.clone()));
-                bar.set_prefix(r.label.clone());
-                (r.run_id, bar)
-            })
-            .collect()
-    } else {
-        HashMap::new()
-    };
+    let bars = bars(runs);
     let mut last: HashMap<Uuid, Snapshot> = HashMap::new();
     loop {
         let snapshots: Vec<Snapshot> = sqlx::query_as(
@@ -66,22 +52,7 @@ pub async fn follow(
         .fetch_all(pool)
         .await?;
         for s in &snapshots {
-            let line = format!(
-                "{} — {} records, {} pages, {} calls, {:.1}s",
-                s.status, s.records, s.pages, s.api_calls, s.elapsed
-            );
-            if let Some(bar) = bars.get(&s.run_id) {
-                bar.set_message(line);
-                bar.tick();
-                if s.status != "running" && !bar.is_finished() {
-                    bar.finish();
-                }
-            } else if last
-                .get(&s.run_id)
-                .is_none_or(|p| (p.status.as_str(), p.pages) != (s.status.as_str(), s.pages))
-            {
-                println!("{}: {line}", labels.get(&s.run_id).copied().unwrap_or("?"));
-            }
+            show(s, bars.get(&s.run_id), last.get(&s.run_id), &labels);
             last.insert(s.run_id, s.clone());
         }
         if snapshots.iter().all(|s| s.status != "running") {
@@ -99,4 +70,43 @@ pub async fn follow(
             )
         })
         .collect())
+}
+
+/// A spinner per run on a terminal; none otherwise.
+fn bars(runs: &[Followed]) -> HashMap<Uuid, ProgressBar> {
+    if !std::io::stderr().is_terminal() {
+        return HashMap::new();
+    }
+    let multi = MultiProgress::new();
+    let style = ProgressStyle::with_template("{spinner} {prefix:<40} {msg}")
+        .unwrap_or_else(|_| ProgressStyle::default_spinner());
+    runs.iter()
+        .map(|r| {
+            let bar = multi.add(ProgressBar::new_spinner().with_style(style.clone()));
+            bar.set_prefix(r.label.clone());
+            (r.run_id, bar)
+        })
+        .collect()
+}
+
+/// Shows a run's state: on its spinner, or as a line when it changed since `last`.
+fn show(
+    s: &Snapshot,
+    bar: Option<&ProgressBar>,
+    last: Option<&Snapshot>,
+    labels: &HashMap<Uuid, &str>,
+) {
+    let line = format!(
+        "{} — {} records, {} pages, {} calls, {:.1}s",
+        s.status, s.records, s.pages, s.api_calls, s.elapsed
+    );
+    if let Some(bar) = bar {
+        bar.set_message(line);
+        bar.tick();
+        if s.status != "running" && !bar.is_finished() {
+            bar.finish();
+        }
+    } else if last.is_none_or(|p| (p.status.as_str(), p.pages) != (s.status.as_str(), s.pages)) {
+        println!("{}: {line}", labels.get(&s.run_id).copied().unwrap_or("?"));
+    }
 }

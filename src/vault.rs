@@ -132,24 +132,7 @@ impl Vault {
         if let Some(usable) = usable(&row, stale)? {
             return Ok(usable);
         }
-        let call = async {
-            match (&row.grant_type[..], &row.refresh_token) {
-                ("client_credentials", _) => {
-                    let scopes: Vec<&str> = row.scopes.split_whitespace().collect();
-                    self.app.client_credentials(&scopes).await
-                }
-                (_, Some(refresh)) => self.app.refresh(&Secret::new(refresh.clone())).await,
-                (_, None) => Err(OAuthError::InvalidGrant("no refresh token stored".into())),
-            }
-        };
-        let result = tokio::time::timeout(self.refresh_timeout, call)
-            .await
-            .unwrap_or_else(|_| {
-                Err(OAuthError::Transport(format!(
-                    "no answer within {}s",
-                    self.refresh_timeout.as_secs()
-                )))
-            });
+        let result = self.ask_xero(&row).await;
         match result {
             Ok(tokens) => {
                 store_refreshed(&mut tx, row.connection_id, &tokens).await?;
@@ -162,14 +145,7 @@ impl Vault {
                 })
             }
             Err(OAuthError::InvalidGrant(reason)) => {
-                sqlx::query(
-                    "UPDATE xero.connections SET status = 'needs_reauth', error = $2,
-                            updated_at = now() WHERE connection_id = $1",
-                )
-                .bind(row.connection_id)
-                .bind(&reason)
-                .execute(&mut *tx)
-                .await?;
+                needs_reauth(&mut tx, row.connection_id, &reason).await?;
                 tx.commit().await?;
                 tracing::error!(xero.connection_id = %row.connection_id, %reason,
                     "refresh token refused; connection needs re-authorisation");
@@ -181,6 +157,48 @@ impl Vault {
             Err(e) => Err(e.into()),
         }
     }
+}
+
+impl Vault {
+    /// New tokens from Xero for the connection of `row`: a refresh, or a client-credentials
+    /// grant for a custom connection; a call that does not answer in time is a transport error.
+    async fn ask_xero(&self, row: &Row) -> Result<TokenSet, OAuthError> {
+        let call = async {
+            match (&row.grant_type[..], &row.refresh_token) {
+                ("client_credentials", _) => {
+                    let scopes: Vec<&str> = row.scopes.split_whitespace().collect();
+                    self.app.client_credentials(&scopes).await
+                }
+                (_, Some(refresh)) => self.app.refresh(&Secret::new(refresh.clone())).await,
+                (_, None) => Err(OAuthError::InvalidGrant("no refresh token stored".into())),
+            }
+        };
+        tokio::time::timeout(self.refresh_timeout, call)
+            .await
+            .unwrap_or_else(|_| {
+                Err(OAuthError::Transport(format!(
+                    "no answer within {}s",
+                    self.refresh_timeout.as_secs()
+                )))
+            })
+    }
+}
+
+/// Marks a connection whose refresh token Xero refused as needing re-authorisation.
+async fn needs_reauth(
+    conn: &mut sqlx::PgConnection,
+    connection_id: Uuid,
+    reason: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE xero.connections SET status = 'needs_reauth', error = $2,
+                updated_at = now() WHERE connection_id = $1",
+    )
+    .bind(connection_id)
+    .bind(reason)
+    .execute(conn)
+    .await?;
+    Ok(())
 }
 
 fn usable(row: &Row, stale: Option<&Secret>) -> Result<Option<AccessToken>, VaultError> {

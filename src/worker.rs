@@ -25,7 +25,7 @@ use crate::gauges;
 use crate::health::{self, Readiness};
 use crate::sync::maintenance::{self, Maintenance};
 use crate::sync::queue::{self, Lease, QUEUE};
-use crate::sync::{Engine, batch};
+use crate::sync::{Engine, runner};
 use crate::telemetry::Telemetry;
 
 /// Default heartbeat period; with [`MISSED_HEARTBEATS`] it sets how soon a dead worker's jobs
@@ -353,7 +353,7 @@ async fn handle(
         Err(panic) => {
             let message = panic_message(panic.as_ref());
             let error = format!("the job panicked: {message}");
-            batch::fail_panicked(engine, lease, &payload, &error)
+            runner::fail_panicked(engine, lease, &payload, &error)
                 .instrument(span)
                 .await
                 .map_err(|e| format!("{e:#}").into())

@@ -75,36 +75,54 @@ pub(super) async fn fetch(
         returns.push(tokio::spawn(async move {
             budget.give_back(lease, tenant_id, name, &report).await
         }));
-        match result {
-            Ok(page) => {
-                if !fetched.take(entity, page, engine) {
-                    break;
-                }
-            }
+        let goes_on = match result {
+            Ok(page) => fetched.take(entity, page, engine),
             // A token Xero refuses before its time (revoked, rotated elsewhere): one refresh.
             Err(XeroError::Unauthorized { .. }) if !refreshed => {
                 refreshed = true;
-                match engine
-                    .vault
-                    .access_token(run.tenant_id, Some(&token.token))
-                    .await
-                {
-                    Ok(fresh) => token = fresh,
-                    Err(e) => {
-                        fetched.stop = Some(Stop::Token(e));
-                        break;
-                    }
-                }
+                refresh(engine, run, &mut token, &mut fetched).await
             }
             Err(e) => {
                 if let XeroError::RateLimited { problem, .. } = &e {
                     tracing::info!(xero.rate_limit_problem = %problem, "Xero rate limit reached");
                 }
                 fetched.stop = Some(Stop::Xero(e));
-                break;
+                false
             }
+        };
+        if !goes_on {
+            break;
         }
     }
+    await_returns(returns).await;
+    fetched
+}
+
+/// Replaces a token Xero refused with a fresh one; `false` (the batch stops) when there is none.
+async fn refresh(
+    engine: &Engine,
+    run: &Run,
+    token: &mut AccessToken,
+    fetched: &mut Fetched,
+) -> bool {
+    match engine
+        .vault
+        .access_token(run.tenant_id, Some(&token.token))
+        .await
+    {
+        Ok(fresh) => {
+            *token = fresh;
+            true
+        }
+        Err(e) => {
+            fetched.stop = Some(Stop::Token(e));
+            false
+        }
+    }
+}
+
+/// Waits until every lease of the batch is given back.
+async fn await_returns(returns: Vec<tokio::task::JoinHandle<Result<(), sqlx::Error>>>) {
     for returned in returns {
         match returned.await {
             Ok(Ok(())) => {}
@@ -113,7 +131,6 @@ pub(super) async fn fetch(
             Err(e) => tracing::warn!(error = %e, "giving the call's lease back failed"),
         }
     }
-    fetched
 }
 
 /// The longest a batch waits in place for the budget; a longer wait snoozes its job, so the

@@ -110,14 +110,7 @@ impl Pass {
 /// Runs passes every `settings.every` until `shutdown` resolves. A failed pass is logged and
 /// the next one tries again.
 pub async fn run(pool: PgPool, settings: Maintenance, shutdown: impl Future<Output = ()>) {
-    let mut tick = tokio::time::interval(settings.every);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    tokio::pin!(shutdown);
-    loop {
-        tokio::select! {
-            () = &mut shutdown => return,
-            _ = tick.tick() => {}
-        }
+    crate::shutdown::every(settings.every, shutdown, || async {
         match pass(&pool, &settings).await {
             Ok(done) if done.leader && done != Pass::idle_leader() => {
                 done.count();
@@ -135,7 +128,8 @@ pub async fn run(pool: PgPool, settings: Maintenance, shutdown: impl Future<Outp
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "maintenance pass failed; the next one retries"),
         }
-    }
+    })
+    .await;
 }
 
 /// One pass, in one transaction; does nothing (`leader: false`) when another replica's pass is

@@ -8,7 +8,8 @@
 //! [`queue`] (every statement on `apalis.jobs`), [`trace`] (a run as one trace) and
 //! [`maintenance`] (the leader's housekeeping).
 
-pub mod batch;
+mod batch;
+mod commit;
 pub mod cursor;
 pub mod engine;
 mod fetch;
@@ -18,10 +19,12 @@ mod outcome;
 mod prefetch;
 pub mod queue;
 pub mod run;
+pub mod runner;
 mod schedule;
 pub mod trace;
+mod write;
 
-pub use batch::run_job;
 pub use engine::{Engine, Settings};
 pub use job::{BatchJob, ScheduledRun};
 pub use run::{Mode, start_run};
+pub use runner::run_job;

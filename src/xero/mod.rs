@@ -3,8 +3,11 @@
 
 pub mod client;
 pub mod dates;
+mod envelope;
+pub mod error;
 pub mod oauth;
 pub mod page;
 
-pub use client::{XeroClient, XeroError};
+pub use client::XeroClient;
+pub use error::XeroError;
 pub use page::Page;

@@ -183,7 +183,7 @@ async fn send(http: reqwest::Client, request: HttpRequest) -> Result<HttpRespons
         .timeout(Duration::from_secs(30))
         .send()
         .await
-        .map_err(|e| HttpError(super::client::error_chain(&e)))?;
+        .map_err(|e| HttpError(super::error::error_chain(&e)))?;
     let mut builder = http::Response::builder().status(response.status());
     for (name, value) in response.headers() {
         builder = builder.header(name, value);
@@ -191,7 +191,7 @@ async fn send(http: reqwest::Client, request: HttpRequest) -> Result<HttpRespons
     let body = response
         .bytes()
         .await
-        .map_err(|e| HttpError(super::client::error_chain(&e)))?;
+        .map_err(|e| HttpError(super::error::error_chain(&e)))?;
     builder
         .body(body.to_vec())
         .map_err(|e| HttpError(e.to_string()))

@@ -67,14 +67,16 @@ pub async fn run(options: DemoOptions, registry: &'static [Entity]) -> anyhow::R
     connect_through_oauth(&pool, &http, &xero, registry).await?;
     let engine = app::engine(pool.clone(), &http, &xero, &options.sync, registry)?;
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let options_worker = WorkerOptions::new(options.concurrency, Duration::from_secs(30));
+    let stopped = async move {
+        let _ = stopped.await;
+        Ok(())
+    };
     let worker = tokio::spawn(worker::run(
         engine,
-        WorkerOptions::new(options.concurrency, Duration::from_secs(30)),
+        options_worker,
         worker::unique_name(),
-        async move {
-            let _ = stopped.await;
-            Ok(())
-        },
+        stopped,
     ));
     let sim_http = reqwest::Client::new();
     let full = sync_and_check(&pool, &sim, &sim_http, registry, Pass::Full, &options).await?;
@@ -94,20 +96,7 @@ pub async fn run(options: DemoOptions, registry: &'static [Entity]) -> anyhow::R
     let _ = stop.send(());
     worker.await.context("worker task")??;
     print_summary(registry, &full, &incremental);
-    for ((_, name), f) in &sweep {
-        println!(
-            "sweep: {name:<20} {:>6} records {:>4} call(s)  equal {}",
-            f.records,
-            f.calls,
-            if f.equal { "yes" } else { "NO" }
-        );
-    }
-    let swept = |name: &str| sweep.iter().any(|((_, n), _)| *n == name);
-    let equal = full.iter().all(|(_, f)| f.equal)
-        && incremental
-            .iter()
-            .all(|((_, name), f)| f.equal || swept(name))
-        && sweep.iter().all(|(_, f)| f.equal);
+    let equal = verdict(&full, &incremental, &sweep);
     println!(
         "\n{} in {:.1}s",
         if equal {
@@ -119,6 +108,29 @@ pub async fn run(options: DemoOptions, registry: &'static [Entity]) -> anyhow::R
     );
     sim.shutdown().await;
     Ok(equal)
+}
+
+/// One pass's figures per (tenant, entity).
+type PassFigures = Vec<((Uuid, &'static str), Figures)>;
+
+/// Prints the sweep and says whether Postgres equals Xero: every set after the full run and
+/// the sweep, and after the incremental run every set but those only the sweep can bring level
+/// (hard deletes, which no `If-Modified-Since` shows).
+fn verdict(full: &PassFigures, incremental: &PassFigures, sweep: &PassFigures) -> bool {
+    for ((_, name), f) in sweep {
+        println!(
+            "sweep: {name:<20} {:>6} records {:>4} call(s)  equal {}",
+            f.records,
+            f.calls,
+            if f.equal { "yes" } else { "NO" }
+        );
+    }
+    let swept = |name: &str| sweep.iter().any(|((_, n), _)| *n == name);
+    full.iter().all(|(_, f)| f.equal)
+        && incremental
+            .iter()
+            .all(|((_, name), f)| f.equal || swept(name))
+        && sweep.iter().all(|(_, f)| f.equal)
 }
 
 async fn fresh_database(url: &str) -> anyhow::Result<PgPool> {
@@ -176,23 +188,16 @@ async fn sync_and_check(
     registry: &'static [Entity],
     pass: Pass,
     options: &DemoOptions,
-) -> anyhow::Result<Vec<((Uuid, &'static str), Figures)>> {
+) -> anyhow::Result<PassFigures> {
     let enabled = xero_sync::db::enabled_entities(pool).await?;
-    let swept: Vec<String> = registry
-        .iter()
-        .filter(|e| {
-            e.paging
-                == xero_sync::entity::Paging::Unpaged {
-                    modified_since: true,
-                }
-                && enabled.iter().any(|n| n == e.name)
-        })
-        .map(|e| e.name.to_owned())
-        .collect();
     let (label, entities, full) = match pass {
         Pass::Full => ("a full sync", None, true),
         Pass::Incremental => ("an incremental sync", None, false),
-        Pass::Sweep => ("the sweep (a full read)", Some(swept), true),
+        Pass::Sweep => (
+            "the sweep (a full read)",
+            Some(swept(registry, &enabled)),
+            true,
+        ),
     };
     let count = entities.as_ref().map_or(enabled.len(), Vec::len);
     println!("\nRunning {label} of {count} entities…");
@@ -211,30 +216,52 @@ async fn sync_and_check(
                 .bind(started.run_id)
                 .fetch_one(pool)
                 .await?;
-        let ours = digest::digest(pool, entity, tenant).await?;
-        let theirs: serde_json::Value = http
-            .get(format!("{}/sim/digest", sim.origin()))
-            .query(&[
-                ("tenant_id", tenant.to_string()),
-                ("entity", entity.name.to_owned()),
-            ])
-            .send()
-            .await?
-            .error_for_status()?
-            .json()
-            .await?;
-        let equal = theirs["digest"].as_str() == Some(ours.digest.as_str())
-            && theirs["count"].as_u64() == Some(ours.count);
-        figures.push((
-            (tenant, entity.name),
-            Figures {
-                records,
-                calls,
-                equal,
-            },
-        ));
+        let equal = equal_to_simulator(pool, sim, http, entity, tenant).await?;
+        let figure = Figures {
+            records,
+            calls,
+            equal,
+        };
+        figures.push(((tenant, entity.name), figure));
     }
     Ok(figures)
+}
+
+/// The enabled sets the sweep reads: the unpaged ones with `If-Modified-Since`, whose hard
+/// deletes only a full read shows.
+fn swept(registry: &[Entity], enabled: &[String]) -> Vec<String> {
+    let unpaged = xero_sync::entity::Paging::Unpaged {
+        modified_since: true,
+    };
+    registry
+        .iter()
+        .filter(|e| e.paging == unpaged && enabled.iter().any(|n| n == e.name))
+        .map(|e| e.name.to_owned())
+        .collect()
+}
+
+/// Whether the entity's digest in Postgres equals the simulator's.
+async fn equal_to_simulator(
+    pool: &PgPool,
+    sim: &Simulator,
+    http: &reqwest::Client,
+    entity: &Entity,
+    tenant: Uuid,
+) -> anyhow::Result<bool> {
+    let ours = digest::digest(pool, entity, tenant).await?;
+    let theirs: serde_json::Value = http
+        .get(format!("{}/sim/digest", sim.origin()))
+        .query(&[
+            ("tenant_id", tenant.to_string()),
+            ("entity", entity.name.to_owned()),
+        ])
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    Ok(theirs["digest"].as_str() == Some(ours.digest.as_str())
+        && theirs["count"].as_u64() == Some(ours.count))
 }
 
 /// Waits until none of `runs` is running; fails if one failed or time runs out.

@@ -4,6 +4,7 @@
 
 use xero_sync::entity::Entity;
 
+pub mod commands;
 pub mod demo;
 pub mod entities;
 pub mod simulated;

@@ -41,6 +41,8 @@
 
 #[cfg(test)]
 mod fixtures;
+#[cfg(test)]
+mod numbered_server;
 mod keyset;
 mod kinds;
 mod numbered;

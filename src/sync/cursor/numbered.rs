@@ -40,34 +40,42 @@ pub(super) fn numbered_step(
 /// A page of a checked walk: either the page ahead (kept until checked) or the check, the
 /// page before it read again.
 pub(super) fn checked_step(walk: &Walk, read: &Page, overlap: TimeDelta) -> Result<Step, Stuck> {
-    let size = walk.size;
     let later = page_since(read, overlap).filter(|l| walk.keyset && Some(*l) > walk.modified_since);
-    let full = read.records as u64 >= u64::from(size);
-    let Some(ahead) = &walk.ahead else {
-        if walk.page > 0 {
-            return Ok(Step::Next(Cursor::Checked(Walk {
-                ahead: Some(Ahead {
-                    ids: read.ids.clone(),
-                    records: u32::try_from(read.records).unwrap_or(u32::MAX),
-                    later,
-                }),
-                ..walk.clone()
-            })));
-        }
-        // The first page of a walk: nothing before it to check.
-        return Ok(match (full, later) {
-            (false, _) => Step::Done,
-            (true, Some(later)) => Step::Next(Cursor::Numbered {
-                modified_since: Some(later),
-                size,
+    match &walk.ahead {
+        None if walk.page > 0 => Ok(Step::Next(Cursor::Checked(Walk {
+            ahead: Some(Ahead {
+                ids: read.ids.clone(),
+                records: u32::try_from(read.records).unwrap_or(u32::MAX),
+                later,
             }),
-            (true, None) => Step::Next(Cursor::Checked(Walk {
-                page: 1,
-                tail: read.ids.clone(),
-                ..walk.clone()
-            })),
-        });
-    };
+            ..walk.clone()
+        }))),
+        None => Ok(first_page(walk, read, later)),
+        Some(ahead) => check(walk, ahead, read),
+    }
+}
+
+/// The first page of a walk: nothing before it to check.
+fn first_page(walk: &Walk, read: &Page, later: Option<DateTime<Utc>>) -> Step {
+    let full = read.records as u64 >= u64::from(walk.size);
+    match (full, later) {
+        (false, _) => Step::Done,
+        (true, Some(later)) => Step::Next(Cursor::Numbered {
+            modified_since: Some(later),
+            size: walk.size,
+        }),
+        (true, None) => Step::Next(Cursor::Checked(Walk {
+            page: 1,
+            tail: read.ids.clone(),
+            ..walk.clone()
+        })),
+    }
+}
+
+/// The page before `ahead` read again: when it still starts with a record of its first read,
+/// nothing slid past the page ahead and the walk moves on; otherwise it starts again.
+fn check(walk: &Walk, ahead: &Ahead, read: &Page) -> Result<Step, Stuck> {
+    let size = walk.size;
     let continuous = read
         .ids
         .first()
@@ -109,16 +117,10 @@ mod tests {
     use rand::rngs::SmallRng;
     use rand::{Rng, SeedableRng};
 
+    use super::super::fixtures::{OVERLAP, at};
+    use super::super::numbered_server::{SIZE, Server, dense, walk};
     use super::*;
     use crate::entity::Paging;
-    use crate::xero::dates::from_ms;
-
-    const OVERLAP: TimeDelta = TimeDelta::seconds(1);
-    const SIZE: u32 = 100;
-
-    fn at(ms: i64) -> DateTime<Utc> {
-        from_ms(ms).expect("valid")
-    }
 
     /// The first cursor of a run over numbered pages of [`SIZE`].
     fn first(modified_since: bool, watermark: Option<DateTime<Utc>>) -> Cursor {
@@ -136,100 +138,6 @@ mod tests {
             ids: ids.map(|i| format!("id{i}")).collect(),
             ..Page::default()
         }
-    }
-
-    /// A server of numbered pages over records `(UpdatedDateUTC ms, id)`, in Xero's default
-    /// order, `If-Modified-Since` inclusive at second precision.
-    struct Server {
-        records: Vec<(i64, String)>,
-        clock: i64,
-        created: usize,
-    }
-
-    impl Server {
-        fn new(records: Vec<(i64, String)>, clock: i64) -> Server {
-            let mut server = Server {
-                records,
-                clock,
-                created: 0,
-            };
-            server.records.sort();
-            server
-        }
-
-        fn answer(&self, cursor: &Cursor) -> Page {
-            let ask = cursor.ask();
-            assert!(
-                ask.query.iter().all(|(k, _)| *k == "page"),
-                "numbered pages send `page` alone: {:?}",
-                ask.query
-            );
-            let page: usize = ask.query[0].1.parse().expect("a number");
-            let from = ask.modified_since.map(|t| t.timestamp() * 1000);
-            let matching: Vec<&(i64, String)> = self
-                .records
-                .iter()
-                .filter(|(ms, _)| from.is_none_or(|f| ms.div_euclid(1000) * 1000 >= f))
-                .collect();
-            let size = SIZE as usize;
-            let served: Vec<&(i64, String)> = matching
-                .into_iter()
-                .skip((page - 1) * size)
-                .take(size)
-                .collect();
-            Page {
-                records: served.len(),
-                ids: served.iter().map(|(_, id)| id.clone()).collect(),
-                max_updated_ms: served.iter().map(|(ms, _)| *ms).max(),
-                ..Page::default()
-            }
-        }
-
-        /// An edit: the record moves to the end with a fresh stamp.
-        fn edit(&mut self, i: usize) {
-            self.clock += 7;
-            let (_, id) = self.records.remove(i);
-            self.records.push((self.clock, id));
-        }
-
-        /// A record removed outright.
-        fn delete(&mut self, i: usize) {
-            self.records.remove(i);
-        }
-
-        /// A new record, stamped now.
-        fn create(&mut self) {
-            self.clock += 7;
-            self.created += 1;
-            self.records
-                .push((self.clock, format!("new{}", self.created)));
-        }
-    }
-
-    /// Walks from `cursor` to the end against `server`, letting `churn` change it before every
-    /// call; the ids met, and the calls made.
-    fn walk(
-        server: &mut Server,
-        mut cursor: Cursor,
-        mut churn: impl FnMut(&mut Server),
-    ) -> (HashSet<String>, usize) {
-        let mut seen = HashSet::new();
-        for calls in 1..10_000 {
-            churn(server);
-            let page = server.answer(&cursor);
-            seen.extend(page.ids.iter().cloned());
-            match cursor.advance(&page, OVERLAP).expect("never stuck") {
-                Step::Next(next) => cursor = next,
-                Step::Done => return (seen, calls),
-            }
-        }
-        panic!("the walk never ended")
-    }
-
-    fn dense(n: usize, second_ms: i64) -> Vec<(i64, String)> {
-        (0..n)
-            .map(|i| (second_ms + (i as i64 % 1000), format!("r{i:05}")))
-            .collect()
     }
 
     #[test]

@@ -1,0 +1,11 @@
+//! Where every organisation stands: per tenant and entity the mode, state, watermark, last and
+//! current run, and the jobs queued / running / snoozed / retrying / failed / scheduled — plus
+//! listing and re-queueing failed jobs. Read-only except `retry_failed`.
+
+mod failed;
+mod pairs;
+mod render;
+
+pub use failed::{FailedJob, failed_jobs, retry_failed};
+pub use pairs::{Egress, JobCounts, PairStatus, RunSummary, status};
+pub use render::render;

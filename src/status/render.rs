@@ -1,0 +1,88 @@
+//! `xero-sync status` as text: a block per tenant, a line per pair.
+
+use super::pairs::PairStatus;
+
+/// Renders status as a table, one line per (tenant, entity).
+pub fn render(pairs: &[PairStatus]) -> String {
+    use std::fmt::Write;
+    let mut out = String::new();
+    let mut tenant = None;
+    for p in pairs {
+        if tenant != Some(p.tenant_id) {
+            tenant = Some(p.tenant_id);
+            out.push_str(&tenant_header(p));
+        }
+        let j = &p.jobs;
+        let jobs = format!(
+            "{}/{}/{}/{}/{}",
+            j.queued, j.running, j.snoozed, j.retrying, j.failed
+        );
+        let next = p
+            .next_run_at
+            .map(|t| t.format("%m-%d %H:%M").to_string())
+            .unwrap_or_else(|| "-".into());
+        let _ = writeln!(
+            out,
+            "  {:<19} {:<11} {:<12} {:<24} {:<34} {:<22} {:>7.1} MB  {}",
+            p.entity,
+            p.mode.as_deref().unwrap_or("-"),
+            p.state,
+            watermark(p),
+            last_run(p),
+            jobs,
+            p.egress.wire_bytes as f64 / 1e6,
+            next
+        );
+    }
+    if pairs.is_empty() {
+        out.push_str("no syncs yet: connect with `xero-sync connect`, then `xero-sync sync`\n");
+    }
+    out
+}
+
+/// The lines above a tenant's pairs: its name and connection, and the column heads.
+fn tenant_header(p: &PairStatus) -> String {
+    let error = p
+        .connection_error
+        .as_deref()
+        .map(|e| format!(": {e}"))
+        .unwrap_or_default();
+    format!(
+        "\n{} ({}) — connection {}{error}\n  {:<19} {:<11} {:<12} {:<24} {:<34} {:<22} {:>10}  next run\n",
+        p.tenant_name,
+        p.tenant_id,
+        p.connection,
+        "entity",
+        "mode",
+        "state",
+        "watermark",
+        "last run",
+        "jobs q/r/s/retry/fail",
+        "egress/mo"
+    )
+}
+
+/// The watermark: a time, or a journal number.
+fn watermark(p: &PairStatus) -> String {
+    p.watermark
+        .map(|w| w.format("%Y-%m-%d %H:%M:%S").to_string())
+        .or(p.last_offset.map(|o| format!("#{o}")))
+        .unwrap_or_else(|| "-".into())
+}
+
+/// The last run in a few words: when, how it ended, how long, records and calls.
+fn last_run(p: &PairStatus) -> String {
+    p.last_run
+        .as_ref()
+        .map(|r| {
+            format!(
+                "{} {} {:.1}s {}r {}c",
+                r.finished_at.unwrap_or(r.started_at).format("%m-%d %H:%M"),
+                r.status,
+                r.duration_secs,
+                r.records,
+                r.api_calls
+            )
+        })
+        .unwrap_or_else(|| "-".into())
+}

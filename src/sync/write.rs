@@ -1,0 +1,207 @@
+//! The transaction of a batch: every page upserted (one statement per table for the whole
+//! batch), the run advanced, the next batch enqueued or the run finished, and the job completed,
+//! fenced by its lease. Nothing of it is visible unless all of it is.
+
+use std::time::Duration;
+
+use sqlx::PgConnection;
+use tracing::Instrument;
+
+use super::engine::Engine;
+use super::fetch::Fetched;
+use super::job::BatchJob;
+use super::prefetch::Prefetched;
+use super::queue::{self, Enqueue, Lease};
+use super::run::{self, Progress};
+use crate::entity::Entity;
+use crate::xero::Page;
+
+/// What a batch did, and the next batch of its run when this worker carries it on, with the
+/// pages fetched for it while this batch committed.
+pub(super) struct Done {
+    /// What the job did, as its apalis result.
+    pub outcome: String,
+    /// The run's next batch (its job id and payload), when this worker carries it on.
+    pub carried: Option<(String, BatchJob)>,
+    /// The pages fetched for that batch while this one committed.
+    pub prefetched: Option<Prefetched>,
+}
+
+impl From<String> for Done {
+    fn from(outcome: String) -> Done {
+        Done {
+            outcome,
+            carried: None,
+            prefetched: None,
+        }
+    }
+}
+
+/// How the next batch of a run that goes on is queued, at its run's claim priority.
+pub(super) enum Next {
+    /// Claimed by this worker, which runs it at once.
+    Carried(i32),
+    /// Queued for any worker, due after the delay (none: now).
+    Queued(Option<Duration>, i32),
+}
+
+/// What a batch writes besides its pages: the run's progress, whether its records are
+/// summaries, and how the next batch is queued.
+pub(super) struct Writing {
+    /// What the batch adds to its run.
+    pub progress: Progress,
+    /// The records are summaries (the sweep of invoices).
+    pub summary: bool,
+    /// How the next batch is queued.
+    pub next: Next,
+}
+
+/// Writes the batch in one transaction; `None` when the job's lease was lost (rolled back).
+pub(super) async fn write_batch(
+    engine: &Engine,
+    lease: Lease<'_>,
+    entity: &Entity,
+    job: &BatchJob,
+    fetched: &Fetched,
+    writing: Writing,
+) -> Result<Option<Done>, sqlx::Error> {
+    let body = batch_body(entity, job, fetched, writing.summary);
+    let mut tx = engine.pool.begin().await?;
+    upsert(&mut tx, entity, job, &body).await?;
+    if !run::advance(
+        &mut tx,
+        job.run_id,
+        job.seq,
+        &fetched.cursor,
+        writing.progress,
+    )
+    .await?
+    {
+        return Ok(None);
+    }
+    // Xero answered: an organisation that was offline is back.
+    sqlx::query(
+        "UPDATE xero.tenants SET offline_strikes = 0 WHERE tenant_id = $1 AND offline_strikes > 0",
+    )
+    .bind(job.tenant_id)
+    .execute(&mut *tx)
+    .await?;
+    let (outcome, carried) = if fetched.done {
+        run::finish(&mut tx, job, &fetched.cursor, engine.follow_up()).await?;
+        (format!("run completed with batch {}", job.seq), None)
+    } else {
+        enqueue_next(&mut tx, engine, lease, job, writing.next).await?
+    };
+    if !queue::complete(&mut tx, lease, &outcome).await? {
+        return Ok(None);
+    }
+    tx.commit().await?;
+    Ok(Some(Done {
+        outcome,
+        carried,
+        prefetched: None,
+    }))
+}
+
+/// The pages of the batch as one body, marked with the run (and as summaries, or as the end
+/// of a whole set) for the entity's statements. One statement per table for the whole batch,
+/// not per page: a tenth of the round trips, each carrying a large parameter.
+fn batch_body(entity: &Entity, job: &BatchJob, fetched: &Fetched, summary: bool) -> String {
+    let mut body = Page::combined(&fetched.pages, entity.collection);
+    Page::mark_run(&mut body, job.run_id);
+    if summary {
+        Page::mark_summary(&mut body);
+    }
+    // The run has read the whole set: say so, so that the entity's statements may mirror
+    // removals (what is stored and was not met in this run is gone in Xero).
+    if fetched.done && fetched.cursor.whole_set() {
+        Page::mark_complete(&mut body);
+    }
+    body
+}
+
+/// Runs the entity's statements over the batch, each in its span.
+async fn upsert(
+    tx: &mut PgConnection,
+    entity: &Entity,
+    job: &BatchJob,
+    body: &str,
+) -> Result<(), sqlx::Error> {
+    for statement in entity.upsert {
+        let table = target_table(statement);
+        let span = tracing::info_span!(
+            "db.upsert",
+            otel.name = format!("upsert {table}"),
+            db.system.name = "postgresql",
+            db.operation.name = "INSERT",
+            db.collection.name = table.as_str(),
+            db.response.returned_rows = tracing::field::Empty,
+        );
+        let done = sqlx::query(*statement)
+            .bind(job.tenant_id)
+            .bind(body)
+            .execute(&mut *tx)
+            .instrument(span.clone())
+            .await?;
+        span.record("db.response.returned_rows", done.rows_affected());
+    }
+    Ok(())
+}
+
+/// Enqueues the run's next batch — claimed by this worker when it carries the run on — and
+/// says so; the carried job's id and payload come back with the outcome.
+async fn enqueue_next(
+    tx: &mut PgConnection,
+    engine: &Engine,
+    lease: Lease<'_>,
+    job: &BatchJob,
+    next: Next,
+) -> Result<(String, Option<(String, BatchJob)>), sqlx::Error> {
+    let successor = job.next();
+    let key = successor.idempotency_key();
+    let max_attempts = engine.settings.max_attempts;
+    let carried = match next {
+        Next::Carried(priority) => {
+            let how = Enqueue {
+                delay: None,
+                max_attempts,
+                priority,
+            };
+            let id = queue::enqueue_claimed(tx, &successor, &key, how, lease.worker).await?;
+            id.map(|id| (id, successor.clone()))
+        }
+        Next::Queued(delay, priority) => {
+            let how = Enqueue {
+                delay,
+                max_attempts,
+                priority,
+            };
+            queue::enqueue(tx, &successor, &key, how).await?;
+            None
+        }
+    };
+    let how = if carried.is_some() {
+        "carried on"
+    } else {
+        "queued"
+    };
+    let outcome = format!("batch {} committed; batch {} {how}", job.seq, successor.seq);
+    Ok((outcome, carried))
+}
+
+/// The table an entity's statement writes (`xero.invoices`), for its span: the first
+/// `INSERT INTO` or `UPDATE` target, else the kind a `SELECT xero.upsert_documents('…'`
+/// call stores.
+fn target_table(statement: &str) -> String {
+    let named = ["INSERT INTO ", "UPDATE "].iter().find_map(|verb| {
+        let (_, rest) = statement.split_once(verb)?;
+        let table = rest.split_whitespace().next()?.trim_end_matches('(');
+        table.starts_with("xero.").then(|| table.to_owned())
+    });
+    named
+        .or_else(|| {
+            let (_, rest) = statement.split_once("upsert_documents('")?;
+            Some(format!("xero.{}", rest.split('\'').next()?))
+        })
+        .unwrap_or_else(|| "?".to_owned())
+}

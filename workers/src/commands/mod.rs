@@ -1,0 +1,268 @@
+//! The commands of the `xero-sync` binary, each a function over its parsed arguments; `main`
+//! only parses the command line and calls one. A command that fails in a way the caller should
+//! see in its exit status (a failed run, a demo whose copy differs) returns `false`.
+
+mod setup;
+
+use std::time::Duration;
+
+use anyhow::Context;
+use uuid::Uuid;
+use xero_sync::app::{self, Selection};
+use xero_sync::config::{DbArgs, SyncArgs, WorkerArgs, XeroArgs};
+use xero_sync::sync::maintenance::Maintenance;
+use xero_sync::telemetry::Telemetry;
+use xero_sync::{catalog, connect, db, progress, shutdown, status, worker};
+
+use setup::loopback_addr;
+pub use setup::prepare;
+
+use crate::{demo, registry};
+
+/// `migrate`: creates or upgrades the schema.
+pub async fn migrate(db: &DbArgs) -> anyhow::Result<()> {
+    let pool = db::connect(&db.database_url, 2).await?;
+    prepare(&pool, db).await?;
+    println!("database migrated");
+    Ok(())
+}
+
+/// How `connect` gets its tokens.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ConnectOptions {
+    /// Use client credentials (a Xero custom connection) instead of a browser consent.
+    #[arg(long)]
+    pub client_credentials: bool,
+    /// Request the broad scopes of apps created before 2 March 2026
+    /// (`accounting.transactions.read`…) instead of granular ones.
+    #[arg(long, env = "XERO_BROAD_SCOPES")]
+    pub broad_scopes: bool,
+    /// Where Xero sends the browser back; must be registered with the app and reach this
+    /// machine's loopback.
+    #[arg(
+        long,
+        env = "XERO_REDIRECT_URI",
+        default_value = "http://localhost:8749/callback"
+    )]
+    pub redirect_uri: String,
+}
+
+/// `connect`: connects organisations and queues the first full run of every entity.
+pub async fn connect(db: &DbArgs, xero: &XeroArgs, options: &ConnectOptions) -> anyhow::Result<()> {
+    let pool = db::connect(&db.database_url, 4).await?;
+    prepare(&pool, db).await?;
+    let http = app::http_client()?;
+    let oauth = app::oauth_app(&http, xero)?;
+    let enabled = db::enabled_entities(&pool).await?;
+    let wanted = xero_sync::entity::requested(registry(), &enabled);
+    let scopes = xero_sync::entity::scopes(&wanted, options.broad_scopes);
+    let tenants = if options.client_credentials {
+        connect::client_credentials(&pool, &oauth, &http, &xero.api_url, &scopes).await?
+    } else {
+        let listen = loopback_addr(&options.redirect_uri)?;
+        let listener = tokio::net::TcpListener::bind(&listen)
+            .await
+            .with_context(|| format!("cannot listen for the OAuth redirect on {listen}"))?;
+        let request = connect::Request {
+            listener,
+            redirect_uri: &options.redirect_uri,
+            scopes: &scopes,
+        };
+        let consent = connect::PrintConsent;
+        connect::authorization_code(&pool, &oauth, &http, &xero.api_url, request, &consent).await?
+    };
+    for t in &tenants {
+        println!("connected {} ({})", t.tenant_name, t.tenant_id);
+    }
+    // A newly connected organisation gets its first full run of every entity.
+    let selection = Selection {
+        tenants: Some(tenants.iter().map(|t| t.tenant_id).collect()),
+        entities: None,
+    };
+    let runs = app::request_sync(&pool, registry(), &selection, true, 8).await?;
+    println!(
+        "{} first runs queued; start `xero-sync worker` to sync them",
+        runs.len()
+    );
+    Ok(())
+}
+
+/// What `sync` starts, and whether it waits.
+#[derive(Debug, Clone, clap::Args)]
+pub struct SyncRequest {
+    /// Tenant ids to sync (repeatable).
+    #[arg(
+        long = "tenant",
+        conflicts_with = "all_tenants",
+        required_unless_present = "all_tenants"
+    )]
+    pub tenants: Vec<Uuid>,
+    /// Sync every connected tenant.
+    #[arg(long)]
+    pub all_tenants: bool,
+    /// Entities to sync (repeatable; `xero-sync entities` lists them).
+    #[arg(
+        long = "entity",
+        conflicts_with = "all_entities",
+        required_unless_present = "all_entities"
+    )]
+    pub entities: Vec<String>,
+    /// Sync every entity this deployment syncs (`SYNC_ENTITIES`).
+    #[arg(long)]
+    pub all_entities: bool,
+    /// Follow the runs until they end; exit non-zero if one failed.
+    #[arg(long)]
+    pub wait: bool,
+}
+
+/// `sync`: starts runs (or finds them running) and, with `--wait`, follows them; `false` when
+/// one failed.
+pub async fn sync(db: &DbArgs, sync: &SyncArgs, request: SyncRequest) -> anyhow::Result<bool> {
+    let pool = db::connect(&db.database_url, 4).await?;
+    prepare(&pool, db).await?;
+    let selection = Selection {
+        tenants: (!request.all_tenants).then_some(request.tenants),
+        entities: (!request.all_entities).then_some(request.entities),
+    };
+    let runs = app::request_sync(
+        &pool,
+        registry(),
+        &selection,
+        sync.force_full,
+        sync.max_attempts,
+    )
+    .await?;
+    let mut followed = Vec::new();
+    for (tenant, entity, started) in &runs {
+        let state = if started.created {
+            "started"
+        } else {
+            "already running"
+        };
+        println!(
+            "{tenant} {:<10} {:?} run {} {state}",
+            entity.name, started.mode, started.run_id
+        );
+        followed.push(progress::Followed {
+            run_id: started.run_id,
+            label: format!("{tenant} {}", entity.name),
+        });
+    }
+    if !request.wait {
+        return Ok(true);
+    }
+    let failed = progress::follow(&pool, &followed).await?;
+    for (label, error) in &failed {
+        eprintln!("{label}: failed: {error}");
+    }
+    Ok(failed.is_empty())
+}
+
+/// `status`: where every tenant and entity stands.
+pub async fn status(db: &DbArgs, json: bool) -> anyhow::Result<()> {
+    let pool = db::connect(&db.database_url, 2).await?;
+    prepare(&pool, db).await?;
+    let pairs = status::status(&pool).await?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&pairs)?);
+    } else {
+        print!("{}", status::render(&pairs));
+    }
+    Ok(())
+}
+
+/// `entities`: every entity, how it pages and who may read it.
+pub async fn entities(db: &DbArgs, json: bool) -> anyhow::Result<()> {
+    let pool = db::connect(&db.database_url, 2).await?;
+    prepare(&pool, db).await?;
+    let rows = catalog::list(&pool, registry()).await?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&rows)?);
+    } else {
+        print!("{}", catalog::render(&rows));
+    }
+    Ok(())
+}
+
+/// `jobs failed`: the jobs that failed for good, with their errors.
+pub async fn failed_jobs(db: &DbArgs, json: bool) -> anyhow::Result<()> {
+    let pool = db::connect(&db.database_url, 2).await?;
+    prepare(&pool, db).await?;
+    let jobs = status::failed_jobs(&pool).await?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&jobs)?);
+        return Ok(());
+    }
+    if jobs.is_empty() {
+        println!("no failed jobs");
+    }
+    for j in jobs {
+        println!(
+            "{} {} {} attempts={} {}",
+            j.id,
+            j.tenant_id.as_deref().unwrap_or("-"),
+            j.entity.as_deref().unwrap_or("-"),
+            j.attempts,
+            j.error.as_deref().unwrap_or("")
+        );
+    }
+    Ok(())
+}
+
+/// `jobs retry`: re-queues failed jobs (`None`: all of them).
+pub async fn retry_jobs(db: &DbArgs, ids: Option<&[String]>) -> anyhow::Result<()> {
+    let pool = db::connect(&db.database_url, 2).await?;
+    prepare(&pool, db).await?;
+    let (requeued, superseded) = status::retry_failed(&pool, ids).await?;
+    println!("{requeued} job(s) re-queued, {superseded} closed (their run was superseded)");
+    Ok(())
+}
+
+/// The settings of `worker`.
+#[derive(Debug, Clone)]
+pub struct WorkerSettings {
+    /// Xero.
+    pub xero: XeroArgs,
+    /// Batches and schedule.
+    pub sync: SyncArgs,
+    /// The process.
+    pub worker: WorkerArgs,
+}
+
+/// `worker`: claims and runs jobs until SIGINT or SIGTERM.
+pub async fn worker(
+    db: &DbArgs,
+    settings: &WorkerSettings,
+    telemetry: &Telemetry,
+) -> anyhow::Result<()> {
+    let WorkerSettings {
+        xero,
+        sync,
+        worker: options,
+    } = settings;
+    let pool = db::connect(&db.database_url, options.concurrency as u32 + 4).await?;
+    prepare(&pool, db).await?;
+    let http = app::http_client()?;
+    let engine = app::engine(pool, &http, xero, sync, registry())?;
+    let worker_options = worker::WorkerOptions {
+        maintenance: Some(Maintenance::from_args(options, engine.follow_up())),
+        heartbeat: Duration::from_secs(options.heartbeat_secs),
+        http: options.http_addr.0.map(|addr| (addr, telemetry.clone())),
+        ..worker::WorkerOptions::new(
+            options.concurrency,
+            Duration::from_secs(options.shutdown_timeout_secs),
+        )
+    };
+    worker::run(
+        engine,
+        worker_options,
+        worker::unique_name(),
+        shutdown::signal(),
+    )
+    .await
+}
+
+/// `demo`: `false` when Postgres did not end up equal to the simulator.
+pub async fn demo(options: demo::DemoOptions) -> anyhow::Result<bool> {
+    demo::run(options, registry()).await
+}
