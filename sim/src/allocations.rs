@@ -7,15 +7,18 @@
 //! posts no journal (it moves nothing out of receivables or payables), as in Xero.
 
 use rand::Rng;
+use rand::rngs::SmallRng;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::dates::MsDate;
-use crate::documents::{Documents, KINDS, is_sale};
-use crate::model::Money;
-use crate::mutate::Outcome;
+use crate::documents::doc::{Doc, Documents, is_sale, touch};
+use crate::documents::kinds::KINDS;
+use crate::model::{Invoice, Money};
+use crate::outcome::Outcome;
 use crate::postings::new_id;
 use crate::state::TenantData;
+use crate::store::Table;
 
 /// Allocates one document of kind `kind` with credit left to an open invoice of its contact;
 /// `false` when no such pair turned up.
@@ -27,62 +30,74 @@ pub fn allocate(data: &mut TenantData, kind: usize, stamp: i64, out: &mut Outcom
         ..
     } = data;
     let set = &mut documents.sets[kind];
-    let n = set.len();
-    let open = |d: &Value| d["Status"] == "AUTHORISED" && Money::of(&d["RemainingCredit"]).0 > 0;
-    let Some(j) = (0..40)
-        .map(|_| rng.random_range(0..n.max(1)))
-        .find(|&j| j < n && open(&set.row(j).body))
-    else {
-        return false;
-    };
-    let doc = &set.row(j).body;
-    let contact = doc["Contact"]["ContactID"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
-    let wanted = if is_sale(doc) { "ACCREC" } else { "ACCPAY" };
-    let invoice = (0..invoices.len()).find(|&i| {
-        let head = &invoices.row(i).head;
-        head.kind == wanted
-            && head.status == "AUTHORISED"
-            && head.amount_due.0 > 0
-            && head.contact.contact_id.to_string() == contact
-    });
-    let Some(i) = invoice else {
+    let Some((j, i)) = pair(set, invoices, rng) else {
         return false;
     };
     let head = &invoices.row(i).head;
-    let amount = Money::of(&doc["RemainingCredit"]).0.min(head.amount_due.0);
+    let amount = Money::of(&set.row(j).body["RemainingCredit"])
+        .0
+        .min(head.amount_due.0);
     let (invoice_id, number) = (head.invoice_id, head.invoice_number.clone());
     let day = MsDate::of_instant(stamp);
     let allocation = json!({
         "AllocationID": new_id(rng), "Amount": Money(amount), "Date": day,
         "Invoice": {"InvoiceID": invoice_id, "InvoiceNumber": number},
     });
-    set.update(j, |d| {
-        let left = Money::of(&d.body["RemainingCredit"]).0 - amount;
-        d.body["RemainingCredit"] = json!(Money(left));
-        if left == 0 {
-            d.body["Status"] = json!("PAID");
-        }
-        if let Some(list) = d.body["Allocations"].as_array_mut() {
-            list.push(allocation);
-        }
-        crate::documents::touch(d, stamp);
-    });
-    invoices.update(i, |inv| {
-        inv.touch(stamp);
-        let head = &mut inv.head;
-        head.amount_due = Money(head.amount_due.0 - amount);
-        head.amount_credited = Money(head.amount_credited.0 + amount);
-        if head.amount_due.0 == 0 {
-            head.status = "PAID";
-            head.fully_paid_on_date = Some(day);
-        }
-    });
+    set.update(j, |d| credit_document(d, allocation, amount, stamp));
+    invoices.update(i, |inv| credit_invoice(inv, amount, day, stamp));
     out.allocated += 1;
     out.updated += 1;
     true
+}
+
+/// A document with credit left (a few random tries) and an open invoice of its contact in the
+/// same direction: `(document, invoice)` positions.
+fn pair(set: &Table<Doc>, invoices: &Table<Invoice>, rng: &mut SmallRng) -> Option<(usize, usize)> {
+    let n = set.len();
+    let open = |d: &Value| d["Status"] == "AUTHORISED" && Money::of(&d["RemainingCredit"]).0 > 0;
+    let j = (0..40)
+        .map(|_| rng.random_range(0..n.max(1)))
+        .find(|&j| j < n && open(&set.row(j).body))?;
+    let doc = &set.row(j).body;
+    let contact = doc["Contact"]["ContactID"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let wanted = if is_sale(doc) { "ACCREC" } else { "ACCPAY" };
+    let i = (0..invoices.len()).find(|&i| {
+        let head = &invoices.row(i).head;
+        head.kind == wanted
+            && head.status == "AUTHORISED"
+            && head.amount_due.0 > 0
+            && head.contact.contact_id.to_string() == contact
+    })?;
+    Some((j, i))
+}
+
+/// The document's side: the allocation listed, its credit down by `amount`, PAID when none is
+/// left.
+fn credit_document(d: &mut Doc, allocation: Value, amount: i64, stamp: i64) {
+    let left = Money::of(&d.body["RemainingCredit"]).0 - amount;
+    d.body["RemainingCredit"] = json!(Money(left));
+    if left == 0 {
+        d.body["Status"] = json!("PAID");
+    }
+    if let Some(list) = d.body["Allocations"].as_array_mut() {
+        list.push(allocation);
+    }
+    touch(d, stamp);
+}
+
+/// The invoice's side: due down and credited up by `amount`, PAID when nothing is due.
+fn credit_invoice(inv: &mut Invoice, amount: i64, day: MsDate, stamp: i64) {
+    inv.touch(stamp);
+    let head = &mut inv.head;
+    head.amount_due = Money(head.amount_due.0 - amount);
+    head.amount_credited = Money(head.amount_credited.0 + amount);
+    if head.amount_due.0 == 0 {
+        head.status = "PAID";
+        head.fully_paid_on_date = Some(day);
+    }
 }
 
 /// The digest's `(AllocationID, version)` of every allocation, versioned by its document's

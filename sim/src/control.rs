@@ -12,11 +12,14 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::dates::iso_millis;
+use crate::documents::doc as documents;
 use crate::faults::FaultSpec;
-use crate::mutate;
+use crate::manual_journals::line_versions;
+use crate::record::timed_versions;
 use crate::responses::json_response;
 use crate::state::{App, Tenant, TenantData};
 use crate::store::{self, Keyed};
+use crate::{allocations, mutate, payments, settings, tax_rates};
 
 /// A control-API failure: status and message.
 type Failure = (StatusCode, String);
@@ -128,16 +131,16 @@ fn versions(data: &TenantData, entity: &str) -> Option<Vec<(String, i64)>> {
             .collect()
     };
     Some(match entity.to_ascii_lowercase().as_str() {
-        "payments" => uuids(crate::payments::versions(data)),
+        "payments" => uuids(payments::versions(data)),
         "manual_journals" => uuids(data.manual_journals.versions()),
-        "manual_journal_lines" => uuids(crate::manual_journals::line_versions(data)),
-        "tax_rates" => crate::tax_rates::versions(data),
-        "linked_transactions" => crate::settings::timed_versions(&data.links),
-        "expense_claims" => crate::settings::timed_versions(&data.expense_claims),
-        "allocations" => uuids(crate::allocations::versions(&data.documents)),
+        "manual_journal_lines" => uuids(line_versions(&data.manual_journals)),
+        "tax_rates" => tax_rates::versions(&data.tax_rates),
+        "linked_transactions" => timed_versions(&data.links),
+        "expense_claims" => timed_versions(&data.expense_claims),
+        "allocations" => uuids(allocations::versions(&data.documents)),
         "contact_addresses" | "contact_phones" | "contact_persons" => contact_parts(data, entity),
-        set if let Some(v) = crate::settings::versions(&data.settings, set) => v,
-        set if let Some(v) = crate::documents::versions(&data.documents, set) => uuids(v),
+        set if let Some(v) = settings::versions(&data.settings, set) => v,
+        set if let Some(v) = documents::versions(&data.documents, set) => uuids(v),
         other => uuids(uuid_versions(data, other)?),
     })
 }

@@ -7,12 +7,14 @@ use rand::rngs::SmallRng;
 use serde_json::{Value, json};
 
 use crate::dates::{MsDate, MsDateTime};
-use crate::documents::{self, Documents};
+use crate::documents::doc::Documents;
+use crate::documents::kinds::kind;
 use crate::model::Money;
-use crate::mutate::Outcome;
+use crate::outcome::Outcome;
 use crate::postings::new_id;
-use crate::settings::Record;
+use crate::record::Record;
 use crate::state::TenantData;
+use crate::timeline::timeline;
 
 fn claim(rng: &mut SmallRng, receipts: &[&Value], status: &str, ms: i64) -> Record {
     let id = new_id(rng);
@@ -38,7 +40,7 @@ fn claim(rng: &mut SmallRng, receipts: &[&Value], status: &str, ms: i64) -> Reco
 }
 
 fn receipts(docs: &Documents) -> Vec<&Value> {
-    documents::kind("receipts")
+    kind("receipts")
         .map(|i| docs.sets[i].rows().iter().map(|d| &d.body).collect())
         .unwrap_or_default()
 }
@@ -50,7 +52,7 @@ pub fn generate(rng: &mut SmallRng, docs: &Documents, start: i64, end: i64) -> V
         .filter(|r| r["Status"] == "AUTHORISED")
         .collect();
     let groups: Vec<&[&Value]> = authorised.chunks(3).collect();
-    let stamps = crate::generate::timeline(rng, groups.len(), start, end, 1);
+    let stamps = timeline(rng, groups.len(), start, end, 1);
     groups
         .into_iter()
         .zip(stamps)

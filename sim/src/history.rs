@@ -8,12 +8,12 @@ use rand::rngs::SmallRng;
 use uuid::Uuid;
 
 use crate::args::SimConfig;
+use crate::book::Book;
 use crate::dates::{DAY_MS, MsDate};
-use crate::generate::timeline;
 use crate::invoices::{self, NewInvoice, STATUSES};
 use crate::model::{Contact, Invoice, Journal};
 use crate::postings::{self, Source};
-use crate::state::Book;
+use crate::timeline::timeline;
 
 /// Something that posts a journal, at a moment of the history.
 #[derive(Debug, Clone, Copy)]
@@ -63,55 +63,20 @@ pub fn generate(
     let mut events: Vec<(i64, Event)> = Vec::with_capacity(config.journals);
     let mut invoices = Vec::with_capacity(config.invoices);
     for (i, updated) in stamps.into_iter().enumerate() {
-        let mut status = if i < STATUSES.len() {
-            STATUSES[i]
-        } else {
-            random_status(rng)
-        };
-        if journals_needed(status) > budget {
-            status = if i % 2 == 0 { "DRAFT" } else { "SUBMITTED" };
-        }
-        budget -= journals_needed(status);
+        let status = status_within(rng, i, &mut budget);
         // Authorisation happens some days before the last change (payment or void).
         let posted = match status {
             "PAID" | "VOIDED" => (updated - rng.random_range(1..30) * DAY_MS).max(start),
             _ => updated,
         };
-        let date = MsDate::of_instant(posted).plus_days(-rng.random_range(0..10));
-        let contact = &contacts[rng.random_range(0..contacts.len())].head;
-        let kind = if rng.random_ratio(7, 10) {
-            "ACCREC"
-        } else {
-            "ACCPAY"
-        };
-        let prefix = if kind == "ACCREC" { "INV" } else { "BILL" };
-        let spec = NewInvoice {
-            kind,
-            number: format!("{prefix}-{:05}", i + 1),
-            contact,
-            updated_ms: updated,
-            date,
-            status: if status == "PAID" {
-                "AUTHORISED"
-            } else {
-                status
-            },
-        };
-        let mut invoice = invoices::build(rng, book, spec);
-        match status {
-            "AUTHORISED" => events.push((posted, Event::Post(i))),
-            "PAID" => {
-                let payment = invoices::pay(rng, &mut invoice, MsDate::of_instant(updated));
-                events.push((posted, Event::Post(i)));
-                events.push((updated, Event::Pay(i, payment.payment_id, payment.date)));
-            }
-            "VOIDED" => {
-                invoice.head.amount_due = invoice.head.amount_paid;
-                events.push((posted, Event::Post(i)));
-                events.push((updated, Event::Void(i)));
-            }
-            _ => {}
-        }
+        let mut invoice = invoice(rng, book, contacts, (i, updated, posted), status);
+        events_of(
+            rng,
+            &mut invoice,
+            (i, status),
+            (posted, updated),
+            &mut events,
+        );
         invoices.push(invoice);
     }
     for _ in 0..budget {
@@ -128,6 +93,83 @@ pub fn generate(
     (invoices, journals)
 }
 
+/// The status of invoice `i`: the cycle, then random; taken from the journal `budget`, or
+/// DRAFT or SUBMITTED (which post nothing) when the budget cannot pay for it.
+fn status_within(rng: &mut SmallRng, i: usize, budget: &mut usize) -> &'static str {
+    let mut status = if i < STATUSES.len() {
+        STATUSES[i]
+    } else {
+        random_status(rng)
+    };
+    if journals_needed(status) > *budget {
+        status = if i.is_multiple_of(2) {
+            "DRAFT"
+        } else {
+            "SUBMITTED"
+        };
+    }
+    *budget -= journals_needed(status);
+    status
+}
+
+/// Invoice `i`, last changed at `updated` and authorised (if it is) at `posted`, dated some
+/// days before that, for a random contact. A PAID one is built AUTHORISED and paid after.
+fn invoice(
+    rng: &mut SmallRng,
+    book: &Book,
+    contacts: &[Contact],
+    (i, updated, posted): (usize, i64, i64),
+    status: &'static str,
+) -> Invoice {
+    let date = MsDate::of_instant(posted).plus_days(-rng.random_range(0..10));
+    let contact = &contacts[rng.random_range(0..contacts.len())].head;
+    let kind = if rng.random_ratio(7, 10) {
+        "ACCREC"
+    } else {
+        "ACCPAY"
+    };
+    let prefix = if kind == "ACCREC" { "INV" } else { "BILL" };
+    let spec = NewInvoice {
+        kind,
+        number: format!("{prefix}-{:05}", i + 1),
+        contact,
+        updated_ms: updated,
+        date,
+        status: if status == "PAID" {
+            "AUTHORISED"
+        } else {
+            status
+        },
+    };
+    invoices::build(rng, book, spec)
+}
+
+/// The journal-posting events of invoice `i` in `status` (authorisation, payment, void), at
+/// `posted` and `updated`; a paid invoice is paid here.
+fn events_of(
+    rng: &mut SmallRng,
+    invoice: &mut Invoice,
+    (i, status): (usize, &str),
+    (posted, updated): (i64, i64),
+    events: &mut Vec<(i64, Event)>,
+) {
+    match status {
+        "AUTHORISED" => events.push((posted, Event::Post(i))),
+        "PAID" => {
+            let payment = invoices::pay(rng, invoice, MsDate::of_instant(updated));
+            events.push((posted, Event::Post(i)));
+            events.push((updated, Event::Pay(i, payment.payment_id, payment.date)));
+        }
+        "VOIDED" => {
+            invoice.head.amount_due = invoice.head.amount_paid;
+            events.push((posted, Event::Post(i)));
+            events.push((updated, Event::Void(i)));
+        }
+        _ => {}
+    }
+}
+
+/// Posts every event in time order, numbering the journals as they come.
 fn post_all(
     rng: &mut SmallRng,
     book: &Book,

@@ -12,7 +12,8 @@ use serde_json::{Value, json};
 
 use crate::dates::connection_date;
 use crate::faults::FaultKind;
-use crate::identity::{AuthorizeQuery, OAuthError, TokenForm, basic_credentials};
+use crate::identity::tokens::OAuthError;
+use crate::identity::wire::{AuthorizeQuery, TokenForm, basic_credentials};
 use crate::responses::{json_response, problem, set};
 use crate::state::App;
 

@@ -4,13 +4,13 @@
 use rand::Rng;
 use rand::rngs::SmallRng;
 
+use crate::book::Book;
 use crate::dates::{DateString, MsDate, MsDateTime, UtcSecondString};
 use crate::model::{
     ContactHead, ContactRef, Empty, Invoice, InvoiceHead, LineItem, Money, PaymentSummary, Tracking,
 };
 use crate::names::ITEMS;
 use crate::postings::{gst_on, new_id};
-use crate::state::Book;
 
 /// Invoice statuses, in the order tests expect to find them all.
 pub const STATUSES: [&str; 6] = [

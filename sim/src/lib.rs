@@ -13,6 +13,19 @@
 //! `api` (the request flow), `limits`, `faults`, `stats`, `control` (`/sim/*`), `mutate`, and
 //! `server` (wiring and start/stop).
 //!
+//! The files import each other in layers, never in a loop (a structure test checks it). At the
+//! bottom, the vocabulary every entity shares: `dates`, `names`, `model`, `store`, `book`,
+//! `record`, `timeline`, `outcome`, `postings`, `accounting::query`, `accounting::paging` and
+//! `documents::kinds`. Above them, the records the tenant state holds and their generation:
+//! `documents::{doc, build}`, `settings` (one file per set), `manual_journals`, `tax_rates`,
+//! `invoices`, `history`; those whose changes touch only their own data change there too.
+//! Then `state`; then the changes that reach across a tenant (`payments`, `links`,
+//! `expense_claims`, `allocations`, `documents::change`, `mutate`'s files) and the endpoints'
+//! bodies. On top, the modules that list every entity — the endpoint table (`accounting`),
+//! `generate`, `mutate`, `control` — then `api` and `server`. A file imports a name from the
+//! file that defines it, never through a parent's re-export (the module folders re-export
+//! nothing; only this root does, for other crates).
+//!
 //! `If-Modified-Since` semantics: inclusive at second precision. A record is returned when
 //! `floor_to_second(UpdatedDateUTC) >= floor_to_second(If-Modified-Since)`, so handing back the
 //! greatest `UpdatedDateUTC` seen returns that record (and its second-mates) again.
@@ -21,6 +34,7 @@ mod accounting;
 mod allocations;
 mod api;
 mod args;
+mod book;
 mod clock;
 mod control;
 mod dates;
@@ -38,8 +52,10 @@ mod manual_journals;
 mod model;
 mod mutate;
 mod names;
+mod outcome;
 mod payments;
 mod postings;
+mod record;
 mod responses;
 mod server;
 mod settings;
@@ -47,6 +63,7 @@ mod state;
 mod stats;
 mod store;
 mod tax_rates;
+mod timeline;
 
 pub use args::{SimArgs, SimConfig};
 pub use limits::LimitSettings;

@@ -10,13 +10,15 @@ use rand::Rng;
 use rand::rngs::SmallRng;
 use serde_json::{Value, json};
 
+use crate::accounting::query::ListQuery;
 use crate::dates::MsDateTime;
 use crate::model::Invoice;
-use crate::mutate::Outcome;
+use crate::outcome::Outcome;
 use crate::postings::new_id;
-use crate::settings::Record;
+use crate::record::Record;
 use crate::state::TenantData;
 use crate::store::Table;
+use crate::timeline::timeline;
 
 /// Records per page, fixed.
 pub const PAGE: usize = 100;
@@ -78,7 +80,7 @@ pub fn generate(
         .into_iter()
         .filter(|_| rng.random_ratio(1, 3))
         .collect();
-    let stamps = crate::generate::timeline(rng, chosen.len(), start, end, 1);
+    let stamps = timeline(rng, chosen.len(), start, end, 1);
     chosen
         .into_iter()
         .zip(stamps)
@@ -107,7 +109,7 @@ pub fn page(links: &[Record], page: u32) -> Vec<&Value> {
 
 /// Stamps the first link of the page `q` was answered with, moving it to the end of the order
 /// (the `edit_served` fault).
-pub fn touch_first_served(links: &mut [Record], q: &crate::accounting::ListQuery, stamp: i64) {
+pub fn touch_first_served(links: &mut [Record], q: &ListQuery, stamp: i64) {
     let first = page(links, q.page.unwrap_or(1))
         .first()
         .and_then(|body| body["LinkedTransactionID"].as_str())

@@ -10,13 +10,13 @@ use serde::Serialize;
 use sha2::{Digest as _, Sha256};
 use uuid::Uuid;
 
+use crate::book::Book;
 use crate::dates::{MsDate, MsDateTime};
 use crate::model::{AccountInfo, Money, Shared};
-use crate::mutate::Outcome;
-use crate::postings::new_id;
-use crate::postings::{self, Source};
-use crate::state::{Book, TenantData};
-use crate::store::Keyed;
+use crate::outcome::Outcome;
+use crate::postings::{self, Source, new_id};
+use crate::store::{JournalLog, Keyed, Table};
+use crate::timeline::timeline;
 
 /// A line of a manual journal.
 #[derive(Debug, Clone, Serialize)]
@@ -65,7 +65,9 @@ impl Keyed for ManualJournal {
 /// SHA-256(`"{manual journal id}/{line number}"`) as a uuid (the sync derives the same).
 pub fn line_key(manual_journal_id: Uuid, line_number: usize) -> Uuid {
     let hash = Sha256::digest(format!("{manual_journal_id}/{line_number}").as_bytes());
-    Uuid::from_slice(&hash[..16]).expect("16 bytes")
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&hash[..16]);
+    Uuid::from_bytes(bytes)
 }
 
 const NARRATIONS: &[&str] = &[
@@ -122,7 +124,7 @@ pub fn generate(
     start: i64,
     end: i64,
 ) -> Vec<ManualJournal> {
-    let stamps = crate::generate::timeline(rng, n, start, end, 1);
+    let stamps = timeline(rng, n, start, end, 1);
     stamps
         .into_iter()
         .map(|ms| {
@@ -137,8 +139,8 @@ pub fn generate(
 }
 
 /// The digest's `(id, version)` of every manual journal line: its key, and its amount in cents.
-pub fn line_versions(data: &TenantData) -> Vec<(Uuid, i64)> {
-    data.manual_journals
+pub fn line_versions(manual_journals: &Table<ManualJournal>) -> Vec<(Uuid, i64)> {
+    manual_journals
         .rows()
         .iter()
         .flat_map(|mj| {
@@ -154,7 +156,7 @@ pub fn line_versions(data: &TenantData) -> Vec<(Uuid, i64)> {
 fn post(
     data_rng: &mut SmallRng,
     book: &Book,
-    log: &mut crate::store::JournalLog,
+    log: &mut JournalLog,
     mj: &ManualJournal,
     stamp: i64,
     reverse: bool,
@@ -190,73 +192,114 @@ fn post(
     log.post(postings::journal(data_rng, number, stamp, source, lines))
 }
 
-/// One change to the manual journals.
-pub fn change(data: &mut TenantData, stamp: i64, out: &mut Outcome) {
-    let n = data.manual_journals.len();
-    let roll = data.rng.random_range(0..100);
-    let pick = |data: &mut TenantData, status: &str| {
-        (n > 0)
-            .then(|| {
-                (0..40)
-                    .map(|_| data.rng.random_range(0..n))
-                    .find(|&i| data.manual_journals.row(i).status == status)
-            })
-            .flatten()
-    };
+/// What a change does to an existing manual journal.
+#[derive(Debug, Clone, Copy)]
+enum Action {
+    /// A draft gets fresh lines.
+    Edit,
+    /// A draft is posted, posting its journal.
+    Post,
+    /// A posted one is voided, posting the reversal.
+    Void,
+    /// A draft is deleted.
+    Delete,
+}
+
+/// One change to the manual journals: an edit, post, void or deletion of one whose status
+/// allows it, else a new one. Postings go to `log`.
+pub fn change(
+    manual_journals: &mut Table<ManualJournal>,
+    log: &mut JournalLog,
+    book: &Book,
+    rng: &mut SmallRng,
+    stamp: i64,
+    out: &mut Outcome,
+) {
+    let roll = rng.random_range(0..100);
     let target = match roll {
-        0..25 => pick(data, "DRAFT").map(|i| (i, "edit")),
-        25..40 => pick(data, "DRAFT").map(|i| (i, "post")),
-        40..55 => pick(data, "POSTED").map(|i| (i, "void")),
-        55..65 => pick(data, "DRAFT").map(|i| (i, "delete")),
+        0..25 => pick(manual_journals, rng, "DRAFT").map(|i| (i, Action::Edit)),
+        25..40 => pick(manual_journals, rng, "DRAFT").map(|i| (i, Action::Post)),
+        40..55 => pick(manual_journals, rng, "POSTED").map(|i| (i, Action::Void)),
+        55..65 => pick(manual_journals, rng, "DRAFT").map(|i| (i, Action::Delete)),
         _ => None,
     };
-    let TenantData {
-        manual_journals,
-        journals,
-        book,
-        rng,
-        ..
-    } = data;
     let Some((i, action)) = target else {
-        let status = if rng.random_ratio(1, 2) {
-            "POSTED"
-        } else {
-            "DRAFT"
-        };
-        let mut mj = build(rng, book, stamp, status);
-        if status == "POSTED" {
-            mj.posting = Some(post(rng, book, journals, &mj, stamp, false));
-            out.journals_posted += 1;
-        }
+        let mj = create(rng, book, log, stamp, out);
         manual_journals.insert(mj);
-        out.created += 1;
         return;
     };
     manual_journals.update(i, |mj| {
         mj.updated = MsDateTime(stamp);
-        match action {
-            "edit" => {
-                mj.journal_lines = lines(rng, book);
-                out.updated += 1;
-            }
-            "post" => {
-                mj.status = "POSTED";
-                mj.posting = Some(post(rng, book, journals, mj, stamp, false));
-                out.journals_posted += 1;
-                out.updated += 1;
-            }
-            "void" => {
-                mj.status = "VOIDED";
-                if mj.posting.take().is_some() {
-                    post(rng, book, journals, mj, stamp, true);
-                    out.journals_posted += 1;
-                }
-                out.voided += 1;
-            }
-            _ => {
-                mj.status = "DELETED";
-                out.deleted += 1;
-            }
-        }
+        act(mj, action, rng, book, log, stamp, out);
     });
+}
+
+/// A random manual journal with `status` (a few tries, then none).
+fn pick(manual_journals: &Table<ManualJournal>, rng: &mut SmallRng, status: &str) -> Option<usize> {
+    let n = manual_journals.len();
+    (n > 0)
+        .then(|| {
+            (0..40)
+                .map(|_| rng.random_range(0..n))
+                .find(|&i| manual_journals.row(i).status == status)
+        })
+        .flatten()
+}
+
+/// A new draft or posted manual journal; a posted one posts its journal.
+fn create(
+    rng: &mut SmallRng,
+    book: &Book,
+    log: &mut JournalLog,
+    stamp: i64,
+    out: &mut Outcome,
+) -> ManualJournal {
+    let status = if rng.random_ratio(1, 2) {
+        "POSTED"
+    } else {
+        "DRAFT"
+    };
+    let mut mj = build(rng, book, stamp, status);
+    if status == "POSTED" {
+        mj.posting = Some(post(rng, book, log, &mj, stamp, false));
+        out.journals_posted += 1;
+    }
+    out.created += 1;
+    mj
+}
+
+/// Applies `action` to a manual journal already stamped.
+fn act(
+    mj: &mut ManualJournal,
+    action: Action,
+    rng: &mut SmallRng,
+    book: &Book,
+    log: &mut JournalLog,
+    stamp: i64,
+    out: &mut Outcome,
+) {
+    match action {
+        Action::Edit => {
+            mj.journal_lines = lines(rng, book);
+            out.updated += 1;
+        }
+        Action::Post => {
+            mj.status = "POSTED";
+            mj.posting = Some(post(rng, book, log, mj, stamp, false));
+            out.journals_posted += 1;
+            out.updated += 1;
+        }
+        Action::Void => {
+            mj.status = "VOIDED";
+            if mj.posting.take().is_some() {
+                post(rng, book, log, mj, stamp, true);
+                out.journals_posted += 1;
+            }
+            out.voided += 1;
+        }
+        Action::Delete => {
+            mj.status = "DELETED";
+            out.deleted += 1;
+        }
+    }
 }

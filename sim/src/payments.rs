@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use crate::dates::{MsDate, MsDateTime, UtcSecondString};
 use crate::model::{ContactRef, Invoice, Money, PaymentSummary, Shared};
-use crate::mutate::Outcome;
+use crate::outcome::Outcome;
 use crate::postings;
 use crate::state::TenantData;
 

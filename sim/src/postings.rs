@@ -6,9 +6,9 @@ use rand::Rng;
 use rand::rngs::SmallRng;
 use uuid::Uuid;
 
+use crate::book::Book;
 use crate::dates::{MsDate, MsDateTime};
 use crate::model::{AccountInfo, Invoice, Journal, JournalLine, Money, Tracking};
-use crate::state::Book;
 
 /// GST rate of the simulated (New Zealand) organisations, in percent.
 pub const GST_PERCENT: i64 = 15;
@@ -23,7 +23,8 @@ pub fn gst_on(net: Money) -> Money {
     Money((net.0 * GST_PERCENT + 50).div_euclid(100))
 }
 
-pub(super) fn line(
+/// A journal line of `net` (and `tax`) on `account`; gross is their sum.
+pub fn line(
     rng: &mut SmallRng,
     account: &AccountInfo,
     description: &str,
@@ -131,59 +132,9 @@ pub fn reversal_lines(rng: &mut SmallRng, original: &[JournalLine]) -> Vec<Journ
 /// cash receipt / payment straight through the bank with GST.
 pub fn other_lines(rng: &mut SmallRng, book: &Book, source_type: &str) -> Vec<JournalLine> {
     let net = Money(rng.random_range(1_000..500_000));
-    let tax = gst_on(net);
-    let pick = |rng: &mut SmallRng, pool: &[AccountInfo]| -> AccountInfo {
-        pool[rng.random_range(0..pool.len())].clone()
-    };
     match source_type {
-        "CASHREC" => {
-            let revenue = pick(rng, &book.revenue);
-            vec![
-                line(
-                    rng,
-                    &book.bank,
-                    "",
-                    Money(net.0 + tax.0),
-                    Money(0),
-                    None,
-                    &[],
-                ),
-                line(
-                    rng,
-                    &revenue,
-                    "Cash sale",
-                    -net,
-                    -tax,
-                    Some(("OUTPUT2", "GST on Income")),
-                    &[],
-                ),
-                line(rng, &book.tax, "", -tax, Money(0), None, &[]),
-            ]
-        }
-        "CASHPAID" => {
-            let expense = pick(rng, &book.expense);
-            vec![
-                line(
-                    rng,
-                    &book.bank,
-                    "",
-                    Money(-(net.0 + tax.0)),
-                    Money(0),
-                    None,
-                    &[],
-                ),
-                line(
-                    rng,
-                    &expense,
-                    "Card purchase",
-                    net,
-                    tax,
-                    Some(("INPUT2", "GST on Expenses")),
-                    &[],
-                ),
-                line(rng, &book.tax, "", tax, Money(0), None, &[]),
-            ]
-        }
+        "CASHREC" => cash_lines(rng, book, net, true),
+        "CASHPAID" => cash_lines(rng, book, net, false),
         _ => {
             let from = pick(rng, &book.expense);
             let to = pick(rng, &book.revenue);
@@ -193,6 +144,50 @@ pub fn other_lines(rng: &mut SmallRng, book: &Book, source_type: &str) -> Vec<Jo
             ]
         }
     }
+}
+
+/// A cash sale (`sale`) or a card purchase of `net` plus GST, straight through the bank: money
+/// in debits the bank and credits revenue and GST, money out the other way round.
+fn cash_lines(rng: &mut SmallRng, book: &Book, net: Money, sale: bool) -> Vec<JournalLine> {
+    let tax = gst_on(net);
+    let (sign, pool, description, tax_type) = if sale {
+        (1, &book.revenue, "Cash sale", ("OUTPUT2", "GST on Income"))
+    } else {
+        (
+            -1,
+            &book.expense,
+            "Card purchase",
+            ("INPUT2", "GST on Expenses"),
+        )
+    };
+    let account = pick(rng, pool);
+    let gross = Money(sign * (net.0 + tax.0));
+    vec![
+        line(rng, &book.bank, "", gross, Money(0), None, &[]),
+        line(
+            rng,
+            &account,
+            description,
+            Money(-sign * net.0),
+            Money(-sign * tax.0),
+            Some(tax_type),
+            &[],
+        ),
+        line(
+            rng,
+            &book.tax,
+            "",
+            Money(-sign * tax.0),
+            Money(0),
+            None,
+            &[],
+        ),
+    ]
+}
+
+/// A random account of `pool`.
+fn pick(rng: &mut SmallRng, pool: &[AccountInfo]) -> AccountInfo {
+    pool[rng.random_range(0..pool.len())].clone()
 }
 
 /// The lines posting an authorised document other than an invoice (`SourceType` `kind`): a

@@ -1,51 +1,25 @@
 //! The simulator's shared state: the tenants' data and everything the handlers share.
 
-use std::collections::HashMap;
-use std::sync::{Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::collections::HashSet;
+use std::sync::{Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use rand::rngs::SmallRng;
 use uuid::Uuid;
 
 use crate::args::SimConfig;
+use crate::book::Book;
 use crate::clock::SimClock;
+use crate::documents::doc::Documents;
 use crate::faults::Faults;
 use crate::identity::Identity;
 use crate::limits::Limiter;
-use crate::model::{Account, AccountInfo, Contact, Invoice, Shared};
+use crate::manual_journals::ManualJournal;
+use crate::model::{Account, Contact, Invoice};
+use crate::record::Record;
+use crate::settings::Settings;
 use crate::stats::Stats;
 use crate::store::{JournalLog, Table};
-
-/// A tracking category with its options.
-#[derive(Debug, Clone)]
-pub struct TrackingDef {
-    /// `TrackingCategoryID`.
-    pub category_id: Uuid,
-    /// The category's name, e.g. "Region".
-    pub name: Shared,
-    /// `(TrackingOptionID, option name)`.
-    pub options: Vec<(Uuid, Shared)>,
-}
-
-/// What postings need to know about the chart of accounts: role accounts and pools.
-#[derive(Debug, Clone)]
-pub struct Book {
-    /// The bank account payments and cash journals go through.
-    pub bank: AccountInfo,
-    /// Accounts Receivable.
-    pub receivable: AccountInfo,
-    /// Accounts Payable.
-    pub payable: AccountInfo,
-    /// The GST control account.
-    pub tax: AccountInfo,
-    /// Accounts sales lines may use.
-    pub revenue: Vec<AccountInfo>,
-    /// Accounts purchase lines may use.
-    pub expense: Vec<AccountInfo>,
-    /// Every account by id (journal lines name the account of each invoice line).
-    pub by_id: HashMap<Uuid, AccountInfo>,
-    /// The organisation's tracking categories.
-    pub tracking: Vec<TrackingDef>,
-}
+use crate::tax_rates::TaxRate;
 
 /// One organisation's records, plus what its mutations need to stay deterministic.
 #[derive(Debug)]
@@ -59,21 +33,21 @@ pub struct TenantData {
     /// The append-only journal log.
     pub journals: JournalLog,
     /// Manual journals.
-    pub manual_journals: Table<crate::manual_journals::ManualJournal>,
+    pub manual_journals: Table<ManualJournal>,
     /// Tax rates, in the order Xero lists them.
-    pub tax_rates: Vec<crate::tax_rates::TaxRate>,
+    pub tax_rates: Vec<TaxRate>,
     /// The number of the last custom tax rate added.
     pub next_tax_rate: usize,
     /// Items, users, currencies, tracking categories, contact groups, branding themes and the
     /// organisation itself.
-    pub settings: crate::settings::Settings,
+    pub settings: Settings,
     /// Credit notes, bank transactions, overpayments, prepayments, purchase orders, quotes and
     /// receipts.
-    pub documents: crate::documents::Documents,
+    pub documents: Documents,
     /// Linked transactions (billable expenses); removed outright when deleted.
-    pub links: Vec<crate::settings::Record>,
+    pub links: Vec<Record>,
     /// Expense claims (Classic Expenses).
-    pub expense_claims: Vec<crate::settings::Record>,
+    pub expense_claims: Vec<Record>,
     /// Role accounts and tracking categories.
     pub book: Book,
     /// The random stream of `/sim/mutate`, seeded from the seed and the tenant: the same
@@ -149,11 +123,11 @@ pub struct App {
 /// not reach ManualJournals. Refused calls answer 403.
 #[derive(Debug, Default)]
 pub struct Entitlements {
-    refused: Mutex<std::collections::HashSet<(Uuid, String)>>,
+    refused: Mutex<HashSet<(Uuid, String)>>,
 }
 
 impl Entitlements {
-    fn lock(&self) -> std::sync::MutexGuard<'_, std::collections::HashSet<(Uuid, String)>> {
+    fn lock(&self) -> MutexGuard<'_, HashSet<(Uuid, String)>> {
         self.refused.lock().unwrap_or_else(|p| p.into_inner())
     }
 

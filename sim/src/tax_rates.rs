@@ -5,10 +5,10 @@
 //! removes one outright (Xero lets an unused custom rate be deleted).
 
 use rand::Rng;
+use rand::rngs::SmallRng;
 use serde::Serialize;
 
-use crate::mutate::Outcome;
-use crate::state::TenantData;
+use crate::outcome::Outcome;
 
 /// One component of a rate.
 #[derive(Debug, Clone, Serialize)]
@@ -92,8 +92,8 @@ fn custom_rate(n: usize, percent: f64) -> TaxRate {
 /// The digest's `(id, version)` of every rate: the lower-case `TaxType`, and the effective rate
 /// in ten-thousandths of a percent with 1 added for an archived rate (rates have no
 /// `UpdatedDateUTC`; this changes whenever what a report would use changes).
-pub fn versions(data: &TenantData) -> Vec<(String, i64)> {
-    data.tax_rates
+pub fn versions(rates: &[TaxRate]) -> Vec<(String, i64)> {
+    rates
         .iter()
         .map(|r| {
             let archived = i64::from(r.status != "ACTIVE");
@@ -105,24 +105,21 @@ pub fn versions(data: &TenantData) -> Vec<(String, i64)> {
         .collect()
 }
 
-/// One change to the tax rates.
-pub fn change(data: &mut TenantData, out: &mut Outcome) {
-    let custom: Vec<usize> = (0..data.tax_rates.len())
-        .filter(|&i| !data.tax_rates[i].built_in)
-        .collect();
-    let roll = data.rng.random_range(0..100);
+/// One change to the tax rates; `next` numbers the custom rates added.
+pub fn change(rates: &mut Vec<TaxRate>, next: &mut usize, rng: &mut SmallRng, out: &mut Outcome) {
+    let custom: Vec<usize> = (0..rates.len()).filter(|&i| !rates[i].built_in).collect();
+    let roll = rng.random_range(0..100);
     if custom.is_empty() || roll >= 75 {
-        data.next_tax_rate += 1;
-        let n = data.next_tax_rate;
-        let percent = f64::from(data.rng.random_range(1..30_u8));
-        data.tax_rates.push(custom_rate(n, percent));
+        *next += 1;
+        let percent = f64::from(rng.random_range(1..30_u8));
+        rates.push(custom_rate(*next, percent));
         out.created += 1;
         return;
     }
-    let i = custom[data.rng.random_range(0..custom.len())];
+    let i = custom[rng.random_range(0..custom.len())];
     match roll {
         0..35 => {
-            let r = &mut data.tax_rates[i];
+            let r = &mut rates[i];
             let percent = r.effective_rate + 0.5;
             r.effective_rate = percent;
             r.display_tax_rate = percent;
@@ -130,11 +127,11 @@ pub fn change(data: &mut TenantData, out: &mut Outcome) {
             out.updated += 1;
         }
         35..50 => {
-            data.tax_rates[i].status = "ARCHIVED";
+            rates[i].status = "ARCHIVED";
             out.updated += 1;
         }
         _ => {
-            data.tax_rates.remove(i);
+            rates.remove(i);
             out.deleted += 1;
         }
     }

@@ -191,7 +191,7 @@ fn the_scanner_sees_through_strings_and_comments_and_finds_loops() {
     assert_eq!(fns, vec![("a".to_owned(), 3), ("c".to_owned(), 1)]);
     let dir = std::env::temp_dir().join(format!("structure-{}", std::process::id()));
     std::fs::create_dir_all(dir.join("m")).unwrap();
-    std::fs::write(dir.join("lib.rs"), "mod m;\nmod n;\n").unwrap();
+    std::fs::write(dir.join("lib.rs"), "mod m;\nmod n;\nmod p;\n").unwrap();
     std::fs::write(dir.join("m/mod.rs"), "mod k;\npub use k::K;\n").unwrap();
     std::fs::write(
         dir.join("m/k.rs"),
@@ -203,8 +203,13 @@ fn the_scanner_sees_through_strings_and_comments_and_finds_loops() {
         "pub struct N; fn f() { crate::m::k::K; }\n",
     )
     .unwrap();
+    // A parent calling into its child inline and the child naming the parent: a loop too.
+    std::fs::create_dir_all(dir.join("p")).unwrap();
+    let parent = "mod q;\nfn f() { q::g(); std::mem::drop(1); }\n";
+    std::fs::write(dir.join("p/mod.rs"), parent).unwrap();
+    std::fs::write(dir.join("p/q.rs"), "pub fn g() { super::f(); }\n").unwrap();
     let krate = Crate::read("t", &dir);
     let cycles = krate.cycles();
     std::fs::remove_dir_all(&dir).unwrap();
-    assert_eq!(cycles, vec![vec!["m", "m/k", "n"]]);
+    assert_eq!(cycles, vec![vec!["m", "m/k", "n"], vec!["p", "p/q"]]);
 }

@@ -41,11 +41,11 @@
 
 #[cfg(test)]
 mod fixtures;
-#[cfg(test)]
-mod numbered_server;
 mod keyset;
 mod kinds;
 mod numbered;
+#[cfg(test)]
+mod numbered_server;
 mod offset;
 
 use chrono::{DateTime, TimeDelta, Utc};

@@ -105,4 +105,3 @@ pub fn dense(n: usize, second_ms: i64) -> Vec<(i64, String)> {
         .map(|i| (second_ms + (i as i64 % 1000), format!("r{i:05}")))
         .collect()
 }
-

@@ -353,7 +353,7 @@ fn absolute(
 }
 
 /// Every path in stripped code with its position: each leaf of every `use` tree, and every
-/// inline `crate::…`, `super::…` or `self::…` path.
+/// inline path of two segments or more.
 fn paths(code: &str) -> Vec<(usize, Vec<String>)> {
     let mut found = Vec::new();
     let bytes = code.as_bytes();
@@ -375,10 +375,13 @@ fn paths(code: &str) -> Vec<(usize, Vec<String>)> {
             i += end;
             continue;
         }
-        let root = ["crate::", "super::", "self::"]
-            .iter()
-            .find(|r| rest.starts_with(**r));
-        if word_start && root.is_some() {
+        // Any path `a::b…` not itself the tail of a longer one: `crate::`, `super::` and
+        // `self::` paths, and paths into a child module (`items::change(…)` in a folder's
+        // `mod.rs`); paths into other crates are dropped when made absolute.
+        let after_colons = code[..i].trim_end().ends_with("::");
+        let first: String = rest.chars().take_while(|&c| is_ident(c)).collect();
+        let is_path = !first.is_empty() && rest[first.len()..].starts_with("::");
+        if word_start && !after_colons && is_path {
             let path: String = rest
                 .chars()
                 .take_while(|&c| is_ident(c) || c == ':')

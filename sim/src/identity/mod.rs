@@ -6,18 +6,26 @@
 //! the grace period returns a fresh pair each time; refreshing does not revoke the previous
 //! access token (it simply expires); a refresh token is issued only when `offline_access` is
 //! requested, and never for client_credentials.
+//!
+//! Layout: this file is the app and its grant flows; `tokens` what it keeps and the errors it
+//! answers; `wire` the forms as they arrive and the encodings of what goes back.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
+pub mod tokens;
+pub mod wire;
+
+use std::sync::{Mutex, MutexGuard};
 
 use base64::Engine;
-use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
-use chrono::{TimeZone, Utc};
-use rand::RngCore;
-use serde::Deserialize;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
+
+use tokens::{
+    AccessToken, AuthCode, Authenticated, GrantKind, OAuthError, RefreshState, RefreshToken,
+    Tokens, Unauthorized,
+};
+use wire::{AuthorizeQuery, TokenForm, expiry_text, has_scope, percent_encode, random_token};
 
 /// How long an authorization code stays valid.
 const CODE_LIFETIME_MS: i64 = 5 * 60_000;
@@ -37,115 +45,6 @@ const BROAD_SCOPES: &[&str] = &[
     "accounting.reports.read",
 ];
 
-/// How an access token was obtained.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum GrantKind {
-    /// A user consented (authorization code, or refreshed from one).
-    User,
-    /// A custom connection (client_credentials): no tenant header needed.
-    Custom,
-}
-
-#[derive(Debug, Clone)]
-struct AuthCode {
-    redirect_uri: String,
-    scope: String,
-    challenge: Option<(String, String)>,
-    expires_ms: i64,
-}
-
-#[derive(Debug, Clone)]
-struct AccessToken {
-    expires_ms: i64,
-    kind: GrantKind,
-    scope: String,
-}
-
-/// A bearer token that checked out: how it was obtained and what it may do.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Authenticated {
-    /// The grant behind it.
-    pub kind: GrantKind,
-    /// Its scopes, space separated.
-    pub scope: String,
-}
-
-impl Authenticated {
-    /// Whether one of `any` is among the token's scopes.
-    pub fn allows(&self, any: &[&str]) -> bool {
-        self.scope.split_whitespace().any(|s| any.contains(&s))
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum RefreshState {
-    Active,
-    Rotated { at_ms: i64 },
-    Revoked,
-}
-
-#[derive(Debug, Clone)]
-struct RefreshToken {
-    scope: String,
-    public_client: bool,
-    issued_ms: i64,
-    state: RefreshState,
-}
-
-#[derive(Debug, Default)]
-struct Tokens {
-    codes: HashMap<String, AuthCode>,
-    access: HashMap<String, AccessToken>,
-    refresh: HashMap<String, RefreshToken>,
-}
-
-/// A token endpoint or authorize error: status and OAuth error code.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct OAuthError {
-    /// HTTP status (400, or 401 for `invalid_client`).
-    pub status: u16,
-    /// The `error` value.
-    pub error: &'static str,
-}
-
-impl OAuthError {
-    const fn new(status: u16, error: &'static str) -> Self {
-        Self { status, error }
-    }
-    const INVALID_GRANT: Self = Self::new(400, "invalid_grant");
-    const INVALID_CLIENT: Self = Self::new(401, "invalid_client");
-    const INVALID_REQUEST: Self = Self::new(400, "invalid_request");
-}
-
-/// Why a bearer token was refused: the 401 problem `Detail`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Unauthorized(pub String);
-
-/// The form of `POST /connect/token`.
-#[derive(Debug, Default, Deserialize)]
-pub struct TokenForm {
-    grant_type: Option<String>,
-    code: Option<String>,
-    redirect_uri: Option<String>,
-    code_verifier: Option<String>,
-    refresh_token: Option<String>,
-    client_id: Option<String>,
-    client_secret: Option<String>,
-    scope: Option<String>,
-}
-
-/// The query of `GET /identity/connect/authorize`.
-#[derive(Debug, Deserialize)]
-pub struct AuthorizeQuery {
-    response_type: Option<String>,
-    client_id: Option<String>,
-    redirect_uri: Option<String>,
-    scope: Option<String>,
-    state: Option<String>,
-    code_challenge: Option<String>,
-    code_challenge_method: Option<String>,
-}
-
 /// The OAuth app (one client id/secret) and every code and token it issued.
 #[derive(Debug)]
 pub struct Identity {
@@ -161,23 +60,8 @@ pub struct Identity {
     tokens: Mutex<Tokens>,
 }
 
-fn random_token(bytes: usize) -> String {
-    let mut buf = vec![0u8; bytes];
-    rand::rng().fill_bytes(&mut buf);
-    URL_SAFE_NO_PAD.encode(buf)
-}
-
-/// `04/09/2023 05:16:59`, as in Xero's `TokenExpired` detail.
-fn expiry_text(ms: i64) -> String {
-    Utc.timestamp_millis_opt(ms)
-        .single()
-        .map(|t| t.format("%m/%d/%Y %H:%M:%S").to_string())
-        .unwrap_or_default()
-}
-
 impl Identity {
-    /// An app with credentials derived from the seed.
-    /// The app of `seed`; a `legacy_app` (created before 2 March 2026) may request broad scopes.
+    /// The app of `seed`, its credentials derived from it; a `legacy_app` (created before 2 March 2026) may request broad scopes.
     pub fn new(seed: u64, token_lifetime_secs: u64, legacy_app: bool) -> Self {
         let id = Uuid::new_v5(
             &Uuid::NAMESPACE_OID,
@@ -200,7 +84,7 @@ impl Identity {
         self.legacy_app || !scope.split_whitespace().any(|s| BROAD_SCOPES.contains(&s))
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Tokens> {
+    fn lock(&self) -> MutexGuard<'_, Tokens> {
         self.tokens.lock().unwrap_or_else(|p| p.into_inner())
     }
 
@@ -443,29 +327,4 @@ impl Identity {
             scope: access.scope.clone(),
         })
     }
-}
-
-/// Parses `Authorization: Basic base64(id:secret)`.
-pub fn basic_credentials(authorization: Option<&str>) -> Option<(String, String)> {
-    let encoded = authorization?.strip_prefix("Basic ")?;
-    let decoded = String::from_utf8(STANDARD.decode(encoded.trim()).ok()?).ok()?;
-    let (id, secret) = decoded.split_once(':')?;
-    Some((id.to_owned(), secret.to_owned()))
-}
-
-fn has_scope(scope: &str, wanted: &str) -> bool {
-    scope.split_whitespace().any(|s| s == wanted)
-}
-
-/// Percent-encodes a query value (RFC 3986 unreserved characters pass through).
-fn percent_encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }

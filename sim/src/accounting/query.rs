@@ -1,0 +1,85 @@
+//! A list request as the endpoints read it ([`ListQuery`]): `If-Modified-Since`, `page`,
+//! `pageSize`, `offset` and the flags, parsed once from the query string and header; and Xero's
+//! page sizes.
+
+use std::collections::HashMap;
+
+use crate::dates::parse_if_modified_since;
+
+/// Xero's default and maximum page sizes.
+pub const DEFAULT_PAGE_SIZE: u32 = 100;
+/// The largest page Xero serves; larger requests are clamped.
+pub const MAX_PAGE_SIZE: u32 = 1_000;
+/// Journals per response.
+pub const JOURNALS_PER_CALL: usize = 100;
+/// Records a numbered page holds (Quotes, LinkedTransactions).
+pub const NUMBERED_PAGE_SIZE: u32 = 100;
+
+/// A parsed list request.
+#[derive(Debug, Clone, Default)]
+pub struct ListQuery {
+    /// `If-Modified-Since` in epoch ms.
+    pub ims_ms: Option<i64>,
+    /// `page` (1-based), if paging.
+    pub page: Option<u32>,
+    /// `pageSize`, already clamped to 1..=1000.
+    pub page_size: u32,
+    /// Journals `offset`.
+    pub offset: u64,
+    /// `includeArchived=true`.
+    pub include_archived: bool,
+    /// `includeDeleted=true` (BankTransfers).
+    pub include_deleted: bool,
+    /// `summaryOnly=true`.
+    pub summary_only: bool,
+    /// Serve only the first half of the page's records, with the page's full `pagination`
+    /// (the `short_page` fault: a page cut short that is not the last one).
+    pub short_page: bool,
+}
+
+/// Reads `If-Modified-Since` (the header's value, if sent), `page`, `pageSize`, `offset`,
+/// `includeArchived`, `includeDeleted` and `summaryOnly` (query names case-insensitive, as
+/// Xero's).
+pub fn parse(
+    params: &HashMap<String, String>,
+    if_modified_since: Option<&str>,
+) -> Result<ListQuery, String> {
+    let get = |name: &str| {
+        params
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.trim())
+    };
+    let ims_ms = match if_modified_since {
+        Some(raw) => Some(parse_if_modified_since(raw).map_err(|e| e.to_string())?),
+        None => None,
+    };
+    let page = match get("page").filter(|p| !p.is_empty()) {
+        Some(p) => Some(
+            p.parse::<i64>()
+                .map_err(|_| format!("'{p}' is not a valid page number"))?
+                .clamp(1, i64::from(u32::MAX)) as u32,
+        ),
+        None => None,
+    };
+    // Out-of-range page sizes are clamped to the nearest supported size, as Xero documents.
+    let page_size = get("pageSize")
+        .and_then(|s| s.parse::<i64>().ok())
+        .map_or(DEFAULT_PAGE_SIZE, |s| {
+            s.clamp(1, i64::from(MAX_PAGE_SIZE)) as u32
+        });
+    let offset = get("offset")
+        .and_then(|s| s.parse::<i64>().ok())
+        .map_or(0, |o| o.max(0).unsigned_abs());
+    let flag = |name: &str| get(name).is_some_and(|v| v.eq_ignore_ascii_case("true"));
+    Ok(ListQuery {
+        ims_ms,
+        page,
+        page_size,
+        offset,
+        include_archived: flag("includeArchived"),
+        include_deleted: flag("includeDeleted"),
+        summary_only: flag("summaryOnly"),
+        short_page: false,
+    })
+}
