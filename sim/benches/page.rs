@@ -40,17 +40,7 @@ async fn main() {
 
     let _ = rustls::crypto::ring::default_provider().install_default();
     let http = reqwest::Client::new();
-    let token: serde_json::Value = http
-        .post(format!("{}/connect/token", sim.origin()))
-        .basic_auth(sim.client_id(), Some(sim.client_secret()))
-        .form(&[("grant_type", "client_credentials")])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = token["access_token"].as_str().unwrap().to_owned();
+    let token = sim.custom_connection_token().unwrap();
     let url = format!("{}/api.xro/2.0/Invoices", sim.origin());
 
     let mut samples = Vec::with_capacity(rounds);

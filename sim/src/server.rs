@@ -17,6 +17,7 @@ use crate::clock::SimClock;
 use crate::faults::Faults;
 use crate::generate;
 use crate::identity::Identity;
+use crate::identity::wire::TokenForm;
 use crate::limits::Limiter;
 use crate::state::App;
 use crate::stats::Stats;
@@ -125,6 +126,24 @@ impl Simulator {
     /// The OAuth app's client secret.
     pub fn client_secret(&self) -> &str {
         &self.app.identity.client_secret
+    }
+
+    /// An access token of a custom connection (a client-credentials grant with read access to
+    /// everything), issued and counted exactly as `POST /connect/token` issues one: for tests
+    /// and benchmarks that call the Accounting API and are not about OAuth.
+    pub fn custom_connection_token(&self) -> anyhow::Result<String> {
+        let app = &self.app;
+        let basic = (self.client_id().to_owned(), self.client_secret().to_owned());
+        let form = TokenForm::client_credentials();
+        let (grant, body) = app
+            .identity
+            .token(Some(basic), form, app.clock.now_ms())
+            .map_err(|e| anyhow::anyhow!("the simulator refused a client-credentials grant: {e:?}"))?;
+        app.stats.token_granted(grant);
+        body["access_token"]
+            .as_str()
+            .map(str::to_owned)
+            .context("the token response has no access_token")
     }
 
     /// The simulated tenants, in connection order.

@@ -21,6 +21,16 @@ pub struct TokenForm {
     pub(super) scope: Option<String>,
 }
 
+impl TokenForm {
+    /// The form of a client-credentials grant with the default scope.
+    pub fn client_credentials() -> TokenForm {
+        TokenForm {
+            grant_type: Some("client_credentials".to_owned()),
+            ..TokenForm::default()
+        }
+    }
+}
+
 /// The query of `GET /identity/connect/authorize`.
 #[derive(Debug, Deserialize)]
 pub struct AuthorizeQuery {

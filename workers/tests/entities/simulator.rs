@@ -36,19 +36,10 @@ impl SimClient {
         .await
         .unwrap();
         let http = reqwest::Client::new();
-        let token: Value = http
-            .post(format!("{}/connect/token", sim.origin()))
-            .basic_auth(sim.client_id(), Some(sim.client_secret()))
-            .form(&[("grant_type", "client_credentials")])
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let token = sim.custom_connection_token().unwrap();
         let tenant_id = sim.tenant_ids()[0];
         SimClient {
-            token: token["access_token"].as_str().unwrap().to_owned(),
+            token,
             sim,
             http,
             tenant_id,

@@ -313,23 +313,13 @@ impl Harness {
     /// Every record of `endpoint` the simulator serves the first tenant, unpaged, read as a
     /// custom connection would (a client_credentials token, no engine involved).
     pub async fn sim_records(&self, endpoint: &str) -> Vec<Value> {
-        let token: Value = self
-            .http
-            .post(format!("{}/connect/token", self.sim.origin()))
-            .basic_auth(self.sim.client_id(), Some(self.sim.client_secret()))
-            .form(&[("grant_type", "client_credentials")])
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let token = self.sim.custom_connection_token().unwrap();
         let body: Value = self
             .http
             .get(format!("{}/api.xro/2.0/{endpoint}", self.sim.origin()))
             .header("accept", "application/json")
             .header("xero-tenant-id", self.tenants[0].to_string())
-            .bearer_auth(token["access_token"].as_str().unwrap())
+            .bearer_auth(&token)
             .send()
             .await
             .unwrap()
