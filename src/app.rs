@@ -11,7 +11,8 @@ use uuid::Uuid;
 use crate::budget::{Budget, Limits};
 use crate::config::{SyncArgs, XeroArgs};
 use crate::entity::Entity;
-use crate::sync::run::{Started, start_run};
+use crate::seal::Keys;
+use crate::sync::start::{Started, start_run};
 use crate::sync::{Engine, Settings};
 use crate::vault::Vault;
 use crate::xero::XeroClient;
@@ -51,6 +52,7 @@ pub fn engine(
     xero: &XeroArgs,
     sync: &SyncArgs,
     entities: &'static [Entity],
+    keys: Arc<Keys>,
 ) -> anyhow::Result<Arc<Engine>> {
     let app = oauth_app(http, xero)?;
     Ok(Arc::new(Engine {
@@ -60,7 +62,7 @@ pub fn engine(
             xero.timeout(),
             xero.max_response_bytes,
         ),
-        vault: Vault::new(pool.clone(), app, xero.timeout()),
+        vault: Vault::new(pool.clone(), app, keys, xero.timeout()),
         budget: Budget::new(pool.clone(), Limits::from_args(xero)),
         pool,
         entities,
@@ -104,16 +106,20 @@ pub async fn request_sync(
             })
             .collect::<anyhow::Result<_>>()?,
     };
-    let tenants: Vec<Uuid> = match &selection.tenants {
-        Some(ids) => ids.clone(),
-        None => {
-            sqlx::query_scalar("SELECT tenant_id FROM xero.tenants ORDER BY tenant_name")
-                .fetch_all(pool)
-                .await?
-        }
-    };
+    let tenants: Vec<Uuid> =
+        match &selection.tenants {
+            Some(ids) => ids.clone(),
+            None => sqlx::query_scalar(
+                "SELECT tenant_id FROM xero.tenants WHERE status = 'active' ORDER BY tenant_name",
+            )
+            .fetch_all(pool)
+            .await?,
+        };
     if tenants.is_empty() {
-        bail!("no tenant is connected; run `xero-sync connect` first");
+        bail!(
+            "no active tenant: connect one with `xero-sync connect` (paused and disconnected \
+             tenants are listed by `xero-sync connections`)"
+        );
     }
     let mut started = Vec::new();
     for tenant in tenants {

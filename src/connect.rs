@@ -1,31 +1,27 @@
 //! Connecting organisations: the OAuth 2.0 authorization-code flow with PKCE (a loopback
 //! listener receives the redirect), or client credentials for custom connections; then the
-//! tenants are discovered through Xero's `/connections` and stored with the tokens.
+//! tenants are discovered through Xero's `/connections` and stored with the tokens, sealed.
+//! The browser is told "connected" only once everything is stored, and the error otherwise.
+
+use std::time::Duration;
 
 use anyhow::{Context, bail};
 use axum::extract::{Query, State};
+use axum::response::Html;
 use axum::routing::get;
 use serde::Deserialize;
 use sqlx::PgPool;
 use tokio::net::TcpListener;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
 use crate::config::Secret;
-use crate::vault::store_connection;
+use crate::seal::Keys;
+use crate::xero::connections::{self, Connection};
 use crate::xero::oauth::{OAuthApp, TokenSet};
 
 /// One organisation reachable through a connection (an element of `/connections`).
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Tenant {
-    /// The organisation's id, sent as `xero-tenant-id`.
-    pub tenant_id: Uuid,
-    /// Its name.
-    pub tenant_name: String,
-    /// ORGANISATION, PRACTICE…
-    pub tenant_type: String,
-}
+pub type Tenant = Connection;
 
 /// What a person sees and does during `connect`.
 pub trait Consent {
@@ -40,6 +36,12 @@ struct Redirect {
     error: Option<String>,
 }
 
+/// A redirect received, and where to send what became of it (the browser's page).
+type Received = (Redirect, oneshot::Sender<Result<String, String>>);
+
+/// How long the browser waits for the connection to be stored before its page gives up.
+const PAGE_WAIT: Duration = Duration::from_secs(120);
+
 /// Where the authorization-code flow listens and what it asks for.
 #[derive(Debug)]
 pub struct Request<'a> {
@@ -51,103 +53,162 @@ pub struct Request<'a> {
     pub scopes: &'a [&'a str],
 }
 
-/// Runs the authorization-code flow: hands the consent URL to `consent`, exchanges the code,
-/// discovers the tenants and stores everything. Returns the tenants connected.
-pub async fn authorization_code(
-    pool: &PgPool,
-    app: &OAuthApp,
-    http: &reqwest::Client,
-    api_url: &str,
-    request: Request<'_>,
-    consent: &impl Consent,
-) -> anyhow::Result<Vec<Tenant>> {
-    let Request {
-        listener,
-        redirect_uri,
-        scopes,
-    } = request;
-    let authorization = app.authorize(redirect_uri, scopes)?;
-    let (tx, mut rx) = mpsc::channel::<Redirect>(1);
-    let router = axum::Router::new()
-        .route("/{*path}", get(receive))
-        .with_state(tx);
-    let server = tokio::spawn(async move { axum::serve(listener, router).await });
-    consent.open(&authorization.url).await?;
-    let redirect = rx.recv().await.context("the redirect listener stopped")?;
-    server.abort();
-    if let Some(error) = redirect.error {
-        bail!("Xero did not authorise the app: {error}");
+/// Everything a connection is made with.
+#[derive(Clone, Copy)]
+pub struct Connector<'a> {
+    /// The database.
+    pub pool: &'a PgPool,
+    /// The Xero app.
+    pub oauth: &'a OAuthApp,
+    /// The HTTP client.
+    pub http: &'a reqwest::Client,
+    /// Xero's API host (`/connections`).
+    pub api_url: &'a str,
+    /// The keys tokens are sealed under.
+    pub keys: &'a Keys,
+    /// Re-authorising: the consent must include this tenant, or nothing is stored.
+    pub require: Option<Uuid>,
+}
+
+impl Connector<'_> {
+    /// Runs the authorization-code flow: hands the consent URL to `consent`, exchanges the
+    /// code, discovers the tenants and stores everything. Returns the tenants connected.
+    pub async fn authorization_code(
+        &self,
+        request: Request<'_>,
+        consent: &impl Consent,
+    ) -> anyhow::Result<Vec<Tenant>> {
+        let Request {
+            listener,
+            redirect_uri,
+            scopes,
+        } = request;
+        let crate::xero::oauth::Authorization {
+            url,
+            csrf,
+            verifier,
+        } = self.oauth.authorize(redirect_uri, scopes)?;
+        let (tx, mut rx) = mpsc::channel::<Received>(1);
+        let router = axum::Router::new()
+            .route("/{*path}", get(receive))
+            .with_state(tx);
+        let server = tokio::spawn(async move { axum::serve(listener, router).await });
+        let flow = async {
+            let (redirect, page) = rx.recv().await.context("the redirect listener stopped")?;
+            let expected = Expected {
+                csrf: csrf.secret().clone(),
+                verifier,
+                redirect_uri,
+            };
+            let connected = self.finish(redirect, expected).await;
+            let shown = match &connected {
+                Ok(tenants) => Ok(names(tenants)),
+                Err(e) => Err(format!("{e:#}")),
+            };
+            let _ = page.send(shown);
+            connected
+        };
+        // The person's browser (or the demo playing it) and the flow run side by side: the
+        // redirect's page answers only once the flow has stored the connection.
+        let (opened, connected) = tokio::join!(consent.open(&url), flow);
+        server.abort();
+        let tenants = connected?;
+        opened?;
+        Ok(tenants)
     }
-    if redirect.state.as_deref() != Some(authorization.csrf.secret().as_str()) {
-        bail!("the redirect's state does not match the request (possible CSRF); try again");
+
+    async fn finish(
+        &self,
+        redirect: Redirect,
+        expected: Expected<'_>,
+    ) -> anyhow::Result<Vec<Tenant>> {
+        if let Some(error) = redirect.error {
+            bail!("Xero did not authorise the app: {error}");
+        }
+        if redirect.state.as_deref() != Some(expected.csrf.as_str()) {
+            bail!("the redirect's state does not match the request (possible CSRF); try again");
+        }
+        let code = redirect.code.context("the redirect carries no code")?;
+        let tokens = self
+            .oauth
+            .exchange_code(&code, expected.verifier, expected.redirect_uri)
+            .await?;
+        self.store(&tokens, "authorization_code").await
     }
-    let code = redirect.code.context("the redirect carries no code")?;
-    let tokens = app
-        .exchange_code(&code, authorization.verifier, redirect_uri)
-        .await?;
-    store(pool, http, api_url, "authorization_code", &tokens).await
+
+    /// Connects a custom connection with client credentials, asking for `scopes` (a custom
+    /// connection has no refresh token, so the identity and `offline_access` scopes are left
+    /// out).
+    pub async fn client_credentials(&self, scopes: &[&str]) -> anyhow::Result<Vec<Tenant>> {
+        let wanted: Vec<&str> = scopes
+            .iter()
+            .copied()
+            .filter(|s| !crate::entity::BASE_SCOPES.contains(s))
+            .collect();
+        let mut tokens = self.oauth.client_credentials(&wanted).await?;
+        if tokens.scopes.is_empty() {
+            // Stored so that each new token asks for the same scopes.
+            tokens.scopes = wanted.join(" ");
+        }
+        self.store(&tokens, "client_credentials").await
+    }
+
+    async fn store(&self, tokens: &TokenSet, grant_type: &str) -> anyhow::Result<Vec<Tenant>> {
+        let tenants = discover(self.http, self.api_url, &tokens.access_token).await?;
+        if tenants.is_empty() {
+            bail!("the authorisation grants access to no organisation");
+        }
+        if let Some(required) = self.require
+            && !tenants.iter().any(|t| t.tenant_id == required)
+        {
+            bail!(
+                "the consent did not include tenant {required} (it gave {}); connect again and \
+                 choose that organisation on Xero's consent page",
+                names(&tenants)
+            );
+        }
+        let mut tx = self.pool.begin().await?;
+        crate::connections::store(&mut tx, self.keys, grant_type, tokens, &tenants).await?;
+        tx.commit().await?;
+        Ok(tenants)
+    }
+}
+
+/// What the redirect must match, and what the code is exchanged with.
+struct Expected<'a> {
+    csrf: String,
+    verifier: oauth2::PkceCodeVerifier,
+    redirect_uri: &'a str,
+}
+
+fn names(tenants: &[Tenant]) -> String {
+    let names: Vec<&str> = tenants.iter().map(|t| t.tenant_name.as_str()).collect();
+    names.join(", ")
 }
 
 async fn receive(
-    State(tx): State<mpsc::Sender<Redirect>>,
+    State(tx): State<mpsc::Sender<Received>>,
     Query(q): Query<Redirect>,
-) -> &'static str {
-    let _ = tx.send(q).await;
-    "xero-sync is connected. You can close this window."
+) -> Html<String> {
+    let (page, shown) = oneshot::channel();
+    if tx.send((q, page)).await.is_err() {
+        return Html("<p>xero-sync is no longer waiting for this redirect.</p>".into());
+    }
+    let text = match tokio::time::timeout(PAGE_WAIT, shown).await {
+        Ok(Ok(Ok(names))) => format!(
+            "<p>xero-sync is connected to {}. You can close this window.</p>",
+            escape(&names)
+        ),
+        Ok(Ok(Err(error))) => format!("<p>xero-sync could not connect: {}</p>", escape(&error)),
+        _ => "<p>xero-sync did not finish connecting; see its output.</p>".into(),
+    };
+    Html(text)
 }
 
-/// Connects a custom connection with client credentials, asking for `scopes` (a custom
-/// connection has no refresh token, so the identity and `offline_access` scopes are left out).
-pub async fn client_credentials(
-    pool: &PgPool,
-    app: &OAuthApp,
-    http: &reqwest::Client,
-    api_url: &str,
-    scopes: &[&str],
-) -> anyhow::Result<Vec<Tenant>> {
-    let wanted: Vec<&str> = scopes
-        .iter()
-        .copied()
-        .filter(|s| !crate::entity::BASE_SCOPES.contains(s))
-        .collect();
-    let mut tokens = app.client_credentials(&wanted).await?;
-    if tokens.scopes.is_empty() {
-        // Stored so that each new token asks for the same scopes.
-        tokens.scopes = wanted.join(" ");
-    }
-    store(pool, http, api_url, "client_credentials", &tokens).await
-}
-
-async fn store(
-    pool: &PgPool,
-    http: &reqwest::Client,
-    api_url: &str,
-    grant_type: &str,
-    tokens: &TokenSet,
-) -> anyhow::Result<Vec<Tenant>> {
-    let tenants = discover(http, api_url, &tokens.access_token).await?;
-    if tenants.is_empty() {
-        bail!("the authorisation grants access to no organisation");
-    }
-    let mut tx = pool.begin().await?;
-    let connection_id = store_connection(&mut tx, grant_type, tokens).await?;
-    for tenant in &tenants {
-        sqlx::query(
-            "INSERT INTO xero.tenants (tenant_id, connection_id, tenant_name, tenant_type)
-             VALUES ($1, $2, $3, $4)
-             ON CONFLICT (tenant_id) DO UPDATE SET connection_id = EXCLUDED.connection_id,
-                 tenant_name = EXCLUDED.tenant_name, tenant_type = EXCLUDED.tenant_type,
-                 updated_at = now()",
-        )
-        .bind(tenant.tenant_id)
-        .bind(connection_id)
-        .bind(&tenant.tenant_name)
-        .bind(&tenant.tenant_type)
-        .execute(&mut *tx)
-        .await?;
-    }
-    tx.commit().await?;
-    Ok(tenants)
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 /// Lists the organisations a token reaches (`GET /connections`).
@@ -156,20 +217,9 @@ pub async fn discover(
     api_url: &str,
     token: &Secret,
 ) -> anyhow::Result<Vec<Tenant>> {
-    let url = format!("{}/connections", api_url.trim_end_matches('/'));
-    let response = http
-        .get(&url)
-        .bearer_auth(token.expose())
-        .header("Accept", "application/json")
-        .send()
+    connections::list(http, api_url, token)
         .await
-        .with_context(|| format!("cannot reach {url}"))?;
-    let status = response.status();
-    let body = response.text().await?;
-    if !status.is_success() {
-        bail!("{url} answered {status}: {body}");
-    }
-    serde_json::from_str(&body).with_context(|| format!("{url} answered an unreadable list"))
+        .with_context(|| format!("listing {}/connections", api_url.trim_end_matches('/')))
 }
 
 /// Plays the person's browser: follows the consent URL to the provider, which (in the simulator)

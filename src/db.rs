@@ -136,7 +136,13 @@ pub async fn migrate(pool: &PgPool) -> Result<(), DbError> {
         MIGRATOR
             .run(&mut *conn)
             .await
-            .map_err(|e| DbError::Migrate(e.to_string()))
+            .map_err(|e| DbError::Migrate(e.to_string()))?;
+        // Tables a migration added are readable by the reader role too.
+        sqlx::query("SELECT xero.apply_grants()")
+            .execute(&mut *conn)
+            .await
+            .map_err(|e| DbError::Migrate(format!("grants: {e}")))?;
+        Ok::<(), DbError>(())
     }
     .await;
     // The connection goes back to the pool: restore what every connection promises.
@@ -197,4 +203,19 @@ pub async fn prepare(pool: &PgPool, registry: &[crate::entity::Entity]) -> Resul
     .await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// A database error as a person should read it: the server's message and its hint (what
+/// `xero.request_sync` and the tenant functions say to do), not the driver's wrapping.
+pub fn explained(error: sqlx::Error) -> anyhow::Error {
+    match error
+        .as_database_error()
+        .and_then(|e| e.try_downcast_ref::<sqlx::postgres::PgDatabaseError>())
+    {
+        Some(pg) => match pg.hint() {
+            Some(hint) => anyhow::anyhow!("{} ({hint})", pg.message()),
+            None => anyhow::anyhow!("{}", pg.message()),
+        },
+        None => error.into(),
+    }
 }

@@ -1,20 +1,24 @@
 //! HTTP handlers of the identity side: `GET /identity/connect/authorize`,
-//! `POST /connect/token` and `GET /connections`. Not rate-limited.
+//! `POST /connect/token`, `POST /connect/revocation`, `GET /connections` and
+//! `DELETE /connections/{id}`. Not rate-limited.
 
 use std::sync::Arc;
 
 use axum::Form;
 use axum::body::Body;
 use axum::extract::rejection::FormRejection;
-use axum::extract::{Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, Response, StatusCode, header};
+use serde::Deserialize;
 use serde_json::{Value, json};
+use uuid::Uuid;
 
 use crate::dates::connection_date;
 use crate::faults::FaultKind;
+use crate::identity::grants::Connection;
 use crate::identity::tokens::OAuthError;
-use crate::identity::wire::{AuthorizeQuery, TokenForm, basic_credentials};
-use crate::responses::{json_response, problem, set};
+use crate::identity::wire::{AuthorizeQuery, RevocationForm, TokenForm, basic_credentials};
+use crate::responses::{json_response, not_found, problem, set};
 use crate::state::App;
 
 fn oauth_error(app: &App, e: OAuthError) -> Response<Body> {
@@ -74,11 +78,7 @@ pub async fn token(
             },
         ),
         Ok(Form(form)) => {
-            let basic = basic_credentials(
-                headers
-                    .get(header::AUTHORIZATION)
-                    .and_then(|v| v.to_str().ok()),
-            );
+            let basic = basic_credentials(authorization(&headers));
             match app.identity.token(basic, form, app.clock.now_ms()) {
                 Ok((grant, body)) => {
                     app.stats.token_granted(grant);
@@ -95,29 +95,36 @@ pub async fn token(
     response
 }
 
-/// `GET /connections`: every simulated tenant, with only `X-AppMinLimit-Remaining`.
-pub async fn connections(State(app): State<Arc<App>>, headers: HeaderMap) -> Response<Body> {
+/// Query of `GET /connections`.
+#[derive(Debug, Default, Deserialize)]
+pub struct ConnectionsQuery {
+    /// Only the connections of this auth event (one consent).
+    #[serde(rename = "authEventId")]
+    auth_event_id: Option<String>,
+}
+
+/// `GET /connections`: the tenants the token's grant is connected to, with only
+/// `X-AppMinLimit-Remaining`.
+pub async fn connections(
+    State(app): State<Arc<App>>,
+    Query(q): Query<ConnectionsQuery>,
+    headers: HeaderMap,
+) -> Response<Body> {
     let now_ms = app.clock.now_ms();
-    let auth = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok());
-    let response = match app.identity.authenticate(auth, now_ms) {
+    let response = match app.identity.authenticate(authorization(&headers), now_ms) {
         Err(unauthorized) => problem(StatusCode::UNAUTHORIZED, &unauthorized.0),
-        Ok(_) => {
+        Ok(token) => {
+            let wanted = q.auth_event_id.map(|e| e.trim().to_ascii_lowercase());
             let list: Vec<Value> = app
-                .tenants
+                .identity
+                .connections(token.grant)
                 .iter()
-                .map(|t| {
-                    json!({
-                        "id": uuid::Uuid::new_v5(&t.id, b"connection"),
-                        "authEventId": app.identity.auth_event_id,
-                        "tenantId": t.id,
-                        "tenantType": "ORGANISATION",
-                        "tenantName": t.name,
-                        "createdDateUtc": connection_date(t.connected_ms),
-                        "updatedDateUtc": connection_date(t.connected_ms),
-                    })
+                .filter(|c| {
+                    wanted
+                        .as_ref()
+                        .is_none_or(|e| *e == c.auth_event_id.hyphenated().to_string())
                 })
+                .map(|c| connection_json(&app, c))
                 .collect();
             let mut r = json_response(StatusCode::OK, &Value::Array(list));
             let remaining = app.limiter.app_remaining(now_ms);
@@ -131,4 +138,76 @@ pub async fn connections(State(app): State<Arc<App>>, headers: HeaderMap) -> Res
     };
     app.stats.request("connections", response.status().as_u16());
     response
+}
+
+/// A connection as Xero's `Connection` schema has it.
+fn connection_json(app: &App, c: &Connection) -> Value {
+    let name = app.tenant(c.tenant_id).map(|t| t.name.as_str());
+    json!({
+        "id": c.id,
+        "authEventId": c.auth_event_id,
+        "tenantId": c.tenant_id,
+        "tenantType": "ORGANISATION",
+        "tenantName": name,
+        "createdDateUtc": connection_date(c.created_ms),
+        "updatedDateUtc": connection_date(c.updated_ms),
+    })
+}
+
+/// `DELETE /connections/{id}`: the token's grant lets go of that tenant. `204` with no body,
+/// Xero's plain `404` when the grant has no such connection (any more).
+pub async fn delete_connection(
+    State(app): State<Arc<App>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response<Body> {
+    let response = match app
+        .identity
+        .authenticate(authorization(&headers), app.clock.now_ms())
+    {
+        Err(unauthorized) => problem(StatusCode::UNAUTHORIZED, &unauthorized.0),
+        Ok(token) => match Uuid::parse_str(id.trim()) {
+            Ok(id) if app.identity.remove_connection(token.grant, id) => {
+                let mut r = Response::new(Body::empty());
+                *r.status_mut() = StatusCode::NO_CONTENT;
+                r
+            }
+            _ => not_found(),
+        },
+    };
+    app.stats.request("connections", response.status().as_u16());
+    response
+}
+
+/// `POST /connect/revocation` (RFC 7009): revokes a refresh token with its whole grant.
+/// `200` with an empty body, also for a token it does not know; a bad client is `401
+/// invalid_client`. Not rate-limited, like the token endpoint.
+pub async fn revocation(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    form: Result<Form<RevocationForm>, FormRejection>,
+) -> Response<Body> {
+    let outcome = match form {
+        Err(_) => Err(OAuthError {
+            status: 400,
+            error: "invalid_request",
+        }),
+        Ok(Form(form)) => {
+            let basic = basic_credentials(authorization(&headers));
+            app.identity.revoke_grant(basic, form)
+        }
+    };
+    let response = match outcome {
+        Ok(()) => Response::new(Body::empty()),
+        Err(e) => oauth_error(&app, e),
+    };
+    app.stats.request("revocation", response.status().as_u16());
+    response
+}
+
+/// The `Authorization` header, as text: a bearer token, or a client's Basic credentials.
+fn authorization(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
 }

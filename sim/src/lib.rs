@@ -9,9 +9,10 @@
 //!
 //! Layout: `args` (command line and [`SimConfig`]), `generate` (the deterministic data set),
 //! `model`/`store` (records and their indexes), `dates` (Xero's date formats), `identity`
-//! (authorize, token, connections), `accounting` (the Accounting endpoints, one table row each),
-//! `api` (the request flow), `limits`, `faults`, `stats`, `control` (`/sim/*`), `mutate`, and
-//! `server` (wiring and start/stop).
+//! (authorize, token, grants and their connections, revocation) and `identity_routes` (their
+//! handlers), `accounting` (the Accounting endpoints, one table row each), `api` (the request
+//! flow), `limits`, `faults`, `stats`, `control` and `control_identity` (`/sim/*`), `mutate`,
+//! and `server` (wiring and start/stop).
 //!
 //! The files import each other in layers, never in a loop (a structure test checks it). At the
 //! bottom, the vocabulary every entity shares: `dates`, `names`, `model`, `store`, `book`,
@@ -22,9 +23,10 @@
 //! Then `state`; then the changes that reach across a tenant (`payments`, `links`,
 //! `expense_claims`, `allocations`, `documents::change`, `mutate`'s files) and the endpoints'
 //! bodies. On top, the modules that list every entity — the endpoint table (`accounting`),
-//! `generate`, `mutate`, `control` — then `api` and `server`. A file imports a name from the
-//! file that defines it, never through a parent's re-export (the module folders re-export
-//! nothing; only this root does, for other crates).
+//! `generate`, `mutate`, `control` — then `api`, the identity side's handlers
+//! (`identity_routes`, `control_identity`, above `identity` and `state`) and `server`. A file
+//! imports a name from the file that defines it, never through a parent's re-export (the
+//! module folders re-export nothing; only this root does, for other crates).
 //!
 //! `If-Modified-Since` semantics: inclusive at second precision. A record is returned when
 //! `floor_to_second(UpdatedDateUTC) >= floor_to_second(If-Modified-Since)`, so handing back the
@@ -37,6 +39,7 @@ mod args;
 mod book;
 mod clock;
 mod control;
+mod control_identity;
 mod dates;
 mod documents;
 mod expense_claims;

@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 
 use anyhow::Context;
 use axum::Router;
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -21,7 +21,7 @@ use crate::identity::wire::TokenForm;
 use crate::limits::Limiter;
 use crate::state::App;
 use crate::stats::Stats;
-use crate::{api, control, identity_routes};
+use crate::{api, control, control_identity, identity_routes};
 
 fn router(app: Arc<App>) -> Router {
     Router::new()
@@ -31,7 +31,12 @@ fn router(app: Arc<App>) -> Router {
             get(identity_routes::authorize),
         )
         .route("/connect/token", post(identity_routes::token))
+        .route("/connect/revocation", post(identity_routes::revocation))
         .route("/connections", get(identity_routes::connections))
+        .route(
+            "/connections/{id}",
+            delete(identity_routes::delete_connection),
+        )
         .route("/sim/mutate", post(control::mutate))
         .route("/sim/digest", get(control::digest))
         .route("/sim/stats", get(control::stats))
@@ -44,6 +49,12 @@ fn router(app: Arc<App>) -> Router {
         )
         .route("/sim/clock", post(control::clock).get(control::read_clock))
         .route("/sim/tokens/revoke", post(control::revoke))
+        .route("/sim/tokens/issued", get(control_identity::issued))
+        .route("/sim/connections", get(control_identity::connections))
+        .route(
+            "/sim/connections/disconnect",
+            post(control_identity::disconnect),
+        )
         .route("/sim/entitlements", post(control::entitlements))
         .route("/sim/info", get(control::info))
         .with_state(app)
@@ -57,8 +68,15 @@ async fn build_app(config: SimConfig) -> anyhow::Result<Arc<App>> {
         .await
         .context("generating the simulated organisations")?;
     let fault_rng = generate::tenant_rng(config.seed, usize::MAX, 0xFA17);
+    let connectable = tenants.iter().map(|t| (t.id, t.connected_ms)).collect();
+    let identity = Identity::new(
+        config.seed,
+        config.token_lifetime_secs,
+        config.legacy_app,
+        connectable,
+    );
     Ok(Arc::new(App {
-        identity: Identity::new(config.seed, config.token_lifetime_secs, config.legacy_app),
+        identity,
         limiter: Limiter::new(config.rate_limits, config.limits),
         faults: Faults::new(config.fault_rate),
         stats: Stats::default(),
@@ -112,8 +130,9 @@ impl Simulator {
     }
 
     /// `http://127.0.0.1:PORT`: the Accounting API is at `{origin}/api.xro/2.0`, connections
-    /// at `{origin}/connections`, the token endpoint at `{origin}/connect/token`, authorize at
-    /// `{origin}/identity/connect/authorize`, the control API at `{origin}/sim/…`.
+    /// at `{origin}/connections`, the token endpoint at `{origin}/connect/token`, revocation at
+    /// `{origin}/connect/revocation`, authorize at `{origin}/identity/connect/authorize`, the
+    /// control API at `{origin}/sim/…`.
     pub fn origin(&self) -> String {
         format!("http://{}", self.addr)
     }
@@ -138,7 +157,9 @@ impl Simulator {
         let (grant, body) = app
             .identity
             .token(Some(basic), form, app.clock.now_ms())
-            .map_err(|e| anyhow::anyhow!("the simulator refused a client-credentials grant: {e:?}"))?;
+            .map_err(|e| {
+                anyhow::anyhow!("the simulator refused a client-credentials grant: {e:?}")
+            })?;
         app.stats.token_granted(grant);
         body["access_token"]
             .as_str()
@@ -184,11 +205,11 @@ pub async fn run_cli(args: SimArgs) -> anyhow::Result<()> {
     println!("Xero simulator ready in {:.1?}", started.elapsed());
     println!("  API base URL:       {origin}/api.xro/2.0");
     println!(
-        "  Identity base URL:  {origin}  (token: {origin}/connect/token, authorize: {origin}/identity/connect/authorize)"
+        "  Identity base URL:  {origin}  (token: {origin}/connect/token, authorize: {origin}/identity/connect/authorize, revocation: {origin}/connect/revocation)"
     );
-    println!("  Connections:        {origin}/connections");
+    println!("  Connections:        {origin}/connections  (DELETE {origin}/connections/{{id}})");
     println!(
-        "  Control API:        {origin}/sim/  (mutate, digest, stats, faults, clock, tokens/revoke, info)"
+        "  Control API:        {origin}/sim/  (mutate, digest, stats, faults, clock, entitlements, tokens/revoke, tokens/issued, connections, connections/disconnect, info)"
     );
     println!("  Client id:          {}", sim.client_id());
     println!("  Client secret:      {}", sim.client_secret());

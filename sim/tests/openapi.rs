@@ -241,6 +241,17 @@ async fn identity_responses_validate_against_the_official_schema() {
     let errs = errors(&v, &connections);
     assert!(errs.is_empty(), "{errs:#?}");
     assert_eq!(connections.as_array().unwrap().len(), 2);
+    // The schema requires no field: check the connection's own ids are there, as uuids.
+    let uuid = component(&spec, "Connection");
+    for c in connections.as_array().unwrap() {
+        for key in ["id", "authEventId", "tenantId"] {
+            let value = c[key].as_str().unwrap_or_else(|| panic!("{key} in {c}"));
+            assert!(uuid::Uuid::parse_str(value).is_ok(), "{key} in {c}");
+        }
+        assert!(errors(&uuid, c).is_empty(), "{c}");
+    }
+    let event = &connections[0]["authEventId"];
+    assert_eq!(&connections[1]["authEventId"], event);
 }
 
 #[tokio::test]

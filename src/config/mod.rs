@@ -6,6 +6,7 @@
 //! nothing of the engine.
 
 mod db;
+mod keys;
 mod sync;
 mod telemetry;
 mod values;
@@ -13,6 +14,7 @@ mod worker;
 mod xero;
 
 pub use db::{DEFAULT_DATABASE_URL, DbArgs};
+pub use keys::TokenKeyArgs;
 pub use sync::{
     DEFAULT_BATCH_BYTES, DEFAULT_BATCH_SIZE, DEFAULT_CARRY, DEFAULT_ENTITLEMENT_RECHECK,
     DEFAULT_FULL_EVERY, DEFAULT_INTERVAL, DEFAULT_OFFLINE_BACKOFF, DEFAULT_OVERLAP, SyncArgs,

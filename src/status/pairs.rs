@@ -62,6 +62,10 @@ pub struct PairStatus {
     pub connection: String,
     /// Why the connection needs re-authorisation.
     pub connection_error: Option<String>,
+    /// The organisation: active, paused or disconnected.
+    pub tenant_status: String,
+    /// Why it is paused or disconnected.
+    pub tenant_status_reason: Option<String>,
     /// The entity.
     pub entity: String,
     /// idle, running, completed or failed.
@@ -101,6 +105,8 @@ struct PairRow {
     tenant_name: String,
     connection: String,
     connection_error: Option<String>,
+    tenant_status: String,
+    tenant_status_reason: Option<String>,
     entity: String,
     state: String,
     mode: Option<String>,
@@ -116,7 +122,7 @@ struct PairRow {
 pub async fn status(pool: &PgPool) -> Result<Vec<PairStatus>, sqlx::Error> {
     let rows: Vec<PairRow> = sqlx::query_as(
         "SELECT t.tenant_id, t.tenant_name, c.status AS connection, c.error AS connection_error,
-                p.entity, p.status AS state, p.mode, p.modified_after AS watermark,
+                t.status AS tenant_status, t.status_reason AS tenant_status_reason, p.entity, p.status AS state, p.mode, p.modified_after AS watermark,
                 p.last_offset, p.current_run, p.last_run
            FROM xero.tenants t
            JOIN xero.connections c USING (connection_id)
@@ -159,6 +165,8 @@ pub async fn status(pool: &PgPool) -> Result<Vec<PairStatus>, sqlx::Error> {
                 tenant_name: row.tenant_name,
                 connection: row.connection,
                 connection_error: row.connection_error,
+                tenant_status: row.tenant_status,
+                tenant_status_reason: row.tenant_status_reason,
                 entity: row.entity,
                 state: row.state,
                 mode: row.mode,

@@ -42,11 +42,18 @@ pub fn render(pairs: &[PairStatus]) -> String {
 
 /// The lines above a tenant's pairs: its name and connection, and the column heads.
 fn tenant_header(p: &PairStatus) -> String {
-    let error = p
+    let mut error = p
         .connection_error
         .as_deref()
         .map(|e| format!(": {e}"))
         .unwrap_or_default();
+    if p.tenant_status != "active" {
+        let reason = p.tenant_status_reason.as_deref().unwrap_or("-");
+        error.push_str(&format!(
+            " — organisation {} ({reason})",
+            p.tenant_status.to_uppercase()
+        ));
+    }
     format!(
         "\n{} ({}) — connection {}{error}\n  {:<19} {:<11} {:<12} {:<24} {:<34} {:<22} {:>10}  next run\n",
         p.tenant_name,

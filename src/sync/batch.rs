@@ -10,6 +10,7 @@ use super::outcome::{Stop, give_up, token_failure, without_pages};
 use super::prefetch::Prefetched;
 use super::queue::{self, Lease};
 use super::run::{self, Run};
+use super::tenant::{self, TenantState};
 use super::write::Done;
 use crate::xero::XeroError;
 
@@ -33,6 +34,13 @@ pub(super) async fn run_batch(
         Ok(run) => run,
         Err(refusal) => return refuse(engine, lease, refusal).await,
     };
+    match tenant::state(engine, job.tenant_id).await? {
+        TenantState::Active => {}
+        TenantState::Paused => return tenant::hold(engine, lease).await.map(Done::from),
+        TenantState::Disconnected(reason) => {
+            return disconnected(engine, lease, &run, &reason).await;
+        }
+    }
     let token = match engine.vault.access_token(job.tenant_id, None).await {
         Ok(token) => token,
         Err(e) => return token_failure(engine, lease, &run, e).await.map(Done::from),
@@ -101,6 +109,21 @@ async fn checked_run(engine: &Engine, job: &BatchJob) -> Result<Result<Run, Refu
         return Ok(Err(Refusal::Stale(note)));
     }
     Ok(Ok(run))
+}
+
+/// Ends the run of a disconnected tenant (no next run) and completes its job.
+async fn disconnected(
+    engine: &Engine,
+    lease: Lease<'_>,
+    run: &Run,
+    reason: &str,
+) -> anyhow::Result<Done> {
+    let mut tx = engine.pool.begin().await?;
+    let error = format!("tenant disconnected: {reason}");
+    run::fail(&mut tx, run.run_id, &error, None).await?;
+    queue::complete(&mut tx, lease, &error).await?;
+    tx.commit().await?;
+    Ok(error.into())
 }
 
 /// Ends a job its run refused: a stale one completes, an invalid one is failed.

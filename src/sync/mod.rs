@@ -21,10 +21,12 @@ pub mod queue;
 pub mod run;
 pub mod runner;
 mod schedule;
+pub mod start;
+mod tenant;
 pub mod trace;
 mod write;
 
 pub use engine::{Engine, Settings};
 pub use job::{BatchJob, ScheduledRun};
-pub use run::{Mode, start_run};
 pub use runner::run_job;
+pub use start::{Mode, start_run};

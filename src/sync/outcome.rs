@@ -62,6 +62,19 @@ pub(super) async fn without_pages(
             count_calls(engine, run.run_id, calls).await?;
             give_up(engine, lease, Some(run.run_id), &error).await
         }
+        // A 403 is either this entity refused (a plan, a role) or the whole organisation no
+        // longer connected to the app (a user disconnected it in Xero): `/connections` says.
+        Stop::Xero(XeroError::NotEntitled { status: 403, .. })
+            if super::tenant::still_connected(engine, run.tenant_id).await == Some(false) =>
+        {
+            count_calls(engine, run.run_id, calls).await?;
+            let reason = "Xero no longer lists the organisation among the app's connections \
+                          (disconnected in Xero)";
+            super::tenant::mark_disconnected(engine, run.tenant_id, reason).await?;
+            let mut conn = engine.pool.acquire().await?;
+            queue::complete(&mut conn, lease, reason).await?;
+            Ok(reason.to_owned())
+        }
         Stop::Xero(XeroError::NotEntitled { status, detail }) => {
             let reason = format!("Xero refuses this entity for this tenant ({status}): {detail}");
             not_entitled(engine, lease, run, calls, &reason).await

@@ -149,6 +149,26 @@ pub async fn snooze(
     .await
 }
 
+/// Holds the job until its tenant resumes (`xero.resume_tenant` makes it due) without spending
+/// an attempt. `false` if the lease was lost.
+pub async fn hold(
+    conn: &mut PgConnection,
+    lease: Lease<'_>,
+    reason: &str,
+) -> Result<bool, sqlx::Error> {
+    let held = sqlx::query(
+        "UPDATE apalis.jobs SET status = 'Pending', lock_by = NULL, lock_at = NULL,
+                run_at = xero.held_until(), last_result = jsonb_build_object('Snoozed', $3::text)
+          WHERE id = $1 AND lock_by = $2 AND status IN ('Queued', 'Running')",
+    )
+    .bind(lease.job_id)
+    .bind(lease.worker)
+    .bind(reason)
+    .execute(conn)
+    .await?;
+    Ok(held.rows_affected() == 1)
+}
+
 /// What [`retry`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Retried {

@@ -1,8 +1,7 @@
-//! Runs: starting one (idempotently, at most one active per tenant and entity), and the SQL that
-//! advances, finishes or fails it inside a batch's transaction.
+//! Runs: the SQL that loads, advances, finishes or fails one inside a batch's transaction
+//! (starting one is `start`).
 
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
@@ -10,97 +9,6 @@ use super::cursor::Cursor;
 use super::engine::FollowUp;
 use super::job::{BatchJob, ScheduledRun};
 use super::queue::{self, Enqueue};
-use crate::entity::Entity;
-
-/// Full (everything) or incremental (since the stored watermark).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Mode {
-    /// Fetch everything; upserts make that safe at any time.
-    Full,
-    /// Fetch what changed since the last completed run.
-    Incremental,
-}
-
-/// Errors of starting a run that a caller reports as bad input.
-#[derive(Debug, thiserror::Error)]
-pub enum StartError {
-    /// The tenant is not in `xero.tenants`.
-    #[error("unknown tenant {0}; connected tenants are listed by `xero-sync status`")]
-    UnknownTenant(Uuid),
-    /// The database failed.
-    #[error(transparent)]
-    Db(#[from] sqlx::Error),
-}
-
-/// A started (or already active) run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Started {
-    /// The run.
-    pub run_id: Uuid,
-    /// Its mode.
-    pub mode: Mode,
-    /// `false` when the run was already active and is returned as is.
-    pub created: bool,
-}
-
-/// Starts a run of `entity` for `tenant_id` and enqueues its first batch, or returns the run
-/// already active — through `xero.start_run`, the same SQL that `xero.request_sync` and the
-/// planner use. Incremental when a completed run left a watermark and `full` is false.
-pub async fn start_run(
-    pool: &PgPool,
-    entity: &Entity,
-    tenant_id: Uuid,
-    full: bool,
-    max_attempts: i32,
-) -> Result<Started, StartError> {
-    let mut tx = pool.begin().await?;
-    let started = start_run_in(&mut tx, entity.name, tenant_id, full, max_attempts).await?;
-    tx.commit().await?;
-    Ok(started)
-}
-
-/// [`start_run`] inside the caller's transaction.
-pub async fn start_run_in(
-    conn: &mut PgConnection,
-    entity: &str,
-    tenant_id: Uuid,
-    full: bool,
-    max_attempts: i32,
-) -> Result<Started, StartError> {
-    let known: bool =
-        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM xero.tenants WHERE tenant_id = $1)")
-            .bind(tenant_id)
-            .fetch_one(&mut *conn)
-            .await?;
-    if !known {
-        return Err(StartError::UnknownTenant(tenant_id));
-    }
-    let run_id: Uuid = sqlx::query_scalar("SELECT xero.start_run($1, $2, $3, $4)")
-        .bind(tenant_id)
-        .bind(entity)
-        .bind(full)
-        .bind(max_attempts)
-        .fetch_one(&mut *conn)
-        .await?;
-    // A separate statement: the row `start_run` inserted is invisible to the statement that
-    // called it. A run inserted by this very transaction started at now(), its timestamp.
-    let (mode, created): (String, bool) =
-        sqlx::query_as("SELECT mode, started_at = now() FROM xero.sync_log WHERE run_id = $1")
-            .bind(run_id)
-            .fetch_one(&mut *conn)
-            .await?;
-    let mode = if mode == "full" {
-        Mode::Full
-    } else {
-        Mode::Incremental
-    };
-    Ok(Started {
-        run_id,
-        mode,
-        created,
-    })
-}
 
 /// A run as a batch sees it.
 #[derive(Debug, Clone, sqlx::FromRow)]

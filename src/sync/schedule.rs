@@ -10,7 +10,7 @@ use super::engine::Engine;
 use super::job::ScheduledRun;
 use super::outcome::give_up;
 use super::queue::{self, Lease};
-use super::run::{StartError, start_run_in};
+use super::start::{StartError, start_run_in};
 
 /// Starts a scheduled run and completes the schedule's job in one transaction. The run is full
 /// when `FORCE_FULL_SYNC` says so or the pair's last full run is older than `SYNC_FULL_EVERY`.
@@ -33,22 +33,20 @@ pub(super) async fn start_scheduled(
     let mut tx = engine.pool.begin().await?;
     let due = full_due(&mut tx, &scheduled, settings.full_every).await?;
     let full = settings.force_full || due != FullDue::No;
-    let started = match start_run_in(
+    let started = start_run_in(
         &mut tx,
         &scheduled.entity,
         scheduled.tenant_id,
         full,
         settings.max_attempts,
     )
-    .await
-    {
+    .await;
+    let started = match started {
         Ok(started) => started,
-        Err(StartError::UnknownTenant(t)) => {
+        Err(e) => {
             drop(tx);
-            let error = format!("tenant {t} is no longer connected");
-            return give_up(engine, lease, None, &error).await;
+            return not_started(engine, lease, e).await;
         }
-        Err(StartError::Db(e)) => return Err(e.into()),
     };
     // The periodic re-read of a pair read in full before reads summaries where the entity
     // asks for them; a first full run, or one FORCE_FULL_SYNC asks for, reads whole.
@@ -66,6 +64,27 @@ pub(super) async fn start_scheduled(
     tx.commit().await?;
     tracing::info!(sync.run_id = %started.run_id, sync.mode = ?started.mode, "scheduled run started");
     Ok(outcome)
+}
+
+/// A scheduled run that cannot start: its tenant is gone (the job fails), paused (the job waits
+/// for it to resume) or disconnected (the job completes; no run).
+async fn not_started(engine: &Engine, lease: Lease<'_>, e: StartError) -> anyhow::Result<String> {
+    match e {
+        StartError::UnknownTenant(t) => {
+            let error = format!("tenant {t} is no longer connected");
+            give_up(engine, lease, None, &error).await
+        }
+        StartError::Inactive { status, .. } if status == "paused" => {
+            super::tenant::hold(engine, lease).await
+        }
+        e @ StartError::Inactive { .. } => {
+            let mut conn = engine.pool.acquire().await?;
+            let note = format!("no run: {e}");
+            queue::complete(&mut conn, lease, &note).await?;
+            Ok(note)
+        }
+        StartError::Db(e) => Err(e.into()),
+    }
 }
 
 /// Whether a scheduled run must read the pair in full.

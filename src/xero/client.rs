@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 use super::dates::modified_since_header;
 use super::error::{XeroError, classify, error_chain};
+use crate::config::Secret;
 
 /// The limits Xero says remain, from the `X-*-Remaining` headers.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -64,6 +65,7 @@ pub struct Report {
 #[derive(Debug, Clone)]
 pub struct XeroClient {
     http: reqwest::Client,
+    api_url: String,
     api_base: String,
     timeout: Duration,
     max_body: u64,
@@ -80,10 +82,25 @@ impl XeroClient {
     ) -> XeroClient {
         XeroClient {
             http,
+            api_url: api_url.trim_end_matches('/').to_owned(),
             api_base: format!("{}/api.xro/2.0", api_url.trim_end_matches('/')),
             timeout,
             max_body,
         }
+    }
+
+    /// The organisations `token` reaches (`GET /connections`).
+    pub async fn connections(
+        &self,
+        token: &Secret,
+    ) -> Result<Vec<super::connections::Connection>, XeroError> {
+        super::connections::list(&self.http, &self.api_url, token).await
+    }
+
+    /// Disconnects one organisation from the app (`DELETE /connections/{id}`); `false` when
+    /// Xero no longer knew it.
+    pub async fn delete_connection(&self, token: &Secret, id: Uuid) -> Result<bool, XeroError> {
+        super::connections::delete(&self.http, &self.api_url, token, id).await
     }
 
     /// Sends one GET with the bearer token and maps the answer; the report says what it cost.

@@ -2,6 +2,7 @@
 //! OAuth token endpoint.
 
 pub mod client;
+pub mod connections;
 pub mod dates;
 mod envelope;
 pub mod error;

@@ -52,6 +52,15 @@ type Client = BasicClient<EndpointSet, EndpointNotSet, EndpointNotSet, EndpointN
 pub struct OAuthApp {
     client: Client,
     http: reqwest::Client,
+    revocation: Revocation,
+}
+
+/// Where and as whom refresh tokens are revoked (RFC 7009, `POST /connect/revocation`).
+#[derive(Debug, Clone)]
+struct Revocation {
+    url: String,
+    client_id: String,
+    client_secret: Secret,
 }
 
 /// An authorisation request in progress: the URL to open and what checks the redirect.
@@ -84,7 +93,42 @@ impl OAuthApp {
             .set_client_secret(ClientSecret::new(client_secret.expose().to_owned()))
             .set_auth_uri(AuthUrl::new(auth).map_err(|e| OAuthError::BadUrl(e.to_string()))?)
             .set_token_uri(TokenUrl::new(token).map_err(|e| OAuthError::BadUrl(e.to_string()))?);
-        Ok(OAuthApp { client, http })
+        let revocation = Revocation {
+            url: format!("{}/connect/revocation", identity_url.trim_end_matches('/')),
+            client_id: client_id.to_owned(),
+            client_secret: client_secret.clone(),
+        };
+        Ok(OAuthApp {
+            client,
+            http,
+            revocation,
+        })
+    }
+
+    /// Revokes a refresh token at Xero, and with it every connection its consent made.
+    pub async fn revoke(&self, refresh_token: &Secret) -> Result<(), OAuthError> {
+        let r = &self.revocation;
+        let response = self
+            .http
+            .post(&r.url)
+            .basic_auth(&r.client_id, Some(r.client_secret.expose()))
+            .form(&[
+                ("token", refresh_token.expose()),
+                ("token_type_hint", "refresh_token"),
+            ])
+            .timeout(Duration::from_secs(30))
+            .send()
+            .await
+            .map_err(|e| OAuthError::Transport(super::error::error_chain(&e)))?;
+        let status = response.status();
+        if status.is_success() {
+            return Ok(());
+        }
+        let body = response.text().await.unwrap_or_default();
+        Err(OAuthError::Refused(format!(
+            "the revocation endpoint answered {status}: {}",
+            body.chars().take(200).collect::<String>()
+        )))
     }
 
     /// Starts the authorization-code flow with PKCE (S256).

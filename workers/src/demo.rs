@@ -2,6 +2,7 @@
 //! flow, synced in full by in-process workers, then a "day of changes" and an incremental run —
 //! with the Xero calls of both runs side by side and a digest check after each.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
@@ -10,9 +11,10 @@ use uuid::Uuid;
 
 use xero_sync::app::{self, Selection};
 use xero_sync::config::{SyncArgs, XeroArgs};
-use xero_sync::connect::{self, AutoConsent};
+use xero_sync::connect::{self, AutoConsent, Connector};
 use xero_sync::digest;
 use xero_sync::entity::Entity;
+use xero_sync::seal::Keys;
 use xero_sync::worker::{self, WorkerOptions};
 use xero_sync_sim::{SimConfig, Simulator};
 
@@ -64,8 +66,10 @@ pub async fn run(options: DemoOptions, registry: &'static [Entity]) -> anyhow::R
     let http = app::http_client()?;
     let xero = XeroArgs::at(&sim.origin(), sim.client_id(), sim.client_secret(), 30);
     let xero = crate::simulated::matching(xero, &options.sim);
-    connect_through_oauth(&pool, &http, &xero, registry).await?;
-    let engine = app::engine(pool.clone(), &http, &xero, &options.sync, registry)?;
+    // The demo's tokens live as long as its database: a key of its own, never stored.
+    let keys = Arc::new(Keys::generated());
+    connect_through_oauth(&pool, &http, &xero, registry, &keys).await?;
+    let engine = app::engine(pool.clone(), &http, &xero, &options.sync, registry, keys)?;
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let options_worker = WorkerOptions::new(options.concurrency, Duration::from_secs(30));
     let stopped = async move {
@@ -153,6 +157,7 @@ async fn connect_through_oauth(
     http: &reqwest::Client,
     xero: &XeroArgs,
     registry: &[Entity],
+    keys: &Keys,
 ) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let redirect = format!("http://{}/callback", listener.local_addr()?);
@@ -170,8 +175,15 @@ async fn connect_through_oauth(
         redirect_uri: &redirect,
         scopes: &scopes,
     };
-    let tenants =
-        connect::authorization_code(pool, &app, http, &xero.api_url, request, &browser).await?;
+    let connector = Connector {
+        pool,
+        oauth: &app,
+        http,
+        api_url: &xero.api_url,
+        keys,
+        require: None,
+    };
+    let tenants = connector.authorization_code(request, &browser).await?;
     for t in &tenants {
         println!(
             "Connected {} ({}) through OAuth 2.0 with PKCE",

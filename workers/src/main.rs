@@ -2,10 +2,13 @@
 //! to its function in `xero_sync_workers::commands`.
 
 use clap::{Parser, Subcommand};
-use xero_sync::config::{DbArgs, SyncArgs, TelemetryArgs, WorkerArgs, XeroArgs};
+use uuid::Uuid;
+use xero_sync::config::{DbArgs, SyncArgs, TelemetryArgs, TokenKeyArgs, WorkerArgs, XeroArgs};
 use xero_sync::telemetry::{self, Telemetry};
 use xero_sync_sim::{SimArgs, SimConfig};
-use xero_sync_workers::commands::{self, ConnectOptions, SyncRequest, WorkerSettings};
+use xero_sync_workers::commands::{
+    self, ConnectOptions, DisconnectOptions, SyncRequest, WorkerSettings,
+};
 use xero_sync_workers::demo;
 
 /// Keeps Postgres copies of many Xero organisations current.
@@ -24,6 +27,8 @@ enum Command {
     Migrate {
         #[command(flatten)]
         db: DbArgs,
+        #[command(flatten)]
+        keys: TokenKeyArgs,
     },
     /// Connect Xero organisations: OAuth 2.0 with PKCE, or a custom connection.
     Connect {
@@ -32,7 +37,50 @@ enum Command {
         #[command(flatten)]
         xero: XeroArgs,
         #[command(flatten)]
+        keys: TokenKeyArgs,
+        #[command(flatten)]
         options: ConnectOptions,
+    },
+    /// Disconnect an organisation (or its whole connection) at Xero and here; its data is kept
+    /// unless `--purge`.
+    Disconnect {
+        #[command(flatten)]
+        db: DbArgs,
+        #[command(flatten)]
+        xero: XeroArgs,
+        #[command(flatten)]
+        keys: TokenKeyArgs,
+        #[command(flatten)]
+        options: DisconnectOptions,
+    },
+    /// Pause an organisation: no new work; what runs finishes its batch.
+    Pause {
+        #[command(flatten)]
+        db: DbArgs,
+        /// The tenant.
+        #[arg(long)]
+        tenant: Uuid,
+    },
+    /// Resume a paused organisation.
+    Resume {
+        #[command(flatten)]
+        db: DbArgs,
+        /// The tenant.
+        #[arg(long)]
+        tenant: Uuid,
+    },
+    /// Every connection: its organisations, states and scopes.
+    Connections {
+        #[command(flatten)]
+        db: DbArgs,
+        /// Print JSON instead of lines.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The keys tokens are sealed under.
+    Keys {
+        #[command(subcommand)]
+        action: KeysAction,
     },
     /// Start sync runs (full, or incremental from the stored watermark).
     Sync {
@@ -77,6 +125,8 @@ enum Command {
         sync: SyncArgs,
         #[command(flatten)]
         worker: WorkerArgs,
+        #[command(flatten)]
+        keys: TokenKeyArgs,
     },
     /// Serve the Xero simulator (identity, connections and the Accounting API) over HTTP.
     Simulate(SimArgs),
@@ -95,6 +145,20 @@ enum Command {
         /// Jobs at once.
         #[arg(long, env = "WORKER_CONCURRENCY", default_value_t = 8)]
         concurrency: usize,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum KeysAction {
+    /// Print a fresh key for XERO_TOKEN_KEY.
+    Generate,
+    /// Seal every token under XERO_TOKEN_KEY (those under XERO_TOKEN_KEYS_OLD open first); safe
+    /// while workers run, who need both keys until it is done.
+    Rotate {
+        #[command(flatten)]
+        db: DbArgs,
+        #[command(flatten)]
+        keys: TokenKeyArgs,
     },
 }
 
@@ -126,6 +190,8 @@ async fn main() -> anyhow::Result<()> {
             | Command::Status { .. }
             | Command::Jobs { .. }
             | Command::Entities { .. }
+            | Command::Connections { .. }
+            | Command::Keys { .. }
     );
     let filter = if quiet {
         "warn"
@@ -144,24 +210,40 @@ async fn main() -> anyhow::Result<()> {
 /// Runs the command; `false` when it says the process should exit non-zero.
 async fn run(command: Command, telemetry: &Telemetry) -> anyhow::Result<bool> {
     match command {
-        Command::Migrate { db } => commands::migrate(&db).await?,
-        Command::Connect { db, xero, options } => commands::connect(&db, &xero, &options).await?,
+        Command::Migrate { db, keys } => commands::migrate(&db, &keys).await?,
+        Command::Connect {
+            db,
+            xero,
+            keys,
+            options,
+        } => commands::connect(&db, &xero, &keys, &options).await?,
+        Command::Disconnect {
+            db,
+            xero,
+            keys,
+            options,
+        } => commands::disconnect(&db, &xero, &keys, &options).await?,
+        Command::Pause { db, tenant } => commands::pause(&db, tenant).await?,
+        Command::Resume { db, tenant } => commands::resume(&db, tenant).await?,
+        Command::Connections { db, json } => commands::connections(&db, json).await?,
+        Command::Keys { action } => return keys(action).await,
         Command::Sync { db, sync, request } => return commands::sync(&db, &sync, request).await,
         Command::Status { db, json } => commands::status(&db, json).await?,
         Command::Entities { db, json } => commands::entities(&db, json).await?,
-        Command::Jobs { db, action } => match action {
-            JobsAction::Failed { json } => commands::failed_jobs(&db, json).await?,
-            JobsAction::Retry { ids, all } => {
-                commands::retry_jobs(&db, (!all).then_some(ids.as_slice())).await?;
-            }
-        },
+        Command::Jobs { db, action } => jobs(&db, action).await?,
         Command::Worker {
             db,
             xero,
             sync,
             worker,
+            keys,
         } => {
-            let settings = WorkerSettings { xero, sync, worker };
+            let settings = WorkerSettings {
+                xero,
+                sync,
+                worker,
+                keys,
+            };
             commands::worker(&db, &settings, telemetry).await?;
         }
         Command::Simulate(args) => xero_sync_sim::run_cli(args).await?,
@@ -183,4 +265,23 @@ async fn run(command: Command, telemetry: &Telemetry) -> anyhow::Result<bool> {
         }
     }
     Ok(true)
+}
+
+async fn keys(action: KeysAction) -> anyhow::Result<bool> {
+    match action {
+        KeysAction::Generate => {
+            commands::generate_key();
+            Ok(true)
+        }
+        KeysAction::Rotate { db, keys } => commands::rotate_keys(&db, &keys).await,
+    }
+}
+
+async fn jobs(db: &DbArgs, action: JobsAction) -> anyhow::Result<()> {
+    match action {
+        JobsAction::Failed { json } => commands::failed_jobs(db, json).await,
+        JobsAction::Retry { ids, all } => {
+            commands::retry_jobs(db, (!all).then_some(ids.as_slice())).await
+        }
+    }
 }

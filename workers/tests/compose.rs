@@ -1,15 +1,15 @@
 //! The compose deployment (`compose/`), checked without a Docker engine: it validates (with
 //! Debian's `docker-compose` when installed), every variable a service passes is one the binary
 //! reads, every worker gets what it needs, its health check asks its own `/readyz`, Prometheus
-//! scrapes every worker, the collector and Grafana point at services that exist, and the demo's
-//! credentials are the simulator's.
+//! scrapes every worker, the collector and Grafana point at services that exist; production
+//! refuses to start without its secrets, and the demo's values (`demo.env`) are the simulator's.
 
 #![allow(clippy::unwrap_used)]
 
 #[path = "support/skip.rs"]
 mod skip;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
 use serde_yaml::Value;
@@ -45,7 +45,19 @@ fn compose() -> Value {
     file
 }
 
-/// `${NAME:-default}` as compose resolves it with `NAME` unset.
+/// The demo's values (`demo.env`).
+fn demo_env() -> BTreeMap<String, String> {
+    std::fs::read_to_string(compose_dir().join("demo.env"))
+        .unwrap()
+        .lines()
+        .filter(|l| !l.trim_start().starts_with('#'))
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
+        .collect()
+}
+
+/// A value as compose resolves it with the demo's values: `${NAME}`, `${NAME:-default}` and
+/// `${NAME:?message}` (which the demo must set).
 fn resolved(value: &Value) -> String {
     let text = match value {
         Value::String(s) => s.clone(),
@@ -53,16 +65,20 @@ fn resolved(value: &Value) -> String {
         Value::Bool(b) => b.to_string(),
         other => panic!("not a scalar: {other:?}"),
     };
+    let env = demo_env();
     let mut out = String::new();
     let mut rest = text.as_str();
     while let Some(start) = rest.find("${") {
         out.push_str(&rest[..start]);
         let end = rest[start..].find('}').unwrap() + start;
         let inner = &rest[start + 2..end];
-        let (_, default) = inner
-            .split_once(":-")
-            .unwrap_or_else(|| panic!("${{{inner}}} has no default: the demo needs one"));
-        out.push_str(default);
+        let name = inner.split([':', '-', '?']).next().unwrap();
+        let value = match (env.get(name), inner.split_once(":-")) {
+            (Some(v), _) => v.clone(),
+            (None, Some((_, default))) => default.to_owned(),
+            (None, None) => panic!("${{{inner}}}: demo.env must set {name}"),
+        };
+        out.push_str(&value);
         rest = &rest[end + 1..];
     }
     out.push_str(rest);
@@ -119,33 +135,102 @@ fn our_services(compose: &Value) -> Vec<(String, Value)> {
         .collect()
 }
 
+/// `docker-compose <args>` in the compose folder with exactly `env` set: success, and stderr.
+fn docker_compose(args: &[&str], env: &[(&str, &str)]) -> (bool, String) {
+    let mut command = std::process::Command::new("docker-compose");
+    command
+        .args(args)
+        .current_dir(compose_dir())
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default());
+    for (k, v) in env {
+        command.env(k, v);
+    }
+    let output = command.output().unwrap();
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
 #[test]
-fn docker_compose_accepts_the_file_with_and_without_the_demo_profile() {
+fn docker_compose_refuses_production_without_its_secrets_and_runs_the_demo_with_none() {
     let probe = std::process::Command::new("docker-compose")
         .arg("version")
         .output();
     if probe.is_err() {
         skip::skip(
-            "docker_compose_accepts_the_file_with_and_without_the_demo_profile",
+            "docker_compose_refuses_production_without_its_secrets_and_runs_the_demo_with_none",
             "no `docker-compose` on PATH (.ci/run installs Debian's package)",
         );
         return;
     }
-    for args in [
-        &["config", "-q"][..],
-        &["--profile", "demo", "config", "-q"][..],
-    ] {
-        let output = std::process::Command::new("docker-compose")
-            .args(args)
-            .current_dir(compose_dir())
-            .output()
-            .unwrap();
+    let (ok, stderr) = docker_compose(&["config", "-q"], &[]);
+    assert!(!ok, "production starts without its settings");
+    assert!(
+        stderr.contains("POSTGRES_PASSWORD") || stderr.contains("XERO_"),
+        "{stderr}"
+    );
+    let settings = [
+        ("POSTGRES_PASSWORD", "p"),
+        ("XERO_CLIENT_ID", "id"),
+        ("XERO_CLIENT_SECRET", "secret"),
+        ("XERO_TOKEN_KEY", "a2V5"),
+        ("GRAFANA_ADMIN_PASSWORD", "g"),
+    ];
+    for missing in 0..settings.len() {
+        let some: Vec<_> = settings
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| *i != missing)
+            .map(|(_, kv)| *kv)
+            .collect();
+        let (ok, stderr) = docker_compose(&["config", "-q"], &some);
+        assert!(!ok, "starts without {}", settings[missing].0);
+        assert!(stderr.contains(settings[missing].0), "{stderr}");
+    }
+    let (ok, stderr) = docker_compose(&["config", "-q"], &settings);
+    assert!(ok, "production with its settings: {stderr}");
+    let demo = [
+        "--env-file",
+        "demo.env",
+        "--profile",
+        "demo",
+        "config",
+        "-q",
+    ];
+    let (ok, stderr) = docker_compose(&demo, &[]);
+    assert!(ok, "the demo with none: {stderr}");
+}
+
+#[test]
+fn no_file_with_secrets_is_tracked_and_the_demo_key_is_a_real_key() {
+    let ignored = std::fs::read_to_string(compose_dir().join("../.gitignore")).unwrap();
+    assert!(
+        ignored.lines().any(|l| l == "/compose/.env"),
+        "compose/.env is ignored"
+    );
+    assert!(!compose_dir().join(".env").exists() || ignored.contains("/compose/.env"));
+    let example = std::fs::read_to_string(compose_dir().join(".env.example")).unwrap();
+    for line in example
+        .lines()
+        .filter(|l| !l.starts_with('#') && l.contains('='))
+    {
+        let (name, value) = line.split_once('=').unwrap();
         assert!(
-            output.status.success(),
-            "docker-compose {args:?}: {}",
-            String::from_utf8_lossy(&output.stderr)
+            value.is_empty() || name == "COMPOSE_PROJECT_NAME",
+            ".env.example holds a value for {name}"
         );
     }
+    let key = demo_env()["XERO_TOKEN_KEY"].clone();
+    let args = xero_sync::config::TokenKeyArgs {
+        token_key: Some(xero_sync::config::Secret::new(key)),
+        ..Default::default()
+    };
+    assert!(
+        xero_sync::seal::Keys::from_args(&args).is_ok(),
+        "the demo's key is 32 bytes"
+    );
 }
 
 #[test]
@@ -307,7 +392,7 @@ fn three_workers_with_what_they_need_health_checked_on_readyz_and_scraped_by_pro
 }
 
 #[tokio::test]
-async fn the_demo_defaults_are_the_simulators_credentials_and_address() {
+async fn the_demo_values_are_the_simulators_credentials_and_address() {
     let compose = compose();
     let simulator = &compose["services"]["simulator"];
     let command = command_of(simulator);

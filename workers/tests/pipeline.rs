@@ -287,10 +287,8 @@ async fn records_edited_during_a_full_run_are_never_lost_not_even_at_a_page_boun
         ..SimConfig::default()
     })
     .await;
-    let token: String = sqlx::query_scalar("SELECT access_token FROM xero.tokens")
-        .fetch_one(&h.db.pool)
-        .await
-        .unwrap();
+    // The naive reader's own token: the engine's is sealed in the database.
+    let token = h.sim.custom_connection_token().unwrap();
     // The first record of page 2 before anything changes.
     let boundary = page_of_invoices(&h, &token, 2).await[0];
     // One page per job, so the test can act between batches.

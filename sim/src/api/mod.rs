@@ -21,7 +21,8 @@ use uuid::Uuid;
 use crate::accounting;
 use crate::accounting::endpoint::{Endpoint, Envelope};
 use crate::accounting::query::{self, ListQuery};
-use crate::identity::tokens::GrantKind;
+use crate::identity::grants::GrantKind;
+use crate::identity::tokens::Authenticated;
 use crate::responses::{
     JSON_UTF8, limit_headers, not_found, problem, set, too_many, validation_error, with_body,
 };
@@ -54,15 +55,15 @@ fn header(headers: &HeaderMap, name: impl header::AsHeaderName) -> Option<&str> 
 }
 
 /// Which tenant a call is for: the `xero-tenant-id` header, or the first tenant for a custom
-/// connection (client_credentials) that sends none.
-fn tenant_for(app: &App, kind: GrantKind, headers: &HeaderMap) -> Option<Uuid> {
-    match header(headers, "xero-tenant-id").filter(|v| !v.trim().is_empty()) {
-        Some(raw) => Uuid::parse_str(raw.trim())
-            .ok()
-            .filter(|id| app.tenant(*id).is_some()),
-        None if kind == GrantKind::Custom => app.tenants.first().map(|t| t.id),
+/// connection (client_credentials) that sends none; `None` (a 403) unless the token's grant is
+/// connected to it, so a removed connection answers as an unknown tenant does.
+fn tenant_for(app: &App, token: &Authenticated, headers: &HeaderMap) -> Option<Uuid> {
+    let id = match header(headers, "xero-tenant-id").filter(|v| !v.trim().is_empty()) {
+        Some(raw) => Uuid::parse_str(raw.trim()).ok(),
+        None if token.kind == GrantKind::Custom => app.tenants.first().map(|t| t.id),
         None => None,
-    }
+    }?;
+    Some(id).filter(|id| app.tenant(*id).is_some() && token.reaches(*id))
 }
 
 async fn serve(
@@ -92,7 +93,7 @@ async fn serve(
     if !token.allows(endpoint.scopes) {
         return problem(StatusCode::UNAUTHORIZED, "AuthorizationUnsuccessful");
     }
-    let Some(tenant_id) = tenant_for(app, token.kind, headers) else {
+    let Some(tenant_id) = tenant_for(app, &token, headers) else {
         return problem(StatusCode::FORBIDDEN, "AuthenticationUnsuccessful");
     };
     if app.entitlements.refused(tenant_id, endpoint.name) {

@@ -7,9 +7,13 @@
 //! access token (it simply expires); a refresh token is issued only when `offline_access` is
 //! requested, and never for client_credentials.
 //!
-//! Layout: this file is the app and its grant flows; `tokens` what it keeps and the errors it
-//! answers; `wire` the forms as they arrive and the encodings of what goes back.
+//! Layout: this file is the app and its grant flows; `grants` the grants and their
+//! connections; `lifecycle` their end (removing a connection, a tenant disconnected in Xero,
+//! revocation); `tokens` what it keeps and the errors it answers; `wire` the forms as they
+//! arrive and the encodings of what goes back.
 
+pub mod grants;
+pub mod lifecycle;
 pub mod tokens;
 pub mod wire;
 
@@ -21,9 +25,10 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
+use grants::{Connectable, GrantId, GrantKind};
 use tokens::{
-    AccessToken, AuthCode, Authenticated, GrantKind, OAuthError, RefreshState, RefreshToken,
-    Tokens, Unauthorized,
+    AccessToken, AuthCode, Authenticated, Issued, OAuthError, RefreshState, RefreshToken, Tokens,
+    Unauthorized,
 };
 use wire::{AuthorizeQuery, TokenForm, expiry_text, has_scope, percent_encode, random_token};
 
@@ -52,17 +57,25 @@ pub struct Identity {
     pub client_id: String,
     /// The app's client secret.
     pub client_secret: String,
-    /// Links the connections of the one consent flow.
+    /// Links the connections of the custom connection (and names the simulated user).
     pub auth_event_id: Uuid,
     /// An app created before 2 March 2026: it may still request broad scopes.
     legacy_app: bool,
     token_lifetime_ms: i64,
+    /// The tenants a consent connects, in connection order.
+    tenants: Vec<Connectable>,
     tokens: Mutex<Tokens>,
 }
 
 impl Identity {
     /// The app of `seed`, its credentials derived from it; a `legacy_app` (created before 2 March 2026) may request broad scopes.
-    pub fn new(seed: u64, token_lifetime_secs: u64, legacy_app: bool) -> Self {
+    /// Every consent connects all of `tenants` (id, when first connected).
+    pub fn new(
+        seed: u64,
+        token_lifetime_secs: u64,
+        legacy_app: bool,
+        tenants: Vec<Connectable>,
+    ) -> Self {
         let id = Uuid::new_v5(
             &Uuid::NAMESPACE_OID,
             format!("xero-sync-sim/{seed}/client").as_bytes(),
@@ -74,6 +87,7 @@ impl Identity {
             auth_event_id: Uuid::new_v5(&id, b"auth-event"),
             legacy_app,
             token_lifetime_ms: i64::try_from(token_lifetime_secs).unwrap_or(i64::MAX / 2) * 1000,
+            tenants,
             tokens: Mutex::new(Tokens::default()),
         }
     }
@@ -135,17 +149,7 @@ impl Identity {
         form: TokenForm,
         now_ms: i64,
     ) -> Result<(&'static str, Value), OAuthError> {
-        let (client_id, secret) = match basic {
-            Some((id, secret)) => (Some(id), Some(secret)),
-            None => (form.client_id.clone(), form.client_secret.clone()),
-        };
-        if client_id.as_deref() != Some(self.client_id.as_str()) {
-            return Err(OAuthError::INVALID_CLIENT);
-        }
-        let secret_ok = secret.as_deref() == Some(self.client_secret.as_str());
-        if secret.is_some() && !secret_ok {
-            return Err(OAuthError::INVALID_CLIENT);
-        }
+        let secret_ok = self.client(basic, &form.client_id, &form.client_secret)?;
         let grant = form.grant_type.clone().unwrap_or_default();
         let body = match grant.as_str() {
             "authorization_code" => self.exchange_code(form, secret_ok, now_ms)?,
@@ -155,7 +159,8 @@ impl Identity {
                 if !self.scope_allowed(&scope) {
                     return Err(OAuthError::new(400, "invalid_scope"));
                 }
-                self.issue(GrantKind::Custom, &scope, false, false, now_ms)
+                let custom = self.custom_grant();
+                self.issue(custom, &scope, false, false, now_ms)
             }
             "client_credentials" => return Err(OAuthError::INVALID_CLIENT),
             _ => return Err(OAuthError::new(400, "unsupported_grant_type")),
@@ -166,6 +171,42 @@ impl Identity {
             _ => "client_credentials",
         };
         Ok((kind, body))
+    }
+
+    /// Authenticates the client by HTTP Basic or by the form's `client_id`/`client_secret`:
+    /// whether it proved its secret (a public PKCE client sends only its id).
+    fn client(
+        &self,
+        basic: Option<(String, String)>,
+        form_id: &Option<String>,
+        form_secret: &Option<String>,
+    ) -> Result<bool, OAuthError> {
+        let (client_id, secret) = match basic {
+            Some((id, secret)) => (Some(id), Some(secret)),
+            None => (form_id.clone(), form_secret.clone()),
+        };
+        if client_id.as_deref() != Some(self.client_id.as_str()) {
+            return Err(OAuthError::INVALID_CLIENT);
+        }
+        let secret_ok = secret.as_deref() == Some(self.client_secret.as_str());
+        if secret.is_some() && !secret_ok {
+            return Err(OAuthError::INVALID_CLIENT);
+        }
+        Ok(secret_ok)
+    }
+
+    /// The custom connection's grant, connecting every tenant when the first client-credentials
+    /// token creates it.
+    fn custom_grant(&self) -> (GrantKind, GrantId) {
+        let mut tokens = self.lock();
+        let event = self.auth_event_id;
+        let tenants = &self.tenants;
+        // Its connections date from when each tenant was connected: the connection predates
+        // the simulator's run.
+        let id = tokens
+            .grants
+            .custom(|grants| grants.consent(GrantKind::Custom, event, tenants, i64::MIN));
+        (GrantKind::Custom, id)
     }
 
     fn exchange_code(
@@ -204,13 +245,26 @@ impl Identity {
             None => return Err(OAuthError::INVALID_CLIENT),
         };
         let offline = has_scope(&auth.scope, "offline_access");
-        Ok(self.issue(GrantKind::User, &auth.scope, offline, public_client, now_ms))
+        // A consent: a new grant, in its own auth event, connecting every tenant.
+        let grant =
+            self.lock()
+                .grants
+                .consent(GrantKind::User, Uuid::new_v4(), &self.tenants, now_ms);
+        let grant = (GrantKind::User, grant);
+        Ok(self.issue(grant, &auth.scope, offline, public_client, now_ms))
     }
 
     fn refresh(&self, form: TokenForm, secret_ok: bool, now_ms: i64) -> Result<Value, OAuthError> {
         let presented = form.refresh_token.ok_or(OAuthError::INVALID_REQUEST)?;
-        let (scope, public_client) = {
+        let (grant, scope, public_client) = {
             let mut tokens = self.lock();
+            let rt = tokens
+                .refresh
+                .get(&presented)
+                .ok_or(OAuthError::INVALID_GRANT)?;
+            if tokens.grants.revoked(rt.grant) {
+                return Err(OAuthError::INVALID_GRANT);
+            }
             let rt = tokens
                 .refresh
                 .get_mut(&presented)
@@ -225,14 +279,16 @@ impl Identity {
                 RefreshState::Rotated { at_ms } if now_ms - at_ms <= REFRESH_GRACE_MS => {}
                 _ => return Err(OAuthError::INVALID_GRANT),
             }
-            (rt.scope.clone(), rt.public_client)
+            (rt.grant, rt.scope.clone(), rt.public_client)
         };
-        Ok(self.issue(GrantKind::User, &scope, true, public_client, now_ms))
+        // The refreshed pair stays in the grant: refreshing never reconnects anything.
+        let grant = (GrantKind::User, grant);
+        Ok(self.issue(grant, &scope, true, public_client, now_ms))
     }
 
     fn issue(
         &self,
-        kind: GrantKind,
+        (kind, grant): (GrantKind, GrantId),
         scope: &str,
         with_refresh: bool,
         public_client: bool,
@@ -241,11 +297,13 @@ impl Identity {
         let access = random_token(32);
         let expires_ms = now_ms + self.token_lifetime_ms;
         let mut tokens = self.lock();
+        Issued::log(&mut tokens.issued.access, &access);
         tokens.access.insert(
             access.clone(),
             AccessToken {
                 expires_ms,
                 kind,
+                grant,
                 scope: scope.to_owned(),
             },
         );
@@ -257,9 +315,11 @@ impl Identity {
         });
         if with_refresh {
             let refresh = random_token(32);
+            Issued::log(&mut tokens.issued.refresh, &refresh);
             tokens.refresh.insert(
                 refresh.clone(),
                 RefreshToken {
+                    grant,
                     scope: scope.to_owned(),
                     public_client,
                     issued_ms: now_ms,
@@ -285,19 +345,6 @@ impl Identity {
         format!("{header}.{}.", URL_SAFE_NO_PAD.encode(claims.to_string()))
     }
 
-    /// Revokes one refresh token, or all of them: the next use answers `invalid_grant`.
-    pub fn revoke(&self, refresh_token: Option<&str>) -> usize {
-        let mut tokens = self.lock();
-        let mut n = 0;
-        for (token, rt) in tokens.refresh.iter_mut() {
-            if refresh_token.is_none_or(|t| t == token) && rt.state != RefreshState::Revoked {
-                rt.state = RefreshState::Revoked;
-                n += 1;
-            }
-        }
-        n
-    }
-
     /// Checks `Authorization: Bearer …` against issued, unexpired access tokens.
     pub fn authenticate(
         &self,
@@ -312,9 +359,11 @@ impl Identity {
             .map(str::trim)
             .ok_or_else(|| Unauthorized("AuthenticationUnsuccessful".to_owned()))?;
         let tokens = self.lock();
+        // A revoked grant's tokens are unknown from then on, as Xero forgets them.
         let access = tokens
             .access
             .get(token)
+            .filter(|a| !tokens.grants.revoked(a.grant))
             .ok_or_else(|| Unauthorized("AuthenticationUnsuccessful".to_owned()))?;
         if access.expires_ms <= now_ms {
             return Err(Unauthorized(format!(
@@ -322,9 +371,12 @@ impl Identity {
                 expiry_text(access.expires_ms)
             )));
         }
+        let tenants = tokens.grants.connections(access.grant);
         Ok(Authenticated {
             kind: access.kind,
+            grant: access.grant,
             scope: access.scope.clone(),
+            tenants: tenants.iter().map(|c| c.tenant_id).collect(),
         })
     }
 }

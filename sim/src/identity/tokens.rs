@@ -1,17 +1,15 @@
 //! What the identity server keeps and checks: authorization codes, access and refresh tokens
-//! (with the refresh token's rotation state), the grant behind a token, and the errors it
-//! answers.
+//! (with the refresh token's rotation state), the grant behind a token, the log of every token
+//! issued, and the errors it answers.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 
-/// How an access token was obtained.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum GrantKind {
-    /// A user consented (authorization code, or refreshed from one).
-    User,
-    /// A custom connection (client_credentials): no tenant header needed.
-    Custom,
-}
+use uuid::Uuid;
+
+use super::grants::{GrantId, GrantKind, Grants};
+
+/// How many issued tokens of each type the log keeps (the most recent).
+const ISSUED_KEPT: usize = 10_000;
 
 /// An authorization code waiting to be exchanged.
 #[derive(Debug, Clone)]
@@ -27,22 +25,32 @@ pub(super) struct AuthCode {
 pub(super) struct AccessToken {
     pub(super) expires_ms: i64,
     pub(super) kind: GrantKind,
+    pub(super) grant: GrantId,
     pub(super) scope: String,
 }
 
 /// A bearer token that checked out: how it was obtained and what it may do.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Authenticated {
-    /// The grant behind it.
+    /// How the grant behind it was obtained.
     pub kind: GrantKind,
+    /// The grant behind it.
+    pub grant: GrantId,
     /// Its scopes, space separated.
     pub scope: String,
+    /// The tenants its grant is connected to when it was checked, in connection order.
+    pub tenants: Vec<Uuid>,
 }
 
 impl Authenticated {
     /// Whether one of `any` is among the token's scopes.
     pub fn allows(&self, any: &[&str]) -> bool {
         self.scope.split_whitespace().any(|s| any.contains(&s))
+    }
+
+    /// Whether its grant reaches `tenant`.
+    pub fn reaches(&self, tenant: Uuid) -> bool {
+        self.tenants.contains(&tenant)
     }
 }
 
@@ -58,18 +66,41 @@ pub(super) enum RefreshState {
 /// A refresh token issued.
 #[derive(Debug, Clone)]
 pub(super) struct RefreshToken {
+    pub(super) grant: GrantId,
     pub(super) scope: String,
     pub(super) public_client: bool,
     pub(super) issued_ms: i64,
     pub(super) state: RefreshState,
 }
 
-/// Every code and token issued, by its value.
+/// Every code, token and grant issued, codes and tokens by their value.
 #[derive(Debug, Default)]
 pub(super) struct Tokens {
     pub(super) codes: HashMap<String, AuthCode>,
     pub(super) access: HashMap<String, AccessToken>,
     pub(super) refresh: HashMap<String, RefreshToken>,
+    pub(super) grants: Grants,
+    pub(super) issued: Issued,
+}
+
+/// The most recent tokens issued, oldest first: what a leak test looks for in logs and dumps.
+/// Kept apart from `access`/`refresh` because those forget nothing and are keyed, not ordered.
+#[derive(Debug, Default)]
+pub struct Issued {
+    /// Access tokens.
+    pub access: VecDeque<String>,
+    /// Refresh tokens.
+    pub refresh: VecDeque<String>,
+}
+
+impl Issued {
+    /// Logs a token, forgetting the oldest beyond [`ISSUED_KEPT`].
+    pub(super) fn log(log: &mut VecDeque<String>, token: &str) {
+        if log.len() >= ISSUED_KEPT {
+            log.pop_front();
+        }
+        log.push_back(token.to_owned());
+    }
 }
 
 /// A token endpoint or authorize error: status and OAuth error code.

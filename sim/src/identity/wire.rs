@@ -84,3 +84,11 @@ pub(super) fn percent_encode(s: &str) -> String {
     }
     out
 }
+
+/// The form of `POST /connect/revocation` (RFC 7009).
+#[derive(Debug, Default, Deserialize)]
+pub struct RevocationForm {
+    pub(super) token: Option<String>,
+    pub(super) client_id: Option<String>,
+    pub(super) client_secret: Option<String>,
+}

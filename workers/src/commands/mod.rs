@@ -2,88 +2,59 @@
 //! only parses the command line and calls one. A command that fails in a way the caller should
 //! see in its exit status (a failed run, a demo whose copy differs) returns `false`.
 
+mod connections;
+mod keys;
 mod setup;
 
 use std::time::Duration;
 
-use anyhow::Context;
 use uuid::Uuid;
 use xero_sync::app::{self, Selection};
-use xero_sync::config::{DbArgs, SyncArgs, WorkerArgs, XeroArgs};
+use xero_sync::config::{DbArgs, SyncArgs, TokenKeyArgs, WorkerArgs, XeroArgs};
 use xero_sync::sync::maintenance::Maintenance;
 use xero_sync::telemetry::Telemetry;
-use xero_sync::{catalog, connect, db, progress, shutdown, status, worker};
+use xero_sync::{catalog, db, progress, shutdown, status, worker};
 
-use setup::loopback_addr;
-pub use setup::prepare;
+pub use connections::{
+    ConnectOptions, DisconnectOptions, connect, connections, disconnect, pause, resume,
+};
+pub use keys::{generate_key, rotate_keys};
+pub use setup::{keys, prepare};
 
 use crate::{demo, registry};
 
-/// `migrate`: creates or upgrades the schema.
-pub async fn migrate(db: &DbArgs) -> anyhow::Result<()> {
+/// `migrate`: creates or upgrades the schema, and seals tokens stored in plain text by a
+/// version before sealing (when a key is given).
+pub async fn migrate(db: &DbArgs, token_keys: &TokenKeyArgs) -> anyhow::Result<()> {
     let pool = db::connect(&db.database_url, 2).await?;
     prepare(&pool, db).await?;
     println!("database migrated");
-    Ok(())
-}
-
-/// How `connect` gets its tokens.
-#[derive(Debug, Clone, clap::Args)]
-pub struct ConnectOptions {
-    /// Use client credentials (a Xero custom connection) instead of a browser consent.
-    #[arg(long)]
-    pub client_credentials: bool,
-    /// Request the broad scopes of apps created before 2 March 2026
-    /// (`accounting.transactions.read`…) instead of granular ones.
-    #[arg(long, env = "XERO_BROAD_SCOPES")]
-    pub broad_scopes: bool,
-    /// Where Xero sends the browser back; must be registered with the app and reach this
-    /// machine's loopback.
-    #[arg(
-        long,
-        env = "XERO_REDIRECT_URI",
-        default_value = "http://localhost:8749/callback"
-    )]
-    pub redirect_uri: String,
-}
-
-/// `connect`: connects organisations and queues the first full run of every entity.
-pub async fn connect(db: &DbArgs, xero: &XeroArgs, options: &ConnectOptions) -> anyhow::Result<()> {
-    let pool = db::connect(&db.database_url, 4).await?;
-    prepare(&pool, db).await?;
-    let http = app::http_client()?;
-    let oauth = app::oauth_app(&http, xero)?;
-    let enabled = db::enabled_entities(&pool).await?;
-    let wanted = xero_sync::entity::requested(registry(), &enabled);
-    let scopes = xero_sync::entity::scopes(&wanted, options.broad_scopes);
-    let tenants = if options.client_credentials {
-        connect::client_credentials(&pool, &oauth, &http, &xero.api_url, &scopes).await?
-    } else {
-        let listen = loopback_addr(&options.redirect_uri)?;
-        let listener = tokio::net::TcpListener::bind(&listen)
-            .await
-            .with_context(|| format!("cannot listen for the OAuth redirect on {listen}"))?;
-        let request = connect::Request {
-            listener,
-            redirect_uri: &options.redirect_uri,
-            scopes: &scopes,
-        };
-        let consent = connect::PrintConsent;
-        connect::authorization_code(&pool, &oauth, &http, &xero.api_url, request, &consent).await?
-    };
-    for t in &tenants {
-        println!("connected {} ({})", t.tenant_name, t.tenant_id);
+    let plain: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM xero.tokens
+          WHERE access_token NOT LIKE 'xs1:%' OR refresh_token NOT LIKE 'xs1:%'",
+    )
+    .fetch_one(&pool)
+    .await?;
+    if plain == 0 {
+        return Ok(());
     }
-    // A newly connected organisation gets its first full run of every entity.
-    let selection = Selection {
-        tenants: Some(tenants.iter().map(|t| t.tenant_id).collect()),
-        entities: None,
-    };
-    let runs = app::request_sync(&pool, registry(), &selection, true, 8).await?;
-    println!(
-        "{} first runs queued; start `xero-sync worker` to sync them",
-        runs.len()
-    );
+    match token_keys.token_key {
+        Some(_) => {
+            let keys = keys(token_keys)?;
+            let sealed = xero_sync::vault::seal_plaintext(&pool, &keys).await?;
+            println!(
+                "{} connection(s) had tokens in plain text; sealed now",
+                sealed.resealed
+            );
+            for (connection, why) in &sealed.failed {
+                eprintln!("connection {connection}: {why}");
+            }
+        }
+        None => eprintln!(
+            "warning: {plain} connection(s) keep tokens in plain text; run `xero-sync migrate` \
+             with XERO_TOKEN_KEY to seal them"
+        ),
+    }
     Ok(())
 }
 
@@ -227,6 +198,8 @@ pub struct WorkerSettings {
     pub sync: SyncArgs,
     /// The process.
     pub worker: WorkerArgs,
+    /// The token keys.
+    pub keys: TokenKeyArgs,
 }
 
 /// `worker`: claims and runs jobs until SIGINT or SIGTERM.
@@ -239,11 +212,13 @@ pub async fn worker(
         xero,
         sync,
         worker: options,
+        keys: token_keys,
     } = settings;
+    let keys = keys(token_keys)?;
     let pool = db::connect(&db.database_url, options.concurrency as u32 + 4).await?;
     prepare(&pool, db).await?;
     let http = app::http_client()?;
-    let engine = app::engine(pool, &http, xero, sync, registry())?;
+    let engine = app::engine(pool, &http, xero, sync, registry(), keys)?;
     let worker_options = worker::WorkerOptions {
         maintenance: Some(Maintenance::from_args(options, engine.follow_up())),
         heartbeat: Duration::from_secs(options.heartbeat_secs),

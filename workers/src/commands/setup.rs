@@ -1,11 +1,24 @@
 //! What every command does first: the schema migrated, the entities registered and the
-//! deployment's choice of them (`SYNC_ENTITIES`) recorded; and the OAuth redirect's listener.
+//! deployment's choice of them (`SYNC_ENTITIES`) recorded; the token keys; and the OAuth
+//! redirect's listener.
+
+use std::sync::Arc;
 
 use anyhow::Context;
-use xero_sync::config::DbArgs;
+use xero_sync::config::{DbArgs, TokenKeyArgs};
 use xero_sync::db;
+use xero_sync::seal::Keys;
 
 use crate::registry;
+
+/// The token keys, or the clear refusal of a command that touches tokens without one.
+pub fn keys(args: &TokenKeyArgs) -> anyhow::Result<Arc<Keys>> {
+    let keys = Keys::from_args(args)?;
+    if keys.current_id().is_none() {
+        tracing::warn!("tokens are stored in plain text (--allow-plaintext-tokens)");
+    }
+    Ok(Arc::new(keys))
+}
 
 /// Migrates and registers the entities; records `SYNC_ENTITIES` when it is given.
 pub async fn prepare(pool: &sqlx::PgPool, db: &DbArgs) -> anyhow::Result<()> {

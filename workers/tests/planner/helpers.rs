@@ -42,8 +42,15 @@ pub struct Worker {
 
 impl Worker {
     pub fn start(h: &Harness, sync: &SyncArgs, concurrency: usize) -> Worker {
-        let engine: Arc<Engine> =
-            xero_sync::app::engine(h.db.pool.clone(), &h.http, &h.xero, sync, registry()).unwrap();
+        let engine: Arc<Engine> = xero_sync::app::engine(
+            h.db.pool.clone(),
+            &h.http,
+            &h.xero,
+            sync,
+            registry(),
+            h.keys.clone(),
+        )
+        .unwrap();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let options = WorkerOptions::new(concurrency, secs(30));
         let task = tokio::spawn(worker::run(

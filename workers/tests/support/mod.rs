@@ -17,7 +17,9 @@ use serde_json::Value;
 use uuid::Uuid;
 use xero_sync::app::{self, Selection};
 use xero_sync::config::{Interval, SyncArgs, XeroArgs};
-use xero_sync::connect::{self, AutoConsent};
+use xero_sync::config::{Secret, TokenKeyArgs};
+use xero_sync::connect::{self, AutoConsent, Connector};
+use xero_sync::seal::Keys;
 use xero_sync::sync::Engine;
 use xero_sync::testing::TestDb;
 use xero_sync::worker::{self, WorkerOptions};
@@ -64,6 +66,9 @@ pub struct Harness {
     pub xero: XeroArgs,
     pub http: reqwest::Client,
     pub tenants: Vec<Uuid>,
+    /// The key tokens are sealed under (its base64, for worker processes), and the keys.
+    pub token_key: Secret,
+    pub keys: Arc<Keys>,
 }
 
 /// Batch settings for tests: the defaults, with a given batch size.
@@ -122,18 +127,34 @@ impl Harness {
             redirect_uri: &redirect,
             scopes,
         };
-        let tenants =
-            connect::authorization_code(&db.pool, &oauth, &http, &xero.api_url, request, &browser)
-                .await?
-                .into_iter()
-                .map(|t| t.tenant_id)
-                .collect();
+        let token_key = Keys::new_key();
+        let key_args = TokenKeyArgs {
+            token_key: Some(token_key.clone()),
+            ..TokenKeyArgs::default()
+        };
+        let keys = Arc::new(Keys::from_args(&key_args)?);
+        let connector = Connector {
+            pool: &db.pool,
+            oauth: &oauth,
+            http: &http,
+            api_url: &xero.api_url,
+            keys: &keys,
+            require: None,
+        };
+        let tenants = connector
+            .authorization_code(request, &browser)
+            .await?
+            .into_iter()
+            .map(|t| t.tenant_id)
+            .collect();
         Ok(Harness {
             db,
             sim,
             xero,
             http,
             tenants,
+            token_key,
+            keys,
         })
     }
 
@@ -150,6 +171,7 @@ impl Harness {
             &self.xero,
             sync,
             registry(),
+            self.keys.clone(),
         )
         .unwrap()
     }
@@ -364,6 +386,7 @@ impl Harness {
             .env("XERO_IDENTITY_URL", &self.xero.identity_url)
             .env("XERO_LOGIN_URL", &self.xero.login_url)
             .env("XERO_TIMEOUT_SECS", "5")
+            .env("XERO_TOKEN_KEY", self.token_key.expose())
             // Replicas of one test, and tests in parallel, each on a port of their own.
             .env("WORKER_HTTP_ADDR", "127.0.0.1:0")
             .env(

@@ -2,11 +2,21 @@
 //! within a minute under `SELECT … FOR UPDATE` on its row, so across all replicas exactly one
 //! refresh happens per expiry and the rotated refresh token is stored in the same transaction.
 
-use chrono::{DateTime, Duration, Utc};
+mod rotate;
+mod store;
+
+use std::sync::Arc;
+
+use chrono::{Duration, Utc};
 use sqlx::PgPool;
 use uuid::Uuid;
 
+pub use rotate::{Rotated, rotate, seal_plaintext};
+pub use store::store_connection;
+use store::{Row, load, needs_reauth, store_refreshed};
+
 use crate::config::Secret;
+use crate::seal::{Keys, OpenError};
 use crate::xero::oauth::{OAuthApp, OAuthError, TokenSet};
 
 /// A token this close to expiry is refreshed before use.
@@ -32,6 +42,9 @@ pub enum VaultError {
     /// No connection holds this tenant.
     #[error("tenant {0} is not connected; run `xero-sync connect`")]
     UnknownTenant(Uuid),
+    /// A stored token does not open with the configured keys.
+    #[error("{0}")]
+    Sealed(#[from] OpenError),
     /// The token endpoint failed transiently.
     #[error(transparent)]
     OAuth(#[from] OAuthError),
@@ -54,49 +67,31 @@ pub struct AccessToken {
 pub struct Vault {
     pool: PgPool,
     app: OAuthApp,
+    keys: Arc<Keys>,
     refresh_timeout: std::time::Duration,
 }
 
-#[derive(sqlx::FromRow)]
-struct Row {
-    connection_id: Uuid,
-    grant_type: String,
-    status: String,
-    error: Option<String>,
-    access_token: String,
-    refresh_token: Option<String>,
-    expires_at: DateTime<Utc>,
-    scopes: String,
-}
-
-const SELECT: &str = "SELECT c.connection_id, c.grant_type, c.status, c.error, t.access_token,
-        t.refresh_token, t.expires_at, t.scopes
-   FROM xero.tenants n
-   JOIN xero.connections c USING (connection_id)
-   JOIN xero.tokens t USING (connection_id)
-  WHERE n.tenant_id = $1";
-
-// Both rows are locked, not just the token's: a refused refresh writes its verdict on the
-// connection, and a waiter re-reads only the rows it locked once the lock is granted. Locking
-// the token alone, a waiter saw the connection as it was before the verdict and tried the
-// revoked refresh token again (one `invalid_grant` per racing job).
-const SELECT_FOR_UPDATE: &str = "SELECT c.connection_id, c.grant_type, c.status, c.error,
-        t.access_token, t.refresh_token, t.expires_at, t.scopes
-   FROM xero.tenants n
-   JOIN xero.connections c USING (connection_id)
-   JOIN xero.tokens t USING (connection_id)
-  WHERE n.tenant_id = $1
-    FOR UPDATE OF t, c";
-
 impl Vault {
-    /// A vault over `xero.tokens`, refreshing through `app`; a refresh taking longer than
-    /// `timeout` (at most [`MAX_REFRESH_TIME`]) is abandoned and its job retried.
-    pub fn new(pool: PgPool, app: OAuthApp, timeout: std::time::Duration) -> Vault {
+    /// A vault over `xero.tokens`, sealed under `keys`, refreshing through `app`; a refresh
+    /// taking longer than `timeout` (at most [`MAX_REFRESH_TIME`]) is abandoned and its job
+    /// retried.
+    pub fn new(
+        pool: PgPool,
+        app: OAuthApp,
+        keys: Arc<Keys>,
+        timeout: std::time::Duration,
+    ) -> Vault {
         Vault {
             pool,
             app,
+            keys,
             refresh_timeout: timeout.min(MAX_REFRESH_TIME),
         }
+    }
+
+    /// The keys tokens are sealed under.
+    pub fn keys(&self) -> &Arc<Keys> {
+        &self.keys
     }
 
     /// A token for the tenant's connection, valid for at least a minute. `stale` is a token Xero
@@ -106,11 +101,11 @@ impl Vault {
         tenant_id: Uuid,
         stale: Option<&Secret>,
     ) -> Result<AccessToken, VaultError> {
-        let row: Option<Row> = sqlx::query_as(SELECT)
-            .bind(tenant_id)
-            .fetch_optional(&self.pool)
-            .await?;
-        let row = row.ok_or(VaultError::UnknownTenant(tenant_id))?;
+        let mut conn = self.pool.acquire().await?;
+        let row = load(&mut conn, &self.keys, tenant_id, false)
+            .await?
+            .ok_or(VaultError::UnknownTenant(tenant_id))??;
+        drop(conn);
         if let Some(usable) = usable(&row, stale)? {
             return Ok(usable);
         }
@@ -123,11 +118,9 @@ impl Vault {
         stale: Option<&Secret>,
     ) -> Result<AccessToken, VaultError> {
         let mut tx = self.pool.begin().await?;
-        let row: Row = sqlx::query_as(SELECT_FOR_UPDATE)
-            .bind(tenant_id)
-            .fetch_optional(&mut *tx)
+        let row = load(&mut tx, &self.keys, tenant_id, true)
             .await?
-            .ok_or(VaultError::UnknownTenant(tenant_id))?;
+            .ok_or(VaultError::UnknownTenant(tenant_id))??;
         // Another replica may have refreshed while we waited for the lock.
         if let Some(usable) = usable(&row, stale)? {
             return Ok(usable);
@@ -135,7 +128,7 @@ impl Vault {
         let result = self.ask_xero(&row).await;
         match result {
             Ok(tokens) => {
-                store_refreshed(&mut tx, row.connection_id, &tokens).await?;
+                store_refreshed(&mut tx, &self.keys, row.connection_id, &tokens).await?;
                 tx.commit().await?;
                 crate::metrics::get().token_refreshes.add(1, &[]);
                 tracing::info!(xero.connection_id = %row.connection_id, "access token refreshed");
@@ -169,7 +162,7 @@ impl Vault {
                     let scopes: Vec<&str> = row.scopes.split_whitespace().collect();
                     self.app.client_credentials(&scopes).await
                 }
-                (_, Some(refresh)) => self.app.refresh(&Secret::new(refresh.clone())).await,
+                (_, Some(refresh)) => self.app.refresh(refresh).await,
                 (_, None) => Err(OAuthError::InvalidGrant("no refresh token stored".into())),
             }
         };
@@ -184,23 +177,6 @@ impl Vault {
     }
 }
 
-/// Marks a connection whose refresh token Xero refused as needing re-authorisation.
-async fn needs_reauth(
-    conn: &mut sqlx::PgConnection,
-    connection_id: Uuid,
-    reason: &str,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "UPDATE xero.connections SET status = 'needs_reauth', error = $2,
-                updated_at = now() WHERE connection_id = $1",
-    )
-    .bind(connection_id)
-    .bind(reason)
-    .execute(conn)
-    .await?;
-    Ok(())
-}
-
 fn usable(row: &Row, stale: Option<&Secret>) -> Result<Option<AccessToken>, VaultError> {
     if row.status == "needs_reauth" {
         return Err(VaultError::NeedsReauth {
@@ -212,57 +188,9 @@ fn usable(row: &Row, stale: Option<&Secret>) -> Result<Option<AccessToken>, Vaul
         });
     }
     let fresh = row.expires_at > Utc::now() + REFRESH_MARGIN;
-    let refused = stale.is_some_and(|s| s.expose() == row.access_token);
+    let refused = stale.is_some_and(|s| s.expose() == row.access_token.expose());
     Ok((fresh && !refused).then(|| AccessToken {
         connection_id: row.connection_id,
-        token: Secret::new(row.access_token.clone()),
+        token: row.access_token.clone(),
     }))
-}
-
-async fn store_refreshed(
-    tx: &mut sqlx::PgConnection,
-    connection_id: Uuid,
-    tokens: &TokenSet,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "UPDATE xero.tokens SET access_token = $2,
-                refresh_token = coalesce($3, refresh_token), expires_at = $4,
-                scopes = CASE WHEN $5 = '' THEN scopes ELSE $5 END,
-                refreshed_at = now(), refresh_count = refresh_count + 1
-          WHERE connection_id = $1",
-    )
-    .bind(connection_id)
-    .bind(tokens.access_token.expose())
-    .bind(tokens.refresh_token.as_ref().map(Secret::expose))
-    .bind(tokens.expires_at)
-    .bind(&tokens.scopes)
-    .execute(tx)
-    .await?;
-    Ok(())
-}
-
-/// Stores a new connection with its first token set; returns its id.
-pub async fn store_connection(
-    tx: &mut sqlx::PgConnection,
-    grant_type: &str,
-    tokens: &TokenSet,
-) -> Result<Uuid, sqlx::Error> {
-    let connection_id: Uuid = sqlx::query_scalar(
-        "INSERT INTO xero.connections (grant_type) VALUES ($1) RETURNING connection_id",
-    )
-    .bind(grant_type)
-    .fetch_one(&mut *tx)
-    .await?;
-    sqlx::query(
-        "INSERT INTO xero.tokens (connection_id, access_token, refresh_token, expires_at, scopes)
-         VALUES ($1, $2, $3, $4, $5)",
-    )
-    .bind(connection_id)
-    .bind(tokens.access_token.expose())
-    .bind(tokens.refresh_token.as_ref().map(Secret::expose))
-    .bind(tokens.expires_at)
-    .bind(&tokens.scopes)
-    .execute(&mut *tx)
-    .await?;
-    Ok(connection_id)
 }
