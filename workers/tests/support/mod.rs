@@ -275,6 +275,11 @@ impl Harness {
     /// Asserts that Postgres holds exactly what the simulator holds, for `entities` (None: all)
     /// and, with all entities, for invoice lines and journal lines too.
     pub async fn assert_equal(&self, entities: Option<&[&str]>) {
+        self.assert_equal_for(&self.tenants, entities).await;
+    }
+
+    /// [`Harness::assert_equal`] for these tenants only.
+    pub async fn assert_equal_for(&self, tenants: &[Uuid], entities: Option<&[&str]>) {
         let enabled = xero_sync::db::enabled_entities(&self.db.pool)
             .await
             .unwrap();
@@ -282,7 +287,7 @@ impl Harness {
             Some(names) => names.contains(&name),
             None => enabled.iter().any(|e| e == name),
         };
-        for &tenant in &self.tenants {
+        for &tenant in tenants {
             for entity in registry() {
                 if !wanted(entity.name) {
                     continue;
