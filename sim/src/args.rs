@@ -4,6 +4,7 @@
 use std::net::SocketAddr;
 
 use crate::limits::LimitSettings;
+use crate::webhooks::settings::{DEFAULT_BATCH_MS, DEFAULT_RETRY_MAX_MS, WebhookSettings};
 
 /// Default listen address of `xero-sync simulate`.
 pub const DEFAULT_ADDR: &str = "127.0.0.1:4010";
@@ -75,6 +76,23 @@ pub struct SimArgs {
     /// 0 keeps the default (about 1,050 + invoices / 40, from 3,000 invoices on).
     #[arg(long, env = "SIM_BULK_IMPORT", default_value_t = 0)]
     pub bulk_import: usize,
+    /// Send webhooks to this receiver (`http://host:port/path`, plain http) from the start,
+    /// without an intent to receive (the receiver may not be up yet); `POST /sim/webhooks`
+    /// subscribes at run time.
+    #[arg(long, env = "SIM_WEBHOOK_URL", requires = "webhook_key")]
+    pub webhook_url: Option<String>,
+    /// The webhook key: its UTF-8 bytes are the HMAC key of `x-xero-signature`, used as is
+    /// (not base64-decoded, though Xero's keys look like base64).
+    #[arg(long, env = "SIM_WEBHOOK_KEY", hide_env_values = true)]
+    pub webhook_key: Option<String>,
+    /// Batching window of webhook deliveries, in milliseconds: the events of a window go out
+    /// in one payload.
+    #[arg(long, env = "SIM_WEBHOOK_BATCH_MS", default_value_t = DEFAULT_BATCH_MS)]
+    pub webhook_batch_ms: u64,
+    /// Cap of the retry backoff of a failed delivery (1 s, 2 s, 4 s… up to this), in
+    /// milliseconds.
+    #[arg(long, env = "SIM_WEBHOOK_RETRY_MAX_MS", default_value_t = DEFAULT_RETRY_MAX_MS)]
+    pub webhook_retry_max_ms: u64,
 }
 
 /// Everything that shapes a simulator: data set size, limits, faults and token lifetime.
@@ -111,6 +129,9 @@ pub struct SimConfig {
     /// The first tenant's journals, when it is to be larger than the others (a mixed set: one
     /// large organisation among small ones).
     pub first_tenant_journals: Option<usize>,
+    /// A webhook subscription active from the start (none: no webhooks until
+    /// `POST /sim/webhooks`).
+    pub webhooks: Option<WebhookSettings>,
 }
 
 impl Default for SimConfig {
@@ -132,6 +153,7 @@ impl Default for SimConfig {
             legacy_app: false,
             bulk_import: 0,
             first_tenant_journals: None,
+            webhooks: None,
         }
     }
 }
@@ -157,6 +179,12 @@ impl From<SimArgs> for SimConfig {
             legacy_app: args.legacy_app,
             bulk_import: args.bulk_import,
             first_tenant_journals: None,
+            webhooks: args.webhook_url.map(|url| WebhookSettings {
+                url,
+                key: args.webhook_key.unwrap_or_default(),
+                batch_ms: args.webhook_batch_ms,
+                retry_max_ms: args.webhook_retry_max_ms,
+            }),
         }
     }
 }

@@ -19,6 +19,7 @@ use crate::record::timed_versions;
 use crate::responses::json_response;
 use crate::state::{App, Tenant, TenantData};
 use crate::store::{self, Keyed};
+use crate::webhooks::watch::watched;
 use crate::{allocations, mutate, payments, settings, tax_rates};
 
 /// A control-API failure: status and message.
@@ -76,13 +77,9 @@ pub async fn mutate(State(app): State<Arc<App>>, Json(req): Json<MutateRequest>)
         Ok(t) => t,
         Err(f) => return fail(f),
     };
-    let outcome = match req.future_secs {
-        None => mutate::apply(
-            &mut tenant.write(),
-            &|| app.clock.next_stamp_ms(),
-            &req.entity,
-            req.count,
-        ),
+    // Through `watched`: what the change creates or updates becomes webhook events.
+    let outcome = watched(&app, tenant, |data| match req.future_secs {
+        None => mutate::apply(data, &|| app.clock.next_stamp_ms(), &req.entity, req.count),
         Some(secs) => {
             let base = app.clock.now_ms() + secs.clamp(0, 100 * 365 * 86_400) * 1000;
             let n = std::cell::Cell::new(0);
@@ -90,9 +87,9 @@ pub async fn mutate(State(app): State<Arc<App>>, Json(req): Json<MutateRequest>)
                 n.set(n.get() + 1);
                 base + n.get()
             };
-            mutate::apply(&mut tenant.write(), &stamp, &req.entity, req.count)
+            mutate::apply(data, &stamp, &req.entity, req.count)
         }
-    };
+    });
     match outcome {
         Ok(o) => json_response(StatusCode::OK, &json!(o)),
         Err(e) => bad_request(e),

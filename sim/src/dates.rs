@@ -79,6 +79,13 @@ pub fn connection_date(ms: i64) -> String {
     format!("{}0000Z", t.format("%Y-%m-%dT%H:%M:%S%.3f"))
 }
 
+/// A webhook event's `eventDateUtc`: `2025-12-02T00:44:09.923`, UTC with milliseconds and no
+/// offset at all, as Xero sends it (the spec's `format: date-time` would want one; receivers
+/// must parse it as UTC).
+pub fn webhook_date(ms: i64) -> String {
+    utc(ms).format("%Y-%m-%dT%H:%M:%S%.3f").to_string()
+}
+
 /// An ISO-8601 UTC rendering with milliseconds, for the control API.
 pub fn iso_millis(ms: i64) -> String {
     utc(ms).to_rfc3339_opts(SecondsFormat::Millis, true)

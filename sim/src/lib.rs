@@ -11,8 +11,9 @@
 //! `model`/`store` (records and their indexes), `dates` (Xero's date formats), `identity`
 //! (authorize, token, grants and their connections, revocation) and `identity_routes` (their
 //! handlers), `accounting` (the Accounting endpoints, one table row each), `api` (the request
-//! flow), `limits`, `faults`, `stats`, `control` and `control_identity` (`/sim/*`), `mutate`,
-//! and `server` (wiring and start/stop).
+//! flow), `limits`, `faults`, `stats`, `control`, `control_identity` and `control_webhooks`
+//! (`/sim/*`), `mutate`, `webhooks` (events, signed deliveries, retries, intent to receive) and
+//! `server` (wiring and start/stop).
 //!
 //! The files import each other in layers, never in a loop (a structure test checks it). At the
 //! bottom, the vocabulary every entity shares: `dates`, `names`, `model`, `store`, `book`,
@@ -20,13 +21,15 @@
 //! `documents::kinds`. Above them, the records the tenant state holds and their generation:
 //! `documents::{doc, build}`, `settings` (one file per set), `manual_journals`, `tax_rates`,
 //! `invoices`, `history`; those whose changes touch only their own data change there too.
-//! Then `state`; then the changes that reach across a tenant (`payments`, `links`,
-//! `expense_claims`, `allocations`, `documents::change`, `mutate`'s files) and the endpoints'
-//! bodies. On top, the modules that list every entity — the endpoint table (`accounting`),
+//! Beside them, `webhooks::{settings, event, payload, send, counters, hub}`: the subscription
+//! the state holds. Then `state`; then the changes that reach across a tenant (`payments`,
+//! `links`, `expense_claims`, `allocations`, `documents::change`, `mutate`'s files), the
+//! endpoints' bodies, and `webhooks::{watch, delivery, intent}` (which changes notify, and the
+//! sending). On top, the modules that list every entity — the endpoint table (`accounting`),
 //! `generate`, `mutate`, `control` — then `api`, the identity side's handlers
-//! (`identity_routes`, `control_identity`, above `identity` and `state`) and `server`. A file
-//! imports a name from the file that defines it, never through a parent's re-export (the
-//! module folders re-export nothing; only this root does, for other crates).
+//! (`identity_routes`, `control_identity`, above `identity` and `state`), `control_webhooks`
+//! and `server`. A file imports a name from the file that defines it, never through a parent's
+//! re-export (the module folders re-export nothing; only this root does, for other crates).
 //!
 //! `If-Modified-Since` semantics: inclusive at second precision. A record is returned when
 //! `floor_to_second(UpdatedDateUTC) >= floor_to_second(If-Modified-Since)`, so handing back the
@@ -40,6 +43,7 @@ mod book;
 mod clock;
 mod control;
 mod control_identity;
+mod control_webhooks;
 mod dates;
 mod documents;
 mod expense_claims;
@@ -67,7 +71,9 @@ mod stats;
 mod store;
 mod tax_rates;
 mod timeline;
+mod webhooks;
 
 pub use args::{SimArgs, SimConfig};
 pub use limits::LimitSettings;
 pub use server::{Simulator, run_cli};
+pub use webhooks::settings::WebhookSettings;

@@ -21,7 +21,9 @@ use crate::identity::wire::TokenForm;
 use crate::limits::Limiter;
 use crate::state::App;
 use crate::stats::Stats;
-use crate::{api, control, control_identity, identity_routes};
+use crate::webhooks::delivery;
+use crate::webhooks::hub::{Status, Webhooks};
+use crate::{api, control, control_identity, control_webhooks, identity_routes};
 
 fn router(app: Arc<App>) -> Router {
     Router::new()
@@ -57,12 +59,27 @@ fn router(app: Arc<App>) -> Router {
         )
         .route("/sim/entitlements", post(control::entitlements))
         .route("/sim/info", get(control::info))
+        .route(
+            "/sim/webhooks",
+            post(control_webhooks::subscribe)
+                .get(control_webhooks::read)
+                .delete(control_webhooks::unsubscribe),
+        )
+        .route("/sim/webhooks/intent", post(control_webhooks::send_intent))
+        .route(
+            "/sim/webhooks/bad-signature",
+            post(control_webhooks::bad_signature),
+        )
         .with_state(app)
 }
 
 /// Builds the shared state, generating the data set (on a blocking thread: large sets take a
 /// moment and must not stall the runtime).
 async fn build_app(config: SimConfig) -> anyhow::Result<Arc<App>> {
+    if let Some(settings) = &config.webhooks {
+        settings.check().map_err(anyhow::Error::msg)?;
+    }
+    let webhooks = Webhooks::new(config.seed).context("building the webhook client")?;
     let gen_config = config.clone();
     let tenants = tokio::task::spawn_blocking(move || generate::tenants(&gen_config))
         .await
@@ -83,6 +100,7 @@ async fn build_app(config: SimConfig) -> anyhow::Result<Arc<App>> {
         clock: SimClock::default(),
         fault_rng: Mutex::new(fault_rng),
         entitlements: Default::default(),
+        webhooks,
         tenants,
         config,
     }))
@@ -106,6 +124,12 @@ impl Simulator {
     /// Starts on `addr` (port 0 picks a free one).
     pub async fn start_on(config: SimConfig, addr: SocketAddr) -> anyhow::Result<Simulator> {
         let app = build_app(config).await?;
+        // A subscription from the command line delivers at once, without an intent to
+        // receive: in a compose set-up the receiver may start after the simulator.
+        if let Some(settings) = app.config.webhooks.clone() {
+            app.webhooks.subscribe(settings.clone(), Status::Active);
+            delivery::start(&app, settings);
+        }
         let listener = TcpListener::bind(addr)
             .await
             .with_context(|| format!("binding the simulator to {addr}"))?;
@@ -174,6 +198,7 @@ impl Simulator {
 
     /// Stops accepting connections and waits for in-flight requests to finish.
     pub async fn shutdown(mut self) {
+        delivery::stop(&self.app);
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
@@ -185,6 +210,8 @@ impl Simulator {
 
 impl Drop for Simulator {
     fn drop(&mut self) {
+        // The delivery task holds the state; stopping it lets the state go.
+        delivery::stop(&self.app);
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
@@ -209,12 +236,15 @@ pub async fn run_cli(args: SimArgs) -> anyhow::Result<()> {
     );
     println!("  Connections:        {origin}/connections  (DELETE {origin}/connections/{{id}})");
     println!(
-        "  Control API:        {origin}/sim/  (mutate, digest, stats, faults, clock, entitlements, tokens/revoke, tokens/issued, connections, connections/disconnect, info)"
+        "  Control API:        {origin}/sim/  (mutate, digest, stats, faults, clock, entitlements, tokens/revoke, tokens/issued, connections, connections/disconnect, info, webhooks, webhooks/intent, webhooks/bad-signature)"
     );
     println!("  Client id:          {}", sim.client_id());
     println!("  Client secret:      {}", sim.client_secret());
     for id in sim.tenant_ids() {
         println!("  Tenant id:          {id}");
+    }
+    if let Some(webhooks) = &sim.app.config.webhooks {
+        println!("  Webhooks to:        {}", webhooks.url);
     }
     shutdown_signal().await;
     println!("Stopping the simulator");

@@ -20,6 +20,7 @@ use crate::settings::Settings;
 use crate::stats::Stats;
 use crate::store::{JournalLog, Table};
 use crate::tax_rates::TaxRate;
+use crate::webhooks::hub::Webhooks;
 
 /// One organisation's records, plus what its mutations need to stay deterministic.
 #[derive(Debug)]
@@ -117,6 +118,8 @@ pub struct App {
     pub fault_rng: Mutex<SmallRng>,
     /// Endpoints refused to particular tenants (`/sim/entitlements`).
     pub entitlements: Entitlements,
+    /// The webhook subscription, its queue and its delivery task (`/sim/webhooks`).
+    pub webhooks: Webhooks,
 }
 
 /// Which tenants may not read which endpoints: a plan without Journals, a user whose role does

@@ -3,8 +3,9 @@
 //! in [`ENDPOINTS`]; the request flow (auth, tenant, limits, faults, headers, stats) in `api` is
 //! shared.
 //!
-//! Not implemented (ignored if sent): `where`, `order` (the default order always applies),
-//! `IDs`, `Statuses` and other list filters, `unitdp`, `paymentsOnly`.
+//! `IDs` is read by Invoices and Contacts (what webhook followers fetch). Not implemented
+//! (ignored if sent): `where`, `order` (the default order always applies), `IDs` elsewhere,
+//! `Statuses` and other list filters, `unitdp`, `paymentsOnly`.
 //!
 //! Layout: `query` (the parsed request and Xero's page sizes), `paging` (selection and pages),
 //! `endpoint` (what an endpoint is, and the envelope), `render` and `render_sets` (the bodies),

@@ -4,6 +4,8 @@
 
 use std::collections::HashMap;
 
+use uuid::Uuid;
+
 use crate::dates::parse_if_modified_since;
 
 /// Xero's default and maximum page sizes.
@@ -32,13 +34,15 @@ pub struct ListQuery {
     pub include_deleted: bool,
     /// `summaryOnly=true`.
     pub summary_only: bool,
+    /// `IDs=a,b,…` (Invoices, Contacts): only these records, whatever their date.
+    pub ids: Option<Vec<Uuid>>,
     /// Serve only the first half of the page's records, with the page's full `pagination`
     /// (the `short_page` fault: a page cut short that is not the last one).
     pub short_page: bool,
 }
 
 /// Reads `If-Modified-Since` (the header's value, if sent), `page`, `pageSize`, `offset`,
-/// `includeArchived`, `includeDeleted` and `summaryOnly` (query names case-insensitive, as
+/// `includeArchived`, `includeDeleted`, `summaryOnly` and `IDs` (query names case-insensitive, as
 /// Xero's).
 pub fn parse(
     params: &HashMap<String, String>,
@@ -72,6 +76,16 @@ pub fn parse(
         .and_then(|s| s.parse::<i64>().ok())
         .map_or(0, |o| o.max(0).unsigned_abs());
     let flag = |name: &str| get(name).is_some_and(|v| v.eq_ignore_ascii_case("true"));
+    let ids = match get("IDs").filter(|v| !v.is_empty()) {
+        Some(list) => Some(
+            list.split(',')
+                .map(|id| {
+                    Uuid::parse_str(id.trim()).map_err(|_| format!("'{id}' is not a valid GUID"))
+                })
+                .collect::<Result<Vec<_>, _>>()?,
+        ),
+        None => None,
+    };
     Ok(ListQuery {
         ims_ms,
         page,
@@ -80,6 +94,7 @@ pub fn parse(
         include_archived: flag("includeArchived"),
         include_deleted: flag("includeDeleted"),
         summary_only: flag("summaryOnly"),
+        ids,
         short_page: false,
     })
 }

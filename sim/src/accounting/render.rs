@@ -5,7 +5,7 @@ use super::endpoint::Envelope;
 use super::paging::{page_of, select};
 use super::query::{JOURNALS_PER_CALL, ListQuery, NUMBERED_PAGE_SIZE};
 use crate::documents::kinds::KINDS;
-use crate::model::Contact;
+use crate::model::{Contact, Invoice};
 use crate::payments;
 use crate::state::TenantData;
 
@@ -26,11 +26,16 @@ pub fn accounts(data: &TenantData, q: &ListQuery, env: Envelope) -> serde_json::
 /// `GET /Contacts`: archived ones only with `includeArchived=true`; the full records only on
 /// paged requests that are not `summaryOnly`.
 pub fn contacts(data: &TenantData, q: &ListQuery, env: Envelope) -> serde_json::Result<Vec<u8>> {
-    let not_archived = |c: &Contact| c.head.contact_status != "ARCHIVED";
-    let keep: Option<&dyn Fn(&Contact) -> bool> = if q.include_archived {
-        None
-    } else {
-        Some(&not_archived)
+    let named = |c: &Contact| {
+        q.ids
+            .as_ref()
+            .is_none_or(|ids| ids.contains(&c.head.contact_id))
+    };
+    let shown = |c: &Contact| named(c) && c.head.contact_status != "ARCHIVED";
+    let keep: Option<&dyn Fn(&Contact) -> bool> = match (q.include_archived, &q.ids) {
+        (true, None) => None,
+        (true, Some(_)) => Some(&named),
+        (false, _) => Some(&shown),
     };
     let (pagination, items) = select(&data.contacts, q, keep);
     // Unpaged Contacts "only returns a subset of elements"; so does summaryOnly.
@@ -49,7 +54,13 @@ pub fn invoices(data: &TenantData, q: &ListQuery, env: Envelope) -> serde_json::
     if q.summary_only {
         return invoice_summaries(data, q, env);
     }
-    let (pagination, items) = select(&data.invoices, q, None);
+    let named = |i: &Invoice| {
+        q.ids
+            .as_ref()
+            .is_none_or(|ids| ids.contains(&i.head.invoice_id))
+    };
+    let keep: Option<&dyn Fn(&Invoice) -> bool> = q.ids.as_ref().map(|_| &named as _);
+    let (pagination, items) = select(&data.invoices, q, keep);
     // Unpaged Invoices come with `LineItems: []`, as Xero's.
     let full = q.page.is_some();
     let n = items.len();

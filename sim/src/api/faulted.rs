@@ -16,6 +16,7 @@ use crate::faults::{Fault, FaultKind, Taken};
 use crate::mutate;
 use crate::responses::{too_many, with_body};
 use crate::state::{App, Tenant};
+use crate::webhooks::watch::watched;
 
 /// The fault for this call, if one is due: noted for `GET /sim/faults` with the call's query,
 /// and, for `slow`, held for its delay before anything else happens.
@@ -104,6 +105,9 @@ pub fn follow_up(
 ) {
     if fault.is_some_and(|f| f.kind == FaultKind::EditServed) {
         let stamp = app.clock.next_stamp_ms();
-        mutate::touch_first_served(&mut tenant.write(), endpoint, query, stamp);
+        // An edit by a Xero user notifies like any other.
+        watched(app, tenant, |data| {
+            mutate::touch_first_served(data, endpoint, query, stamp);
+        });
     }
 }

@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use axum::body::Body;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, Response, StatusCode, header};
+use axum::http::{HeaderMap, Response, StatusCode, Uri, header};
 use uuid::Uuid;
 
 use crate::accounting;
@@ -28,16 +28,27 @@ use crate::responses::{
 };
 use crate::state::{App, Tenant};
 
+/// The longest path and query Xero serves, in characters.
+pub const MAX_URI: usize = 2_048;
+
 /// `GET /api.xro/2.0/{endpoint}`.
 pub async fn get(
     State(app): State<Arc<App>>,
     Path(name): Path<String>,
     Query(params): Query<HashMap<String, String>>,
+    uri: Uri,
     headers: HeaderMap,
 ) -> Response<Body> {
     let Some(endpoint) = accounting::endpoint(&name) else {
         return not_found();
     };
+    // Xero answers a request line past about 2,000 characters with a bare 404 (a long `IDs=`
+    // list): a client must not read that as "no such record".
+    if uri.to_string().len() > MAX_URI {
+        app.stats
+            .request(endpoint.name, StatusCode::NOT_FOUND.as_u16());
+        return not_found();
+    }
     let response = serve(&app, endpoint, &params, &headers).await;
     // Metered for the organisation named (a custom connection's is the first).
     let tenant = match header(&headers, "xero-tenant-id") {
