@@ -117,4 +117,29 @@ pub struct Entity {
     /// its statements merge a summary into the stored version of the same `UpdatedDateUTC`
     /// and store nothing else, and the run moves no watermark. Empty: the sweep reads whole.
     pub sweep_query: &'static [(&'static str, &'static str)],
+    /// What Xero's webhooks say about the entity, and how the engine follows them.
+    pub webhook: Webhook,
+}
+
+/// How an entity follows Xero's webhooks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Webhook {
+    /// Xero sends no events for it: polling alone.
+    None,
+    /// Events of this category name records the endpoint fetches by `IDs=` (Contacts,
+    /// Invoices): the changed records are fetched by id.
+    Ids(&'static str),
+    /// Events of this category start an early incremental run (the endpoint takes no `IDs=`:
+    /// one run costs fewer calls than a call per record).
+    Run(&'static str),
+}
+
+impl Webhook {
+    /// The event category, if Xero sends events for the entity.
+    pub fn category(self) -> Option<&'static str> {
+        match self {
+            Webhook::None => None,
+            Webhook::Ids(c) | Webhook::Run(c) => Some(c),
+        }
+    }
 }

@@ -1,4 +1,4 @@
-//! A worker's HTTP side (`--http-addr`): `/healthz` (the process is alive), `/readyz` (the
+//! A worker's (or the webhook receiver's) HTTP side (`--http-addr`): `/healthz` (the process is alive), `/readyz` (the
 //! database answers, its migrations are this binary's, and apalis's worker is running) and
 //! `/metrics` (Prometheus text format).
 
@@ -50,12 +50,12 @@ pub async fn serve(
         .await
 }
 
-/// Binds the HTTP address, naming it in the error.
-pub async fn bind(addr: SocketAddr) -> anyhow::Result<TcpListener> {
+/// Binds the HTTP address, naming it and its setting (`WORKER_HTTP_ADDR`, …) in the error.
+pub async fn bind(addr: SocketAddr, setting: &str) -> anyhow::Result<TcpListener> {
     use anyhow::Context as _;
     TcpListener::bind(addr)
         .await
-        .with_context(|| format!("cannot listen on {addr} (WORKER_HTTP_ADDR)"))
+        .with_context(|| format!("cannot listen on {addr} ({setting})"))
 }
 
 async fn ready(State(shared): State<Shared>) -> impl IntoResponse {

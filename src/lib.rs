@@ -22,5 +22,6 @@ pub mod sync;
 pub mod telemetry;
 pub mod testing;
 pub mod vault;
+pub mod webhooks;
 pub mod worker;
 pub mod xero;

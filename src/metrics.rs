@@ -52,6 +52,13 @@ pub struct Metrics {
     pub response_bytes: Counter<u64>,
     /// Maintenance actions (runs failed or resumed, schedules restored, rows pruned), by kind.
     pub maintenance: Counter<u64>,
+    /// Webhook deliveries the receiver answered, by outcome (`stored`, `intent`,
+    /// `bad_signature`, `malformed`, `too_large`, `unavailable`).
+    pub webhook_deliveries: Counter<u64>,
+    /// Webhook events received, by category and whether they were new (`duplicate`).
+    pub webhook_events: Counter<u64>,
+    /// Time from Xero's `eventDateUtc` to the commit that followed the event, by category.
+    pub webhook_delay: Histogram<f64>,
     tenant_labels: bool,
 }
 
@@ -72,22 +79,37 @@ pub fn init(tenant_labels: bool) {
     get().start_at_zero();
 }
 
+/// A histogram of durations in seconds.
+fn seconds(meter: &Meter, name: &'static str, description: &'static str) -> Histogram<f64> {
+    meter
+        .f64_histogram(name)
+        .with_unit("s")
+        .with_description(description)
+        .with_boundaries(DURATION_BUCKETS.to_vec())
+        .build()
+}
+
+/// A counter.
+fn counter(meter: &Meter, name: &'static str, description: &'static str) -> Counter<u64> {
+    meter
+        .u64_counter(name)
+        .with_description(description)
+        .build()
+}
+
+/// A gauge of seconds.
+fn ages(meter: &Meter, name: &'static str, description: &'static str) -> Gauge<f64> {
+    meter
+        .f64_gauge(name)
+        .with_unit("s")
+        .with_description(description)
+        .build()
+}
+
 impl Metrics {
     fn new(meter: &Meter, tenant_labels: bool) -> Metrics {
-        let seconds = |name: &'static str, description: &'static str| {
-            meter
-                .f64_histogram(name)
-                .with_unit("s")
-                .with_description(description)
-                .with_boundaries(DURATION_BUCKETS.to_vec())
-                .build()
-        };
-        let counter = |name: &'static str, description: &'static str| {
-            meter
-                .u64_counter(name)
-                .with_description(description)
-                .build()
-        };
+        let seconds = |name, description| seconds(meter, name, description);
+        let counter = |name, description| counter(meter, name, description);
         Metrics {
             rows_upserted: counter("xero_sync.rows.upserted", "Records stored, by entity"),
             xero_calls: counter("xero_sync.xero.calls", "Xero calls by endpoint and status"),
@@ -102,16 +124,16 @@ impl Metrics {
                 .i64_gauge("xero_sync.queue.depth")
                 .with_description("Jobs of the queue by state")
                 .build(),
-            oldest_due_age: meter
-                .f64_gauge("xero_sync.queue.oldest_due_age")
-                .with_unit("s")
-                .with_description("Age of the oldest due job waiting for a worker")
-                .build(),
-            lag: meter
-                .f64_gauge("xero_sync.lag")
-                .with_unit("s")
-                .with_description("Time since each tenant and entity last completed a run")
-                .build(),
+            oldest_due_age: ages(
+                meter,
+                "xero_sync.queue.oldest_due_age",
+                "Age of the oldest due job waiting for a worker",
+            ),
+            lag: ages(
+                meter,
+                "xero_sync.lag",
+                "Time since each tenant and entity last completed a run",
+            ),
             runs_ended: counter("xero_sync.runs.ended", "Runs that ended without completing"),
             runs_completed: counter("xero_sync.runs.completed", "Runs completed"),
             token_refreshes: counter("xero_sync.tokens.refreshed", "Access tokens refreshed"),
@@ -123,6 +145,18 @@ impl Metrics {
             maintenance: counter(
                 "xero_sync.maintenance.actions",
                 "Maintenance actions by kind",
+            ),
+            webhook_deliveries: counter(
+                "xero_sync.webhooks.deliveries",
+                "Webhook deliveries answered, by outcome",
+            ),
+            webhook_events: counter(
+                "xero_sync.webhooks.events",
+                "Webhook events received, by category and novelty",
+            ),
+            webhook_delay: seconds(
+                "xero_sync.webhooks.delay",
+                "Time from a webhook event in Xero to its commit here",
             ),
             tenant_labels,
         }
@@ -143,6 +177,17 @@ impl Metrics {
             self.snoozes.add(0, &[KeyValue::new("reason", reason)]);
         }
         self.token_refreshes.add(0, &[]);
+        for outcome in [
+            "stored",
+            "intent",
+            "bad_signature",
+            "malformed",
+            "too_large",
+            "unavailable",
+        ] {
+            self.webhook_deliveries
+                .add(0, &[KeyValue::new("outcome", outcome)]);
+        }
     }
 
     /// The tenant label of a per-tenant series, unless tenant labels are off.

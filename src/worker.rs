@@ -120,7 +120,7 @@ pub async fn run(
     let running = Arc::new(AtomicBool::new(false));
     let http = match &options.http {
         Some((addr, telemetry)) => {
-            let listener = health::bind(*addr).await?;
+            let listener = health::bind(*addr, "WORKER_HTTP_ADDR").await?;
             tracing::info!(http.addr = %listener.local_addr()?, "serving /healthz, /readyz and /metrics");
             Some((listener, telemetry.clone()))
         }
@@ -323,6 +323,8 @@ async fn handle(
     let engine = &handler.engine;
     let kind = if payload.get("after_run").is_some() {
         "scheduled"
+    } else if payload.get("webhooks_of").is_some() {
+        "webhooks"
     } else {
         "batch"
     };

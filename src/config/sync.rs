@@ -6,6 +6,10 @@ use super::values::{Interval, parse_interval};
 
 /// Xero calls per job.
 pub const DEFAULT_BATCH_SIZE: u32 = 10;
+/// The longest interval an entity backs off to while nothing changes.
+pub const DEFAULT_MAX_INTERVAL: Duration = Duration::from_secs(86_400);
+/// The safety-net interval of entities webhooks cover, while webhooks arrive.
+pub const DEFAULT_WEBHOOK_INTERVAL: Duration = Duration::from_secs(6 * 3600);
 /// Time from a completed run to the pair's next incremental run.
 pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(3600);
 /// Response bytes one job holds before it commits (64 MiB).
@@ -58,6 +62,14 @@ pub struct SyncArgs {
     /// e.g. `1h`, `30m`, `90s`; `0` schedules none.
     #[arg(long, env = "SYNC_INTERVAL", value_name = "SYNC_INTERVAL", default_value = "1h", value_parser = parse_interval)]
     pub interval: Interval,
+    /// The longest an entity's interval grows while its runs find nothing new (it doubles
+    /// with each such run, from SYNC_INTERVAL), e.g. `24h`.
+    #[arg(long, env = "SYNC_MAX_INTERVAL", value_name = "SYNC_MAX_INTERVAL", default_value = "24h", value_parser = parse_interval)]
+    pub max_interval: Interval,
+    /// How often an entity Xero's webhooks cover is polled, as a safety net, while webhooks
+    /// arrive (Xero does not guarantee delivery), e.g. `6h`.
+    #[arg(long, env = "SYNC_WEBHOOK_INTERVAL", value_name = "SYNC_WEBHOOK_INTERVAL", default_value = "6h", value_parser = parse_interval)]
+    pub webhook_interval: Interval,
 }
 
 impl Default for SyncArgs {
@@ -73,6 +85,8 @@ impl Default for SyncArgs {
             max_attempts: 8,
             force_full: false,
             interval: Interval(DEFAULT_INTERVAL),
+            max_interval: Interval(DEFAULT_MAX_INTERVAL),
+            webhook_interval: Interval(DEFAULT_WEBHOOK_INTERVAL),
         }
     }
 }

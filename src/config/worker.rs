@@ -42,7 +42,7 @@ pub struct WorkerArgs {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct HttpAddr(pub Option<std::net::SocketAddr>);
 
-fn parse_http_addr(value: &str) -> Result<HttpAddr, String> {
+pub(super) fn parse_http_addr(value: &str) -> Result<HttpAddr, String> {
     if value.eq_ignore_ascii_case("off") {
         return Ok(HttpAddr(None));
     }

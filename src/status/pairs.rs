@@ -82,6 +82,10 @@ pub struct PairStatus {
     pub last_run: Option<RunSummary>,
     /// When the next scheduled run starts.
     pub next_run_at: Option<DateTime<Utc>>,
+    /// The interval the pair has learnt, in seconds (none before its first completed run).
+    pub interval_secs: Option<f64>,
+    /// Why it is that long.
+    pub interval_reason: Option<String>,
     /// Jobs by state.
     pub jobs: JobCounts,
     /// What Xero's responses for this pair cost this calendar month (UTC).
@@ -114,6 +118,8 @@ struct PairRow {
     last_offset: Option<i64>,
     current_run: Option<Uuid>,
     last_run: Option<Uuid>,
+    interval_secs: Option<f64>,
+    interval_reason: Option<String>,
 }
 
 /// The status of every connected tenant and every entity it has synced or been asked to. Three
@@ -123,7 +129,7 @@ pub async fn status(pool: &PgPool) -> Result<Vec<PairStatus>, sqlx::Error> {
     let rows: Vec<PairRow> = sqlx::query_as(
         "SELECT t.tenant_id, t.tenant_name, c.status AS connection, c.error AS connection_error,
                 t.status AS tenant_status, t.status_reason AS tenant_status_reason, p.entity, p.status AS state, p.mode, p.modified_after AS watermark,
-                p.last_offset, p.current_run, p.last_run
+                p.last_offset, p.current_run, p.last_run, p.interval_secs, p.interval_reason
            FROM xero.tenants t
            JOIN xero.connections c USING (connection_id)
            JOIN xero.sync_progress p USING (tenant_id)
@@ -137,19 +143,7 @@ pub async fn status(pool: &PgPool) -> Result<Vec<PairStatus>, sqlx::Error> {
         .flat_map(|r| [r.current_run, r.last_run])
         .flatten()
         .collect();
-    let mut runs: HashMap<Uuid, RunSummary> = sqlx::query_as::<_, RunSummary>(
-        "SELECT run_id, mode, status, started_at, finished_at,
-                extract(epoch FROM coalesce(finished_at, now()) - started_at)::float8
-                    AS duration_secs,
-                records, pages, api_calls, error
-           FROM xero.sync_log WHERE run_id = ANY($1)",
-    )
-    .bind(&run_ids)
-    .fetch_all(pool)
-    .await?
-    .into_iter()
-    .map(|r| (r.run_id, r))
-    .collect();
+    let mut runs = run_summaries(pool, &run_ids).await?;
     let mut jobs = job_counts(pool).await?;
     let mut egress = month_egress(pool).await?;
     Ok(rows
@@ -173,11 +167,31 @@ pub async fn status(pool: &PgPool) -> Result<Vec<PairStatus>, sqlx::Error> {
                 watermark: row.watermark,
                 last_offset: row.last_offset,
                 next_run_at,
+                interval_secs: row.interval_secs,
+                interval_reason: row.interval_reason,
                 jobs: counts,
                 egress,
             }
         })
         .collect())
+}
+
+/// The runs named, by id.
+async fn run_summaries(
+    pool: &PgPool,
+    run_ids: &[Uuid],
+) -> Result<HashMap<Uuid, RunSummary>, sqlx::Error> {
+    let runs = sqlx::query_as::<_, RunSummary>(
+        "SELECT run_id, mode, status, started_at, finished_at,
+                extract(epoch FROM coalesce(finished_at, now()) - started_at)::float8
+                    AS duration_secs,
+                records, pages, api_calls, error
+           FROM xero.sync_log WHERE run_id = ANY($1)",
+    )
+    .bind(run_ids)
+    .fetch_all(pool)
+    .await?;
+    Ok(runs.into_iter().map(|r| (r.run_id, r)).collect())
 }
 
 #[derive(sqlx::FromRow)]

@@ -23,7 +23,7 @@ pub fn render(pairs: &[PairStatus]) -> String {
             .unwrap_or_else(|| "-".into());
         let _ = writeln!(
             out,
-            "  {:<19} {:<11} {:<12} {:<24} {:<34} {:<22} {:>7.1} MB  {}",
+            "  {:<19} {:<11} {:<12} {:<24} {:<34} {:<22} {:>7.1} MB  {:<12} {:>6}  {}",
             p.entity,
             p.mode.as_deref().unwrap_or("-"),
             p.state,
@@ -31,7 +31,9 @@ pub fn render(pairs: &[PairStatus]) -> String {
             last_run(p),
             jobs,
             p.egress.wire_bytes as f64 / 1e6,
-            next
+            next,
+            every(p.interval_secs),
+            p.interval_reason.as_deref().unwrap_or("")
         );
     }
     if pairs.is_empty() {
@@ -55,7 +57,7 @@ fn tenant_header(p: &PairStatus) -> String {
         ));
     }
     format!(
-        "\n{} ({}) — connection {}{error}\n  {:<19} {:<11} {:<12} {:<24} {:<34} {:<22} {:>10}  next run\n",
+        "\n{} ({}) — connection {}{error}\n  {:<19} {:<11} {:<12} {:<24} {:<34} {:<22} {:>10}  {:<12} {:>6}  why\n",
         p.tenant_name,
         p.tenant_id,
         p.connection,
@@ -65,8 +67,21 @@ fn tenant_header(p: &PairStatus) -> String {
         "watermark",
         "last run",
         "jobs q/r/s/retry/fail",
-        "egress/mo"
+        "egress/mo",
+        "next run",
+        "every"
     )
+}
+
+/// An interval in a few characters: `90s`, `45m`, `6h`, `1.5d`.
+fn every(secs: Option<f64>) -> String {
+    match secs {
+        None => "-".into(),
+        Some(s) if s < 120.0 => format!("{s:.0}s"),
+        Some(s) if s < 7_200.0 => format!("{:.0}m", s / 60.0),
+        Some(s) if s < 172_800.0 => format!("{:.0}h", s / 3600.0),
+        Some(s) => format!("{:.1}d", s / 86_400.0),
+    }
 }
 
 /// The watermark: a time, or a journal number.

@@ -37,8 +37,13 @@ pub struct Settings {
     pub retry_base: Duration,
     /// Longest retry delay.
     pub retry_cap: Duration,
-    /// After a run ends, its pair's next run is scheduled this much later (`None`: never).
+    /// After a run ends, its pair's next run is scheduled this much later (`None`: never);
+    /// the base of the interval each pair learns (see `sync::cadence`).
     pub interval: Option<Duration>,
+    /// The longest a pair's interval grows while its runs find nothing new.
+    pub max_interval: Duration,
+    /// The interval of entities webhooks cover, while webhooks arrive.
+    pub webhook_interval: Duration,
     /// Scheduled runs ignore the watermark (`FORCE_FULL_SYNC`).
     pub force_full: bool,
     /// How far before the watermark's second an incremental run starts (`SYNC_OVERLAP_SECS`).
@@ -64,6 +69,8 @@ impl Default for Settings {
             retry_base: Duration::from_secs(1),
             retry_cap: Duration::from_secs(300),
             interval: Some(crate::config::DEFAULT_INTERVAL),
+            max_interval: crate::config::DEFAULT_MAX_INTERVAL,
+            webhook_interval: crate::config::DEFAULT_WEBHOOK_INTERVAL,
             force_full: false,
             overlap: crate::config::DEFAULT_OVERLAP,
             full_every: Some(crate::config::DEFAULT_FULL_EVERY),
@@ -82,6 +89,8 @@ impl Settings {
             batch_bytes: args.batch_bytes,
             max_attempts: args.max_attempts,
             interval: args.interval.schedule(),
+            max_interval: args.max_interval.0,
+            webhook_interval: args.webhook_interval.0,
             force_full: args.force_full,
             overlap: Duration::from_secs(args.overlap_secs),
             offline_backoff: Duration::from_secs(args.offline_backoff_secs),

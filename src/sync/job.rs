@@ -47,6 +47,17 @@ pub struct ScheduledRun {
     pub after_run: Uuid,
 }
 
+/// The webhook events of an organisation, to be turned into fetches.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HooksJob {
+    /// The organisation whose unhandled events the job handles (all of them, whichever
+    /// delivery brought them).
+    pub webhooks_of: Uuid,
+    /// The delivery that enqueued it (for its idempotency key).
+    pub delivery: i64,
+}
+
 /// A decoded job.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Payload {
@@ -54,11 +65,18 @@ pub enum Payload {
     Batch(BatchJob),
     /// A scheduled run.
     Scheduled(ScheduledRun),
+    /// Webhook events to follow.
+    Hooks(HooksJob),
 }
 
 impl Payload {
     /// Decodes a payload; the error says what is wrong, for the failed job's message.
     pub fn decode(value: Value) -> Result<Payload, String> {
+        if value.get("webhooks_of").is_some() {
+            return serde_json::from_value(value)
+                .map(Payload::Hooks)
+                .map_err(|e| format!("undecodable webhook job: {e}"));
+        }
         // A scheduled run names the run it follows; a batch never does.
         if value.get("after_run").is_some() {
             return serde_json::from_value(value)

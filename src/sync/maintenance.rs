@@ -246,9 +246,11 @@ async fn lost_schedules(conn: &mut PgConnection, follow_up: FollowUp) -> Result<
     let lost: Vec<(Uuid, String, Uuid, f64)> = sqlx::query_as(
         "SELECT p.tenant_id, p.entity, p.last_run,
                 greatest(0, extract(epoch FROM coalesce(l.finished_at, now())
-                                    + make_interval(secs => $2) - now()))::float8
+                                    + make_interval(secs => coalesce(p.interval_secs, $2))
+                                    - now()))::float8
            FROM xero.sync_progress p
            JOIN xero.entities e ON e.name = p.entity
+           JOIN xero.tenants t ON t.tenant_id = p.tenant_id AND t.status = 'active'
            LEFT JOIN xero.sync_log l ON l.run_id = p.last_run
           WHERE p.current_run IS NULL AND p.last_run IS NOT NULL
             AND NOT EXISTS (
@@ -283,7 +285,7 @@ async fn first_runs(conn: &mut PgConnection, max_attempts: i32) -> Result<u64, s
            FROM xero.tenants t
            JOIN xero.connections c ON c.connection_id = t.connection_id AND c.status = 'active'
            JOIN xero.entities e ON e.enabled AND e.enabled_since > t.created_at
-          WHERE NOT EXISTS (SELECT 1 FROM xero.sync_progress p
+          WHERE t.status = 'active' AND NOT EXISTS (SELECT 1 FROM xero.sync_progress p
                              WHERE p.tenant_id = t.tenant_id AND p.entity = e.name)
           ORDER BY t.created_at, e.position
           LIMIT 100",

@@ -9,10 +9,12 @@
 //! [`maintenance`] (the leader's housekeeping).
 
 mod batch;
+mod cadence;
 mod commit;
 pub mod cursor;
 pub mod engine;
 mod fetch;
+pub mod hooks;
 pub mod job;
 pub mod maintenance;
 mod outcome;

@@ -126,40 +126,83 @@ pub async fn count_calls(
     Ok(())
 }
 
-/// Completes the run and moves the (tenant, entity) watermark to what it committed: the
-/// greatest `UpdatedDateUTC` (Xero's clock, never ours) or the greatest offset. With a
-/// `follow_up`, the same transaction schedules the pair's next run (see [`schedule_next`]).
+/// The pair's watermark and offset, and the run's high water and start, as `finish` reads them.
+type Before = (
+    Option<DateTime<Utc>>,
+    Option<i64>,
+    Option<DateTime<Utc>>,
+    DateTime<Utc>,
+);
+
+/// Completes the run: the pair's watermark and offset move to what it committed, and the run
+/// says whether it found anything new — a later `UpdatedDateUTC` or journal number than the
+/// pair had, or, for a set read whole without dates, a stored record it changed (`table`, the
+/// entity's first table, holds rows the run rewrote with their `synced_at`). The pair counts
+/// its runs in a row that found nothing; its next run is the caller's to schedule.
 pub async fn finish(
     conn: &mut PgConnection,
     job: &BatchJob,
     cursor: &Cursor,
-    follow_up: Option<FollowUp>,
-) -> Result<(), sqlx::Error> {
-    let run_id = job.run_id;
+    table: &str,
+) -> Result<bool, sqlx::Error> {
     let offset = match cursor {
         Cursor::Offset { offset } => Some(*offset),
         _ => None,
     };
+    let before: Before = sqlx::query_as(
+        "SELECT p.modified_after, p.last_offset, l.high_water, l.started_at
+               FROM xero.sync_log l JOIN xero.sync_progress p USING (tenant_id, entity)
+              WHERE l.run_id = $1",
+    )
+    .bind(job.run_id)
+    .fetch_one(&mut *conn)
+    .await?;
+    let (watermark, last_offset, high_water, started_at) = before;
+    let changed = match (offset, high_water, watermark) {
+        (Some(new), _, _) => last_offset.is_none_or(|old| new > old),
+        (None, Some(new), old) => old.is_none_or(|old| new > old),
+        (None, None, Some(_)) => false,
+        (None, None, None) => rewrote_rows(conn, table, job.tenant_id, started_at).await?,
+    };
     sqlx::query(
         "WITH run AS (
-             UPDATE xero.sync_log SET status = 'completed', finished_at = now()
+             UPDATE xero.sync_log SET status = 'completed', finished_at = now(), changed = $3
               WHERE run_id = $1 AND status = 'running'
           RETURNING tenant_id, entity, high_water, mode)
          UPDATE xero.sync_progress p SET status = 'completed',
                 modified_after = greatest(p.modified_after, run.high_water),
                 last_offset = greatest(p.last_offset, $2), current_run = NULL, last_run = $1,
                 last_success_at = now(), updated_at = now(),
+                unchanged_runs = CASE WHEN $3 THEN 0 ELSE p.unchanged_runs + 1 END,
                 last_full_at = CASE WHEN run.mode = 'full' THEN now() ELSE p.last_full_at END
            FROM run WHERE p.tenant_id = run.tenant_id AND p.entity = run.entity",
     )
-    .bind(run_id)
+    .bind(job.run_id)
     .bind(offset)
+    .bind(changed)
     .execute(&mut *conn)
     .await?;
-    if let Some(follow_up) = follow_up {
-        schedule_next(conn, job.tenant_id, &job.entity, run_id, follow_up).await?;
+    Ok(changed)
+}
+
+/// Whether the run rewrote any stored record of `table` (our own table name, from the entity's
+/// statements).
+async fn rewrote_rows(
+    conn: &mut PgConnection,
+    table: &str,
+    tenant_id: Uuid,
+    since: DateTime<Utc>,
+) -> Result<bool, sqlx::Error> {
+    if !table.starts_with("xero.") {
+        return Ok(false);
     }
-    Ok(())
+    let query =
+        format!("SELECT EXISTS (SELECT 1 FROM {table} WHERE tenant_id = $1 AND synced_at >= $2)");
+    sqlx::query_scalar(sqlx::AssertSqlSafe(query))
+        .bind(tenant_id)
+        .bind(since)
+        .fetch_one(conn)
+        .await
 }
 
 /// Schedules the pair's next run, superseding any scheduled run still pending for that pair:

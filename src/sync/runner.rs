@@ -24,6 +24,7 @@ pub async fn run_job(engine: &Engine, lease: Lease<'_>, payload: Value) -> anyho
         Ok(Payload::Scheduled(scheduled)) => {
             super::schedule::start_scheduled(engine, lease, scheduled).await
         }
+        Ok(Payload::Hooks(hooks)) => super::hooks::follow(engine, lease, hooks).await,
         Err(error) => give_up(engine, lease, None, &error).await,
     }
 }

@@ -51,8 +51,22 @@ pub async fn adopt(
     if let Some(previous) = previous_attempt {
         telemetry::link(span, previous);
     }
-    if let Ok(Payload::Batch(job)) = Payload::decode(payload.clone()) {
-        adopt_batch(engine, span, &job).await;
+    match Payload::decode(payload.clone()) {
+        Ok(Payload::Batch(job)) => adopt_batch(engine, span, &job).await,
+        Ok(Payload::Hooks(job)) => {
+            let stored: Option<Option<String>> = sqlx::query_scalar(
+                "SELECT traceparent FROM xero.webhook_deliveries WHERE delivery_id = $1",
+            )
+            .bind(job.delivery)
+            .fetch_optional(&engine.pool)
+            .await
+            .ok()
+            .flatten();
+            if let Some(Some(traceparent)) = stored {
+                telemetry::continue_trace(span, &traceparent);
+            }
+        }
+        _ => {}
     }
 }
 

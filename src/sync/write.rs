@@ -7,7 +7,7 @@ use std::time::Duration;
 use sqlx::PgConnection;
 use tracing::Instrument;
 
-use super::engine::Engine;
+use super::engine::{Engine, FollowUp};
 use super::fetch::Fetched;
 use super::job::BatchJob;
 use super::prefetch::Prefetched;
@@ -67,7 +67,7 @@ pub(super) async fn write_batch(
 ) -> Result<Option<Done>, sqlx::Error> {
     let body = batch_body(entity, job, fetched, writing.summary);
     let mut tx = engine.pool.begin().await?;
-    upsert(&mut tx, entity, job, &body).await?;
+    upsert(&mut tx, entity, job.tenant_id, &body).await?;
     if !run::advance(
         &mut tx,
         job.run_id,
@@ -87,7 +87,7 @@ pub(super) async fn write_batch(
     .execute(&mut *tx)
     .await?;
     let (outcome, carried) = if fetched.done {
-        run::finish(&mut tx, job, &fetched.cursor, engine.follow_up()).await?;
+        finish(&mut tx, engine, entity, job, fetched).await?;
         (format!("run completed with batch {}", job.seq), None)
     } else {
         enqueue_next(&mut tx, engine, lease, job, writing.next).await?
@@ -101,6 +101,35 @@ pub(super) async fn write_batch(
         carried,
         prefetched: None,
     }))
+}
+
+/// Completes the run and schedules the pair's next one after the interval it has learnt.
+async fn finish(
+    tx: &mut PgConnection,
+    engine: &Engine,
+    entity: &Entity,
+    job: &BatchJob,
+    fetched: &Fetched,
+) -> Result<(), sqlx::Error> {
+    let table = entity
+        .upsert
+        .first()
+        .map_or_else(String::new, |s| target_table(s));
+    let changed = run::finish(tx, job, &fetched.cursor, &table).await?;
+    if let Some(follow_up) = engine.follow_up() {
+        let after = super::cadence::next_interval(
+            tx,
+            engine,
+            entity,
+            job.tenant_id,
+            changed,
+            follow_up.after,
+        )
+        .await?;
+        let follow_up = FollowUp { after, ..follow_up };
+        run::schedule_next(tx, job.tenant_id, &job.entity, job.run_id, follow_up).await?;
+    }
+    Ok(())
 }
 
 /// The pages of the batch as one body, marked with the run (and as summaries, or as the end
@@ -120,11 +149,11 @@ fn batch_body(entity: &Entity, job: &BatchJob, fetched: &Fetched, summary: bool)
     body
 }
 
-/// Runs the entity's statements over the batch, each in its span.
-async fn upsert(
+/// Runs the entity's statements over a body of records, each in its span.
+pub(super) async fn upsert(
     tx: &mut PgConnection,
     entity: &Entity,
-    job: &BatchJob,
+    tenant_id: uuid::Uuid,
     body: &str,
 ) -> Result<(), sqlx::Error> {
     for statement in entity.upsert {
@@ -138,7 +167,7 @@ async fn upsert(
             db.response.returned_rows = tracing::field::Empty,
         );
         let done = sqlx::query(*statement)
-            .bind(job.tenant_id)
+            .bind(tenant_id)
             .bind(body)
             .execute(&mut *tx)
             .instrument(span.clone())

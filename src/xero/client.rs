@@ -136,7 +136,12 @@ impl XeroClient {
         request: &Get<'_>,
         report: &mut Report,
     ) -> Result<Answer, XeroError> {
-        let url = format!("{}/{}", self.api_base, request.endpoint);
+        let url = format!(
+            "{}/{}{}",
+            self.api_base,
+            request.endpoint,
+            query_string(&request.query)
+        );
         let mut builder = self
             .http
             .get(&url)
@@ -145,7 +150,6 @@ impl XeroClient {
             .header("Accept", "application/json")
             // Egress is billed: ask for it compressed.
             .header("Accept-Encoding", "gzip")
-            .query(&request.query)
             .timeout(self.timeout);
         if let Some(since) = request.modified_since {
             builder = builder.header("If-Modified-Since", modified_since_header(since));
@@ -157,19 +161,7 @@ impl XeroClient {
         report.retry_after = retry_after(response.headers());
         report.problem = header(response.headers(), "x-rate-limit-problem");
         let span = tracing::Span::current();
-        span.record("http.response.status_code", status.as_u16());
-        if let Some(m) = report.remaining.minute {
-            span.record("xero.min_remaining", m);
-        }
-        if let Some(d) = report.remaining.day {
-            span.record("xero.day_remaining", d);
-        }
-        if let Some(a) = report.remaining.app_minute {
-            span.record("xero.app_min_remaining", a);
-        }
-        if let Some(p) = &report.problem {
-            span.record("xero.rate_limit_problem", p.as_str());
-        }
+        record_limits(&span, status.as_u16(), report);
         let gzipped = header(response.headers(), "content-encoding")
             .is_some_and(|e| e.eq_ignore_ascii_case("gzip"));
         let wire = self.body(response).await?;
@@ -267,6 +259,49 @@ fn record(request: &Get<'_>, report: &Report) {
     }
 }
 
+/// The status and what Xero said of its limits, on the call's span.
+fn record_limits(span: &tracing::Span, status: u16, report: &Report) {
+    span.record("http.response.status_code", status);
+    if let Some(m) = report.remaining.minute {
+        span.record("xero.min_remaining", m);
+    }
+    if let Some(d) = report.remaining.day {
+        span.record("xero.day_remaining", d);
+    }
+    if let Some(a) = report.remaining.app_minute {
+        span.record("xero.app_min_remaining", a);
+    }
+    if let Some(p) = &report.problem {
+        span.record("xero.rate_limit_problem", p.as_str());
+    }
+}
+
+/// `?k=v&…`, percent-encoded except for commas: Xero reads `IDs=a,b,c` with literal commas
+/// and refuses them encoded as `%2C`.
+fn query_string(query: &[(&str, String)]) -> String {
+    let encode = |text: &str| {
+        let mut out = String::with_capacity(text.len());
+        for byte in text.bytes() {
+            match byte {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b',' => {
+                    out.push(byte as char)
+                }
+                _ => out.push_str(&format!("%{byte:02X}")),
+            }
+        }
+        out
+    };
+    let pairs: Vec<String> = query
+        .iter()
+        .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+        .collect();
+    if pairs.is_empty() {
+        String::new()
+    } else {
+        format!("?{}", pairs.join("&"))
+    }
+}
+
 fn header(headers: &HeaderMap, name: &str) -> Option<String> {
     headers.get(name)?.to_str().ok().map(str::to_owned)
 }
@@ -282,5 +317,24 @@ fn remaining(headers: &HeaderMap) -> Remaining {
         minute: number("x-minlimit-remaining"),
         day: number("x-daylimit-remaining"),
         app_minute: number("x-appminlimit-remaining"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_keep_their_literal_commas_and_everything_else_is_encoded() {
+        let ids = "a03ffcd2-5d91-4c7e-b483-318584e9e439,046d8a6d-1ae1-4b4d-9340-5601bdf41b87";
+        let query = vec![
+            ("IDs", ids.to_owned()),
+            ("where", "Status==\"PAID\"".to_owned()),
+        ];
+        assert_eq!(
+            query_string(&query),
+            format!("?IDs={ids}&where=Status%3D%3D%22PAID%22")
+        );
+        assert_eq!(query_string(&[]), "");
     }
 }
