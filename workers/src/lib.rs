@@ -6,6 +6,7 @@ use xero_sync::entity::Entity;
 
 pub mod commands;
 pub mod demo;
+pub mod demo_webhooks;
 pub mod entities;
 pub mod simulated;
 

@@ -3,7 +3,9 @@
 
 use clap::{Parser, Subcommand};
 use uuid::Uuid;
-use xero_sync::config::{DbArgs, SyncArgs, TelemetryArgs, TokenKeyArgs, WorkerArgs, XeroArgs};
+use xero_sync::config::{
+    DbArgs, SyncArgs, TelemetryArgs, TokenKeyArgs, WebhookArgs, WorkerArgs, XeroArgs,
+};
 use xero_sync::telemetry::{self, Telemetry};
 use xero_sync_sim::{SimArgs, SimConfig};
 use xero_sync_workers::commands::{
@@ -76,6 +78,13 @@ enum Command {
         /// Print JSON instead of lines.
         #[arg(long)]
         json: bool,
+    },
+    /// Receive Xero's webhooks: verify, store, and have the workers follow them.
+    Webhooks {
+        #[command(flatten)]
+        db: DbArgs,
+        #[command(flatten)]
+        webhooks: WebhookArgs,
     },
     /// The keys tokens are sealed under.
     Keys {
@@ -227,6 +236,7 @@ async fn run(command: Command, telemetry: &Telemetry) -> anyhow::Result<bool> {
         Command::Resume { db, tenant } => commands::resume(&db, tenant).await?,
         Command::Connections { db, json } => commands::connections(&db, json).await?,
         Command::Keys { action } => return keys(action).await,
+        Command::Webhooks { db, webhooks } => commands::webhooks(&db, &webhooks, telemetry).await?,
         Command::Sync { db, sync, request } => return commands::sync(&db, &sync, request).await,
         Command::Status { db, json } => commands::status(&db, json).await?,
         Command::Entities { db, json } => commands::entities(&db, json).await?,

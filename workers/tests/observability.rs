@@ -1,7 +1,8 @@
 //! Watching it, with real components: two `xero-sync worker` processes export their spans to an
 //! OTLP receiver in the test (real OTLP over HTTP, decoded with the OpenTelemetry protobufs),
-//! and a run reads as one trace; a real Prometheus scrapes a worker during a sync and every
-//! query of the provisioned Grafana dashboard returns data; `/readyz` tells the truth.
+//! and a run reads as one trace; a real Prometheus scrapes a worker and a webhook receiver
+//! during a sync and a webhook's change, and every query of the provisioned Grafana dashboard
+//! returns data; `/readyz` tells the truth.
 
 #![allow(clippy::unwrap_used)]
 
@@ -385,6 +386,58 @@ fn as_grafana_sends_it(expr: &str) -> String {
         .replace("$tenant", ".*")
 }
 
+/// The key the test's webhook receiver checks.
+const WEBHOOK_KEY: &str = "b2JzZXJ2YWJpbGl0eS13ZWJob29rLWtleQ==";
+
+/// Posts a signed delivery of one invoice's change to the receiver (once it listens), and waits
+/// until the worker has followed it.
+async fn deliver_one_change(h: &Harness, receiver: &str) {
+    let invoice: Uuid = sqlx::query_scalar("SELECT invoice_id FROM xero.invoices LIMIT 1")
+        .fetch_one(&h.db.pool)
+        .await
+        .unwrap();
+    let event = serde_json::json!({
+        "resourceUrl": format!("https://api.xero.com/api.xro/2.0/Invoices/{invoice}"),
+        "resourceId": invoice, "eventDateUtc": "2026-12-03T10:00:00.000",
+        "eventType": "UPDATE", "eventCategory": "INVOICE",
+        "tenantId": h.tenants[0], "tenantType": "ORGANISATION",
+    });
+    let body = serde_json::to_vec(&serde_json::json!({
+        "events": [event], "firstEventSequence": 1, "lastEventSequence": 1,
+        "entropy": "OBSERVABILITYENTROPY",
+    }))
+    .unwrap();
+    let signature = xero_sync::webhooks::signature::sign(WEBHOOK_KEY, &body);
+    let url = format!("http://{receiver}{}", xero_sync::webhooks::PATH);
+    eventually(
+        "the receiver to take a delivery",
+        Duration::from_secs(30),
+        || {
+            let request = h
+                .http
+                .post(&url)
+                .header("x-xero-signature", &signature)
+                .body(body.clone());
+            async move { request.send().await.ok().filter(|r| r.status() == 200) }
+        },
+    )
+    .await;
+    eventually(
+        "the worker to follow the event",
+        Duration::from_secs(30),
+        || async {
+            sqlx::query_scalar::<_, bool>(
+                "SELECT coalesce(bool_and(handled_at IS NOT NULL), false) FROM xero.webhook_events",
+            )
+            .fetch_one(&h.db.pool)
+            .await
+            .unwrap()
+            .then_some(())
+        },
+    )
+    .await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_real_prometheus_scraping_a_worker_answers_every_query_of_the_dashboard() {
     if std::process::Command::new("prometheus")
@@ -402,6 +455,20 @@ async fn a_real_prometheus_scraping_a_worker_answers_every_query_of_the_dashboar
     let metrics_port = free_port();
     let listen = format!("127.0.0.1:{metrics_port}");
     let mut worker = WorkerProcess::start(&h, &[("WORKER_HTTP_ADDR", &listen)]);
+    // The webhook receiver, scraped beside the worker, as compose runs them.
+    let (hooks_addr, hooks_http) = (
+        format!("127.0.0.1:{}", free_port()),
+        format!("127.0.0.1:{}", free_port()),
+    );
+    let mut receiver = WorkerProcess::start_command(
+        &h,
+        "webhooks",
+        &[
+            ("WEBHOOK_ADDR", &hooks_addr),
+            ("WEBHOOK_HTTP_ADDR", &hooks_http),
+            ("XERO_WEBHOOK_KEY", WEBHOOK_KEY),
+        ],
+    );
 
     let dir = std::env::temp_dir().join(format!("xero-sync-prometheus-{}", Uuid::new_v4()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -409,7 +476,7 @@ async fn a_real_prometheus_scraping_a_worker_answers_every_query_of_the_dashboar
         dir.join("prometheus.yml"),
         format!(
             "global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: xero-sync\n    \
-             static_configs:\n      - targets: ['{listen}']\n"
+             static_configs:\n      - targets: ['{listen}', '{hooks_http}']\n"
         ),
     )
     .unwrap();
@@ -432,6 +499,7 @@ async fn a_real_prometheus_scraping_a_worker_answers_every_query_of_the_dashboar
 
     let runs = h.sync(None, true).await;
     h.wait(&runs, Duration::from_secs(120)).await;
+    deliver_one_change(&h, &hooks_addr).await;
 
     let api = format!("http://127.0.0.1:{prometheus_port}/api/v1");
     let query = |expr: String| {
@@ -477,7 +545,69 @@ async fn a_real_prometheus_scraping_a_worker_answers_every_query_of_the_dashboar
 
     worker.terminate();
     worker.exited_within(Duration::from_secs(30)).await;
+    receiver.terminate();
+    receiver.exited_within(Duration::from_secs(30)).await;
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_webhook_is_one_trace_from_its_delivery_to_the_commit_of_its_record() {
+    let h = Harness::new(small_org()).await;
+    let (endpoint, received) = otlp_receiver().await;
+    let hooks_addr = format!("127.0.0.1:{}", free_port());
+    let otel = ("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint.as_str());
+    let mut worker = WorkerProcess::start(&h, &[otel, ("WORKER_HTTP_ADDR", "off")]);
+    let runs = h.sync(None, true).await;
+    h.wait(&runs, Duration::from_secs(120)).await;
+    let mut receiver = WorkerProcess::start_command(
+        &h,
+        "webhooks",
+        &[
+            otel,
+            ("WEBHOOK_ADDR", &hooks_addr),
+            ("WEBHOOK_HTTP_ADDR", "off"),
+            ("XERO_WEBHOOK_KEY", WEBHOOK_KEY),
+        ],
+    );
+    deliver_one_change(&h, &hooks_addr).await;
+    // SIGTERM flushes each process's exporter on the way out.
+    for process in [&mut receiver, &mut worker] {
+        process.terminate();
+        assert!(
+            process
+                .exited_within(Duration::from_secs(30))
+                .await
+                .success()
+        );
+    }
+    let spans = received.spans();
+    let delivery = spans
+        .iter()
+        .find(|s| s.name == "webhook delivery")
+        .expect("the receiver traced the delivery");
+    let trace: Vec<&Span> = spans
+        .iter()
+        .filter(|s| s.trace_id == delivery.trace_id)
+        .collect();
+    let names: BTreeSet<&str> = trace.iter().map(|s| s.name.as_str()).collect();
+    assert!(
+        trace
+            .iter()
+            .any(|s| s.name == "process xero-sync" && s.parent_span_id.len() == 8),
+        "the job following the delivery is in its trace: {names:?}"
+    );
+    assert!(
+        trace
+            .iter()
+            .any(|s| attr(s, "http.response.status_code").as_deref() == Some("200")),
+        "the call fetching the invoice by id is in the trace: {names:?}"
+    );
+    assert!(
+        trace
+            .iter()
+            .any(|s| attr(s, "db.collection.name").as_deref() == Some("xero.invoices")),
+        "the upsert of the invoice is in the trace: {names:?}"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -5,6 +5,7 @@
 mod connections;
 mod keys;
 mod setup;
+mod webhooks;
 
 use std::time::Duration;
 
@@ -20,6 +21,7 @@ pub use connections::{
 };
 pub use keys::{generate_key, rotate_keys};
 pub use setup::{keys, prepare};
+pub use webhooks::serve as webhooks;
 
 use crate::{demo, registry};
 

@@ -1,7 +1,7 @@
 //! Accounts: the chart of accounts, small enough that Xero returns it in one unpaged call, which
 //! honours `If-Modified-Since`. Stored in `xero.accounts`.
 
-use xero_sync::entity::{Entity, Paging, Scopes};
+use xero_sync::entity::{Entity, Paging, Scopes, Webhook};
 
 /// The Accounts entity.
 pub const ENTITY: Entity = Entity {
@@ -21,4 +21,5 @@ pub const ENTITY: Entity = Entity {
     },
     deprecated: None,
     sweep_query: &[],
+    webhook: Webhook::None,
 };

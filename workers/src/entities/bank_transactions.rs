@@ -2,7 +2,7 @@
 //! `UpdatedDateUTC` keyset; deleted ones are kept with their status.
 //! Stored in `xero.bank_transactions` and `xero.bank_transactions_line_items`.
 
-use xero_sync::entity::{Entity, Paging, Scopes};
+use xero_sync::entity::{Entity, Paging, Scopes, Webhook};
 
 /// The BankTransactions entity.
 pub const ENTITY: Entity = Entity {
@@ -21,6 +21,7 @@ pub const ENTITY: Entity = Entity {
     },
     deprecated: None,
     sweep_query: &[],
+    webhook: Webhook::None,
 };
 
 /// The digest query of the stored lines (the simulator's `bank_transactions_line_items` digest).

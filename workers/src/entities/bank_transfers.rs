@@ -3,7 +3,7 @@
 //! set (one call): a deleted transfer arrives as an update with `status = 'DELETED'` in
 //! `xero.bank_transfers`.
 
-use xero_sync::entity::{Entity, Paging, Scopes};
+use xero_sync::entity::{Entity, Paging, Scopes, Webhook};
 
 /// The BankTransfers entity.
 pub const ENTITY: Entity = Entity {
@@ -23,4 +23,5 @@ pub const ENTITY: Entity = Entity {
     },
     deprecated: None,
     sweep_query: &[],
+    webhook: Webhook::None,
 };

@@ -2,7 +2,7 @@
 //! batch arrives as an update with `status = 'DELETED'` in `xero.batch_payments`; its payments
 //! are in `xero.payments` (with their `batch_payment_id`).
 
-use xero_sync::entity::{Entity, Paging, Scopes};
+use xero_sync::entity::{Entity, Paging, Scopes, Webhook};
 
 /// The BatchPayments entity.
 pub const ENTITY: Entity = Entity {
@@ -22,4 +22,5 @@ pub const ENTITY: Entity = Entity {
     },
     deprecated: None,
     sweep_query: &[],
+    webhook: Webhook::None,
 };

@@ -1,6 +1,6 @@
 //! Branding themes: a full-refresh set.
 
-use xero_sync::entity::{Entity, Paging, Scopes};
+use xero_sync::entity::{Entity, Paging, Scopes, Webhook};
 
 /// The BrandingThemes entity.
 pub const ENTITY: Entity = Entity {
@@ -24,4 +24,5 @@ pub const ENTITY: Entity = Entity {
     },
     deprecated: None,
     sweep_query: &[],
+    webhook: Webhook::None,
 };

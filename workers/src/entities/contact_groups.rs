@@ -1,6 +1,6 @@
 //! Contact groups: a full-refresh set; a group deleted in Xero is marked `removed_at`.
 
-use xero_sync::entity::{Entity, Paging, Scopes};
+use xero_sync::entity::{Entity, Paging, Scopes, Webhook};
 
 /// The ContactGroups entity.
 pub const ENTITY: Entity = Entity {
@@ -24,4 +24,5 @@ pub const ENTITY: Entity = Entity {
     },
     deprecated: None,
     sweep_query: &[],
+    webhook: Webhook::None,
 };

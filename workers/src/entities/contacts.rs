@@ -2,7 +2,7 @@
 //! requested too (`includeArchived`), or a contact archived in Xero would stay active here.
 //! Stored in `xero.contacts`.
 
-use xero_sync::entity::{Entity, Paging, Scopes};
+use xero_sync::entity::{Entity, Paging, Scopes, Webhook};
 
 /// The Contacts entity.
 pub const ENTITY: Entity = Entity {
@@ -20,6 +20,7 @@ pub const ENTITY: Entity = Entity {
     },
     deprecated: None,
     sweep_query: &[],
+    webhook: Webhook::Ids("CONTACT"),
 };
 
 /// The digest query of the stored addresses (`xero.contact_addresses`, a view over `raw`).

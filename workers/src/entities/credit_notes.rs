@@ -2,7 +2,7 @@
 //! voided and deleted ones are kept with their status.
 //! Stored in `xero.credit_notes` and `xero.credit_notes_line_items`.
 
-use xero_sync::entity::{Entity, Paging, Scopes};
+use xero_sync::entity::{Entity, Paging, Scopes, Webhook};
 
 /// The CreditNotes entity.
 pub const ENTITY: Entity = Entity {
@@ -21,6 +21,7 @@ pub const ENTITY: Entity = Entity {
     },
     deprecated: None,
     sweep_query: &[],
+    webhook: Webhook::Run("CREDITNOTE"),
 };
 
 /// The digest query of the stored lines (the simulator's `credit_notes_line_items` digest).

@@ -1,7 +1,7 @@
 //! The organisation's currencies: a full-refresh set keyed by code; a currency removed in Xero
 //! is marked `removed_at`.
 
-use xero_sync::entity::{Entity, Paging, Scopes};
+use xero_sync::entity::{Entity, Paging, Scopes, Webhook};
 
 /// The Currencies entity.
 pub const ENTITY: Entity = Entity {
@@ -25,4 +25,5 @@ pub const ENTITY: Entity = Entity {
     },
     deprecated: None,
     sweep_query: &[],
+    webhook: Webhook::None,
 };

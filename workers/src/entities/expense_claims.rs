@@ -3,7 +3,7 @@
 //! disabling the endpoint), so off unless `SYNC_ENTITIES` names it. Stored in
 //! `xero.expense_claims`.
 
-use xero_sync::entity::{Entity, Paging, Scopes};
+use xero_sync::entity::{Entity, Paging, Scopes, Webhook};
 
 /// The ExpenseClaims entity.
 pub const ENTITY: Entity = Entity {
@@ -26,4 +26,5 @@ pub const ENTITY: Entity = Entity {
          already-deprecated ExpenseClaims endpoint (new claims are bills in Xero Expenses)",
     ),
     sweep_query: &[],
+    webhook: Webhook::None,
 };

@@ -8,7 +8,7 @@
 //! still carry what Xero changes without moving `UpdatedDateUTC` (`DueDate`,
 //! `SentToContact`), at a fraction of the egress; `invoices.summary.sql` merges them.
 
-use xero_sync::entity::{Entity, Paging, Scopes};
+use xero_sync::entity::{Entity, Paging, Scopes, Webhook};
 
 /// The Invoices entity.
 pub const ENTITY: Entity = Entity {
@@ -32,6 +32,7 @@ pub const ENTITY: Entity = Entity {
     },
     deprecated: None,
     sweep_query: &[("summaryOnly", "true")],
+    webhook: Webhook::Ids("INVOICE"),
 };
 
 /// The digest query of the stored line items (the simulator's `invoice_line_items` digest).

@@ -3,7 +3,7 @@
 //! (`SYNC_FULL_EVERY`) reads the whole set and marks the items gone from it `removed_at` in
 //! `xero.items` — the reconciliation sweep.
 
-use xero_sync::entity::{Entity, Paging, Scopes};
+use xero_sync::entity::{Entity, Paging, Scopes, Webhook};
 
 /// The Items entity.
 pub const ENTITY: Entity = Entity {
@@ -27,4 +27,5 @@ pub const ENTITY: Entity = Entity {
     },
     deprecated: None,
     sweep_query: &[],
+    webhook: Webhook::None,
 };

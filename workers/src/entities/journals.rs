@@ -2,7 +2,7 @@
 //! `If-Modified-Since` here). Journals are immutable, so their digest version is their number.
 //! Stored in `xero.journals` and `xero.journal_lines`.
 
-use xero_sync::entity::{Entity, Paging, Scopes};
+use xero_sync::entity::{Entity, Paging, Scopes, Webhook};
 
 /// The Journals entity.
 pub const ENTITY: Entity = Entity {
@@ -26,6 +26,7 @@ pub const ENTITY: Entity = Entity {
     },
     deprecated: None,
     sweep_query: &[],
+    webhook: Webhook::None,
 };
 
 /// The digest query of the stored journal lines (the simulator's `journal_lines` digest).

@@ -5,7 +5,7 @@
 //! stamping what it met with its run; the last batch marks what the run did not meet
 //! `removed_at`. Stored in `xero.linked_transactions`.
 
-use xero_sync::entity::{Entity, Paging, Scopes};
+use xero_sync::entity::{Entity, Paging, Scopes, Webhook};
 
 /// The LinkedTransactions entity.
 pub const ENTITY: Entity = Entity {
@@ -30,4 +30,5 @@ pub const ENTITY: Entity = Entity {
     },
     deprecated: None,
     sweep_query: &[],
+    webhook: Webhook::None,
 };

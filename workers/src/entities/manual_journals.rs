@@ -3,7 +3,7 @@
 //! Xero's Advanced tier; for most apps manual journals plus the transaction entities are the
 //! ledger.
 
-use xero_sync::entity::{Entity, Paging, Scopes};
+use xero_sync::entity::{Entity, Paging, Scopes, Webhook};
 
 /// The ManualJournals entity.
 pub const ENTITY: Entity = Entity {
@@ -25,6 +25,7 @@ pub const ENTITY: Entity = Entity {
     },
     deprecated: None,
     sweep_query: &[],
+    webhook: Webhook::None,
 };
 
 /// The digest query of the stored lines (the simulator's `manual_journal_lines` digest).

@@ -1,7 +1,7 @@
 //! The organisation itself (`GET /Organisation`, one record): its name, base currency,
 //! financial year, edition and class, refreshed on every run.
 
-use xero_sync::entity::{Entity, Paging, Scopes};
+use xero_sync::entity::{Entity, Paging, Scopes, Webhook};
 
 /// The Organisations entity.
 pub const ENTITY: Entity = Entity {
@@ -25,4 +25,5 @@ pub const ENTITY: Entity = Entity {
     },
     deprecated: None,
     sweep_query: &[],
+    webhook: Webhook::None,
 };

@@ -2,7 +2,7 @@
 //! too), paged by the `UpdatedDateUTC` keyset. Stored in `xero.payments`; a deleted payment is
 //! an update with `status = 'DELETED'`.
 
-use xero_sync::entity::{Entity, Paging, Scopes};
+use xero_sync::entity::{Entity, Paging, Scopes, Webhook};
 
 /// The Payments entity.
 pub const ENTITY: Entity = Entity {
@@ -20,4 +20,5 @@ pub const ENTITY: Entity = Entity {
     },
     deprecated: None,
     sweep_query: &[],
+    webhook: Webhook::Run("PAYMENT"),
 };

@@ -2,7 +2,7 @@
 //! kept with their status.
 //! Stored in `xero.purchase_orders` and `xero.purchase_orders_line_items`.
 
-use xero_sync::entity::{Entity, Paging, Scopes};
+use xero_sync::entity::{Entity, Paging, Scopes, Webhook};
 
 /// The PurchaseOrders entity.
 pub const ENTITY: Entity = Entity {
@@ -21,6 +21,7 @@ pub const ENTITY: Entity = Entity {
     },
     deprecated: None,
     sweep_query: &[],
+    webhook: Webhook::None,
 };
 
 /// The digest query of the stored lines (the simulator's `purchase_orders_line_items` digest).

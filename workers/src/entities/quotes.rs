@@ -4,7 +4,7 @@
 //! whole page. Deleted quotes are kept with their status. Stored in `xero.quotes` and
 //! `xero.quotes_line_items`, the shape every transaction document shares.
 
-use xero_sync::entity::{Entity, Paging, Scopes};
+use xero_sync::entity::{Entity, Paging, Scopes, Webhook};
 
 /// The Quotes entity.
 pub const ENTITY: Entity = Entity {
@@ -25,6 +25,7 @@ pub const ENTITY: Entity = Entity {
     },
     deprecated: None,
     sweep_query: &[],
+    webhook: Webhook::None,
 };
 
 /// The digest query of the stored lines (the simulator's `quotes_line_items` digest).

@@ -3,7 +3,7 @@
 //! February 2027), so off unless `SYNC_ENTITIES` names it. Stored in `xero.receipts` and
 //! `xero.receipts_line_items`, the shape every transaction document shares.
 
-use xero_sync::entity::{Entity, Paging, Scopes};
+use xero_sync::entity::{Entity, Paging, Scopes, Webhook};
 
 /// The Receipts entity.
 pub const ENTITY: Entity = Entity {
@@ -27,6 +27,7 @@ pub const ENTITY: Entity = Entity {
          have receipts",
     ),
     sweep_query: &[],
+    webhook: Webhook::None,
 };
 
 /// The digest query of the stored lines (the simulator's `receipts_line_items` digest).

@@ -2,7 +2,7 @@
 //! UpdatedDateUTC). A template deleted in Xero is marked `removed_at` in
 //! `xero.repeating_invoices`.
 
-use xero_sync::entity::{Entity, Paging, Scopes};
+use xero_sync::entity::{Entity, Paging, Scopes, Webhook};
 
 /// The RepeatingInvoices entity.
 pub const ENTITY: Entity = Entity {
@@ -26,4 +26,5 @@ pub const ENTITY: Entity = Entity {
     },
     deprecated: None,
     sweep_query: &[],
+    webhook: Webhook::None,
 };

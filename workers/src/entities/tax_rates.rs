@@ -2,7 +2,7 @@
 //! `UpdatedDateUTC`), keyed by `TaxType`. Every run reads the whole set, so removals are
 //! mirrored: a rate Xero no longer returns is marked `removed_at` in `xero.tax_rates`.
 
-use xero_sync::entity::{Entity, Paging, Scopes};
+use xero_sync::entity::{Entity, Paging, Scopes, Webhook};
 
 /// The TaxRates entity.
 pub const ENTITY: Entity = Entity {
@@ -26,4 +26,5 @@ pub const ENTITY: Entity = Entity {
     },
     deprecated: None,
     sweep_query: &[],
+    webhook: Webhook::None,
 };

@@ -2,7 +2,7 @@
 //! A category or option gone from Xero is marked `removed_at` (in `xero.tracking_categories`
 //! and `xero.tracking_options`); archived ones keep their status.
 
-use xero_sync::entity::{Entity, Paging, Scopes};
+use xero_sync::entity::{Entity, Paging, Scopes, Webhook};
 
 /// The TrackingCategories entity.
 pub const ENTITY: Entity = Entity {
@@ -27,6 +27,7 @@ pub const ENTITY: Entity = Entity {
     },
     deprecated: None,
     sweep_query: &[],
+    webhook: Webhook::None,
 };
 
 /// The digest query of the stored options (the simulator's `tracking_options` digest).

@@ -1,7 +1,7 @@
 //! The organisation's users: one unpaged call, with `If-Modified-Since` on incremental runs;
 //! a user Xero no longer lists is marked `removed_at` by the next full run.
 
-use xero_sync::entity::{Entity, Paging, Scopes};
+use xero_sync::entity::{Entity, Paging, Scopes, Webhook};
 
 /// The Users entity.
 pub const ENTITY: Entity = Entity {
@@ -25,4 +25,5 @@ pub const ENTITY: Entity = Entity {
     },
     deprecated: None,
     sweep_query: &[],
+    webhook: Webhook::None,
 };

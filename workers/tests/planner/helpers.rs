@@ -207,7 +207,8 @@ pub async fn run(pool: &PgPool, run_id: Uuid) -> LoggedRun {
 }
 
 /// Asserts that every pair of `completed` has exactly one pending next run: it follows that
-/// run and is due one `interval` after the run finished.
+/// run and is due the pair's learnt interval after the run finished — `interval` after a run
+/// that found something new, twice the one before after each run that found nothing.
 pub async fn assert_one_follow_up_per_pair(
     pool: &PgPool,
     completed: &[LoggedRun],
@@ -240,11 +241,32 @@ pub async fn assert_one_follow_up_per_pair(
             next.key,
             format!("next:{}:{}:{}", run.tenant_id, run.entity, run.run_id)
         );
+        let (learnt, changed, unchanged): (f64, bool, i32) = sqlx::query_as(
+            "SELECT p.interval_secs, l.changed, p.unchanged_runs
+               FROM xero.sync_progress p JOIN xero.sync_log l ON l.run_id = p.last_run
+              WHERE p.tenant_id = $1 AND p.entity = $2",
+        )
+        .bind(run.tenant_id)
+        .bind(&run.entity)
+        .fetch_one(pool)
+        .await
+        .unwrap();
+        let expected = if changed {
+            interval
+        } else {
+            interval * 2u32.pow(unchanged.clamp(1, 10) as u32)
+        };
+        assert_eq!(
+            Duration::from_secs_f64(learnt),
+            expected.min(secs(86_400)),
+            "{}",
+            run.entity
+        );
         // The worker's clock sets `run_at`, Postgres's `finished_at`: the same machine.
         let gap = (next.run_at - run.finished_at.unwrap()).to_std().unwrap();
         assert!(
-            gap.abs_diff(interval) < secs(3),
-            "{} is due {gap:?} after its run finished, not {interval:?}",
+            gap.abs_diff(expected) < secs(3),
+            "{} is due {gap:?} after its run finished, not {expected:?}",
             run.entity
         );
     }

@@ -1,4 +1,4 @@
-//! A real `xero-sync worker` process, started with a harness's configuration.
+//! A real `xero-sync worker` (or `webhooks`) process, started with a harness's configuration.
 
 use std::process::{ExitStatus, Stdio};
 use std::sync::{Arc, Mutex};
@@ -24,7 +24,12 @@ pub struct WorkerProcess {
 impl WorkerProcess {
     /// Starts `xero-sync worker` with the harness's configuration plus `env`.
     pub fn start(h: &Harness, env: &[(&str, &str)]) -> WorkerProcess {
-        let mut command = h.command(&["worker"]);
+        Self::start_command(h, "worker", env)
+    }
+
+    /// Starts `xero-sync <command>` (`worker`, `webhooks`) the same way.
+    pub fn start_command(h: &Harness, subcommand: &str, env: &[(&str, &str)]) -> WorkerProcess {
+        let mut command = h.command(&[subcommand]);
         command
             .env("LOG_FORMAT_JSON", "true")
             .stdout(Stdio::null())
