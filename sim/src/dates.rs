@@ -1,12 +1,14 @@
-//! Xero's date formats, field by field, and the parsing of `If-Modified-Since`.
+//! Xero's date formats, field by field, and the parsing of `If-Modified-Since` and of a
+//! report's `date`.
 //!
 //! - `UpdatedDateUTC`, `CreatedDateUTC` and calendar dates (`Date`, `DueDate`, `JournalDate`…)
 //!   are `/Date(<epoch ms>+0000)/`; calendar dates are midnight UTC of the day.
 //! - The envelope's `DateTimeUTC` is `/Date(<epoch ms>)/`, without an offset.
 //! - `DateString`/`DueDateString` are `yyyy-mm-ddT00:00:00` (no zone); `UpdatedDateUTCString`
 //!   is `yyyy-mm-ddThh:mm:ssZ` (milliseconds dropped).
+//! - A report's `ReportDate` is `24 April 2019`; its `date` parameter is `2019-04-24`.
 
-use chrono::{DateTime, NaiveDate, NaiveDateTime, SecondsFormat, TimeZone, Utc};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, SecondsFormat, TimeZone, Utc};
 use serde::{Serialize, Serializer};
 
 /// Milliseconds in a day.
@@ -35,6 +37,16 @@ impl MsDate {
     /// `n` days later.
     pub fn plus_days(self, n: i64) -> Self {
         Self(self.0 + n * DAY_MS)
+    }
+
+    /// Midnight UTC of a calendar day.
+    pub fn of_day(day: NaiveDate) -> Self {
+        Self(day.and_time(NaiveTime::MIN).and_utc().timestamp_millis())
+    }
+
+    /// The calendar day.
+    pub fn day(self) -> NaiveDate {
+        utc(self.0).date_naive()
     }
 }
 
@@ -69,6 +81,18 @@ impl Serialize for UtcSecondString {
 /// The envelope's `DateTimeUTC`: `/Date(ms)/` without an offset.
 pub fn envelope_date(ms: i64) -> String {
     format!("/Date({ms})/")
+}
+
+/// A report's dates (`ReportDate`, the "As at" title): `24 April 2019`.
+pub fn report_date(day: MsDate) -> String {
+    day.day().format("%-d %B %Y").to_string()
+}
+
+/// A report's `date` parameter (`2019-10-31`), as a calendar day.
+pub fn parse_report_date(raw: &str) -> Option<MsDate> {
+    NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d")
+        .ok()
+        .map(MsDate::of_day)
 }
 
 /// The `/connections` date format. Real Xero sends `2019-12-07T18:46:19.5165400` (7 fractional
@@ -175,6 +199,9 @@ mod tests {
             "\"2019-03-07T00:00:00\""
         );
         assert_eq!(envelope_date(5), "/Date(5)/");
+        assert_eq!(report_date(day), "7 March 2019");
+        assert_eq!(parse_report_date("2019-03-07"), Some(day));
+        assert_eq!(parse_report_date("2019-02-30"), None);
         assert_eq!(connection_date(0), "1970-01-01T00:00:00.0000000Z");
     }
 }

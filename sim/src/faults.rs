@@ -58,7 +58,9 @@ pub enum FaultKind {
 /// A scripted fault: the next `count` matching calls fail this way.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct FaultSpec {
-    /// Endpoint name as in the path (`Invoices`), case-insensitive; absent or `*` = any.
+    /// Endpoint name as in the path (`Invoices`, `Reports/TrialBalance`), case-insensitive; an
+    /// endpoint under a folder also answers to its last segment (`TrialBalance`); absent or
+    /// `*` = any.
     #[serde(default)]
     pub endpoint: Option<String>,
     /// Only this tenant; absent = any.
@@ -83,6 +85,13 @@ pub struct FaultSpec {
 
 fn one() -> u32 {
     1
+}
+
+/// Whether a fault's `endpoint` names this one: its path (`Reports/TrialBalance`) or, under a
+/// folder, its last segment (`TrialBalance`).
+fn names(named: &str, endpoint: &str) -> bool {
+    let leaf = endpoint.rsplit_once('/').map(|(_, leaf)| leaf);
+    named.eq_ignore_ascii_case(endpoint) || leaf.is_some_and(|l| named.eq_ignore_ascii_case(l))
 }
 
 /// A fault chosen for one call.
@@ -197,7 +206,7 @@ impl Faults {
         let matching = scripted.iter().position(|s| {
             // A wildcard means every Accounting endpoint; the token endpoint must be named.
             let endpoint_ok = match s.endpoint.as_deref() {
-                Some(e) => e.eq_ignore_ascii_case(endpoint) || (e == "*" && endpoint != "token"),
+                Some(e) => names(e, endpoint) || (e == "*" && endpoint != "token"),
                 None => endpoint != "token",
             };
             endpoint_ok && s.tenant_id.is_none_or(|t| Some(t) == tenant)

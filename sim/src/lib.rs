@@ -10,10 +10,11 @@
 //! Layout: `args` (command line and [`SimConfig`]), `generate` (the deterministic data set),
 //! `model`/`store` (records and their indexes), `dates` (Xero's date formats), `identity`
 //! (authorize, token, grants and their connections, revocation) and `identity_routes` (their
-//! handlers), `accounting` (the Accounting endpoints, one table row each), `api` (the request
-//! flow), `limits`, `faults`, `stats`, `control`, `control_identity` and `control_webhooks`
-//! (`/sim/*`), `mutate`, `webhooks` (events, signed deliveries, retries, intent to receive) and
-//! `server` (wiring and start/stop).
+//! handlers), `accounting` (the Accounting endpoints, one table row each), `trial_balance` (the
+//! Trial Balance report's sums from the journals), `api` (the request flow), `limits`,
+//! `faults`, `stats`, `control`, `control_identity` and `control_webhooks` (`/sim/*`),
+//! `mutate`, `webhooks` (events, signed deliveries, retries, intent to receive) and `server`
+//! (wiring and start/stop).
 //!
 //! The files import each other in layers, never in a loop (a structure test checks it). At the
 //! bottom, the vocabulary every entity shares: `dates`, `names`, `model`, `store`, `book`,
@@ -23,13 +24,14 @@
 //! `invoices`, `history`; those whose changes touch only their own data change there too.
 //! Beside them, `webhooks::{settings, event, payload, send, counters, hub}`: the subscription
 //! the state holds. Then `state`; then the changes that reach across a tenant (`payments`,
-//! `links`, `expense_claims`, `allocations`, `documents::change`, `mutate`'s files), the
-//! endpoints' bodies, and `webhooks::{watch, delivery, intent}` (which changes notify, and the
-//! sending). On top, the modules that list every entity — the endpoint table (`accounting`),
-//! `generate`, `mutate`, `control` — then `api`, the identity side's handlers
-//! (`identity_routes`, `control_identity`, above `identity` and `state`), `control_webhooks`
-//! and `server`. A file imports a name from the file that defines it, never through a parent's
-//! re-export (the module folders re-export nothing; only this root does, for other crates).
+//! `links`, `expense_claims`, `allocations`, `documents::change`, `mutate`'s files),
+//! `trial_balance` (it reads a tenant's journals and chart), the endpoints' bodies, and
+//! `webhooks::{watch, delivery, intent}` (which changes notify, and the sending). On top, the
+//! modules that list every entity — the endpoint table (`accounting`), `generate`, `mutate`,
+//! `control` — then `api`, the identity side's handlers (`identity_routes`, `control_identity`,
+//! above `identity` and `state`), `control_webhooks` and `server`. A file imports a name from
+//! the file that defines it, never through a parent's re-export (the module folders re-export
+//! nothing; only this root does, for other crates).
 //!
 //! `If-Modified-Since` semantics: inclusive at second precision. A record is returned when
 //! `floor_to_second(UpdatedDateUTC) >= floor_to_second(If-Modified-Since)`, so handing back the
@@ -71,6 +73,7 @@ mod stats;
 mod store;
 mod tax_rates;
 mod timeline;
+mod trial_balance;
 mod webhooks;
 
 pub use args::{SimArgs, SimConfig};

@@ -28,6 +28,7 @@ use crate::{api, control, control_identity, control_webhooks, identity_routes};
 fn router(app: Arc<App>) -> Router {
     Router::new()
         .route("/api.xro/2.0/{endpoint}", get(api::get))
+        .route("/api.xro/2.0/{folder}/{endpoint}", get(api::get_in_folder))
         .route(
             "/identity/connect/authorize",
             get(identity_routes::authorize),

@@ -127,7 +127,7 @@ async fn every_accounting_response_validates_against_the_official_schema() {
         h.post("mutate", json!({ "entity": entity, "count": 30 }))
             .await;
     }
-    let cases: [Case; 31] = [
+    let cases: [Case; 33] = [
         ("/Accounts", "Accounts", vec![]),
         (
             "/Contacts",
@@ -183,6 +183,12 @@ async fn every_accounting_response_validates_against_the_official_schema() {
         ),
         ("/Receipts", "Receipts", vec![]),
         ("/ExpenseClaims", "ExpenseClaims", vec![]),
+        (
+            "/Reports/TrialBalance",
+            "Reports",
+            vec![("date", "2024-03-31")],
+        ),
+        ("/Reports/TrialBalance", "Reports", vec![]),
     ];
     for (path, endpoint, query) in cases {
         // The path names the endpoint, `endpoint` the collection (`/Organisation` answers

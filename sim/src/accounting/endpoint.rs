@@ -23,6 +23,8 @@ pub enum Paging {
     Numbered,
     /// One response with everything (If-Modified-Since still filters).
     Unpaged,
+    /// A report as at its `date`: one response, If-Modified-Since ignored (Reports).
+    Report,
 }
 
 /// Renders an endpoint's response body for one tenant.
@@ -31,7 +33,7 @@ pub type Render = fn(&TenantData, &ListQuery, Envelope) -> serde_json::Result<Ve
 /// An Accounting endpoint.
 #[derive(Debug)]
 pub struct Endpoint {
-    /// Path segment and collection key (`Invoices`).
+    /// Path (`Invoices`, `Reports/TrialBalance`) and, for a list, its collection key.
     pub name: &'static str,
     /// How it pages.
     pub paging: Paging,
@@ -43,8 +45,15 @@ pub struct Endpoint {
 
 impl Endpoint {
     /// The cursor key counted in `/sim/stats`, e.g.
-    /// `Invoices?ims=2024-01-02T03:04:05.000Z&page=2&pageSize=1000` or `Journals?offset=300`.
+    /// `Invoices?ims=2024-01-02T03:04:05.000Z&page=2&pageSize=1000`, `Journals?offset=300` or
+    /// `Reports/TrialBalance?date=2024-03-31` (`date=-`: today).
     pub fn cursor_key(&self, q: &ListQuery) -> String {
+        if self.paging == Paging::Report {
+            let date = q
+                .date
+                .map_or_else(|| "-".to_owned(), |d| d.day().to_string());
+            return format!("{}?date={date}", self.name);
+        }
         let ims = q
             .ims_ms
             .map_or_else(|| "-".to_owned(), |ms| iso_millis(floor_to_second(ms)));

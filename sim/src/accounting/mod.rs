@@ -1,22 +1,26 @@
 //! The Accounting endpoints, one table row each. Adding an endpoint is a record type in
 //! `model`, a table in `TenantData`, a render function in `render` (or `render_sets`) and a row
 //! in [`ENDPOINTS`]; the request flow (auth, tenant, limits, faults, headers, stats) in `api` is
-//! shared.
+//! shared. A report is computed from the tenant's records instead (`Reports/TrialBalance` from
+//! its journals and chart, in `trial_balance`) and rendered in `render_reports`.
 //!
 //! `IDs` is read by Invoices and Contacts (what webhook followers fetch). Not implemented
 //! (ignored if sent): `where`, `order` (the default order always applies), `IDs` elsewhere,
-//! `Statuses` and other list filters, `unitdp`, `paymentsOnly`.
+//! `Statuses` and other list filters, `unitdp`, `paymentsOnly` (the trial balance is always
+//! on the accrual basis).
 //!
 //! Layout: `query` (the parsed request and Xero's page sizes), `paging` (selection and pages),
-//! `endpoint` (what an endpoint is, and the envelope), `render` and `render_sets` (the bodies),
-//! and this file, the table of every endpoint. The entity modules use `query` and `paging`
-//! (a fault edits the record a page served first), so those two import no entity, and callers
-//! import every name from the file that defines it: this file re-exports nothing.
+//! `endpoint` (what an endpoint is, and the envelope), `render`, `render_sets` and
+//! `render_reports` (the bodies), and this file, the table of every endpoint. The entity modules
+//! use `query` and `paging` (a fault edits the record a page served first), so those two import
+//! no entity, and callers import every name from the file that defines it: this file
+//! re-exports nothing.
 
 pub mod endpoint;
 pub mod paging;
 pub mod query;
 mod render;
+mod render_reports;
 mod render_sets;
 
 use endpoint::{Endpoint, Paging};
@@ -44,6 +48,13 @@ const CLASSIC_EXPENSES_SCOPES: &[&str] = &[
     "accounting.classicexpenses",
     "accounting.transactions.read",
     "accounting.transactions",
+];
+
+/// The trial balance: the granular scope of apps created since 2 March 2026, or the broad
+/// reports scope of older ones.
+const TRIAL_BALANCE_SCOPES: &[&str] = &[
+    "accounting.reports.trialbalance.read",
+    "accounting.reports.read",
 ];
 
 /// Every endpoint served under `/api.xro/2.0`.
@@ -219,9 +230,16 @@ pub const ENDPOINTS: &[Endpoint] = &[
         scopes: CLASSIC_EXPENSES_SCOPES,
         render: render_sets::expense_claims,
     },
+    Endpoint {
+        name: "Reports/TrialBalance",
+        paging: Paging::Report,
+        scopes: TRIAL_BALANCE_SCOPES,
+        render: render_reports::trial_balance,
+    },
 ];
 
-/// The endpoint for a path segment (Xero paths are case-insensitive).
+/// The endpoint for a path (`Invoices`, `Reports/TrialBalance`; Xero paths are
+/// case-insensitive).
 pub fn endpoint(name: &str) -> Option<&'static Endpoint> {
     ENDPOINTS.iter().find(|e| e.name.eq_ignore_ascii_case(name))
 }

@@ -1,12 +1,12 @@
 //! A list request as the endpoints read it ([`ListQuery`]): `If-Modified-Since`, `page`,
-//! `pageSize`, `offset` and the flags, parsed once from the query string and header; and Xero's
-//! page sizes.
+//! `pageSize`, `offset` and the flags, parsed once from the query string and header; a report's
+//! `date`; and Xero's page sizes.
 
 use std::collections::HashMap;
 
 use uuid::Uuid;
 
-use crate::dates::parse_if_modified_since;
+use crate::dates::{MsDate, parse_if_modified_since, parse_report_date};
 
 /// Xero's default and maximum page sizes.
 pub const DEFAULT_PAGE_SIZE: u32 = 100;
@@ -39,6 +39,27 @@ pub struct ListQuery {
     /// Serve only the first half of the page's records, with the page's full `pagination`
     /// (the `short_page` fault: a page cut short that is not the last one).
     pub short_page: bool,
+    /// A report's `date`: the day it is as at (`None`: today, by the simulator clock).
+    pub date: Option<MsDate>,
+}
+
+/// A query parameter, its name case-insensitive as Xero's.
+fn param<'a>(params: &'a HashMap<String, String>, name: &str) -> Option<&'a str> {
+    params
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.trim())
+}
+
+/// A report's `date` (`2019-10-31`), if sent and not empty. Only the reports read it, so a
+/// list endpoint ignores a `date` it does not take, as Xero ignores unknown parameters.
+pub fn report_date(params: &HashMap<String, String>) -> Result<Option<MsDate>, String> {
+    match param(params, "date").filter(|d| !d.is_empty()) {
+        Some(raw) => parse_report_date(raw)
+            .map(Some)
+            .ok_or_else(|| format!("'{raw}' is not a valid date (use yyyy-mm-dd)")),
+        None => Ok(None),
+    }
 }
 
 /// Reads `If-Modified-Since` (the header's value, if sent), `page`, `pageSize`, `offset`,
@@ -48,12 +69,7 @@ pub fn parse(
     params: &HashMap<String, String>,
     if_modified_since: Option<&str>,
 ) -> Result<ListQuery, String> {
-    let get = |name: &str| {
-        params
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.trim())
-    };
+    let get = |name: &str| param(params, name);
     let ims_ms = match if_modified_since {
         Some(raw) => Some(parse_if_modified_since(raw).map_err(|e| e.to_string())?),
         None => None,
@@ -96,5 +112,6 @@ pub fn parse(
         summary_only: flag("summaryOnly"),
         ids,
         short_page: false,
+        date: None,
     })
 }

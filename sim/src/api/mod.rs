@@ -19,7 +19,7 @@ use axum::http::{HeaderMap, Response, StatusCode, Uri, header};
 use uuid::Uuid;
 
 use crate::accounting;
-use crate::accounting::endpoint::{Endpoint, Envelope};
+use crate::accounting::endpoint::{Endpoint, Envelope, Paging};
 use crate::accounting::query::{self, ListQuery};
 use crate::identity::grants::GrantKind;
 use crate::identity::tokens::Authenticated;
@@ -39,7 +39,30 @@ pub async fn get(
     uri: Uri,
     headers: HeaderMap,
 ) -> Response<Body> {
-    let Some(endpoint) = accounting::endpoint(&name) else {
+    call(&app, &name, &params, &uri, &headers).await
+}
+
+/// `GET /api.xro/2.0/{folder}/{endpoint}`: the endpoints under a folder
+/// (`Reports/TrialBalance`), named by their whole path.
+pub async fn get_in_folder(
+    State(app): State<Arc<App>>,
+    Path((folder, name)): Path<(String, String)>,
+    Query(params): Query<HashMap<String, String>>,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response<Body> {
+    call(&app, &format!("{folder}/{name}"), &params, &uri, &headers).await
+}
+
+/// An Accounting call to the endpoint at `name`: answered, counted and metered.
+async fn call(
+    app: &App,
+    name: &str,
+    params: &HashMap<String, String>,
+    uri: &Uri,
+    headers: &HeaderMap,
+) -> Response<Body> {
+    let Some(endpoint) = accounting::endpoint(name) else {
         return not_found();
     };
     // Xero answers a request line past about 2,000 characters with a bare 404 (a long `IDs=`
@@ -49,16 +72,16 @@ pub async fn get(
             .request(endpoint.name, StatusCode::NOT_FOUND.as_u16());
         return not_found();
     }
-    let response = serve(&app, endpoint, &params, &headers).await;
+    let response = serve(app, endpoint, params, headers).await;
     // Metered for the organisation named (a custom connection's is the first).
-    let tenant = match header(&headers, "xero-tenant-id") {
+    let tenant = match header(headers, "xero-tenant-id") {
         Some(raw) => Uuid::parse_str(raw.trim()).ok(),
         None => app.tenants.first().map(|t| t.id),
     };
     app.stats.request(endpoint.name, response.status().as_u16());
-    let gzip = header(&headers, header::ACCEPT_ENCODING)
+    let gzip = header(headers, header::ACCEPT_ENCODING)
         .is_some_and(|e| e.split(',').any(|c| c.trim().starts_with("gzip")));
-    egress::encode(&app, response, tenant, gzip).await
+    egress::encode(app, response, tenant, gzip).await
 }
 
 fn header(headers: &HeaderMap, name: impl header::AsHeaderName) -> Option<&str> {
@@ -154,7 +177,7 @@ async fn answer(
         return failure;
     }
     let ims = header(headers, header::IF_MODIFIED_SINCE);
-    let mut query = match query::parse(params, ims) {
+    let mut query = match parse(endpoint, params, ims) {
         Ok(q) => q,
         Err(message) => return validation_error(&message),
     };
@@ -187,6 +210,19 @@ async fn answer(
         envelope.id.to_string(),
     );
     response
+}
+
+/// The request as the endpoint reads it: a report reads its `date` too.
+fn parse(
+    endpoint: &Endpoint,
+    params: &HashMap<String, String>,
+    ims: Option<&str>,
+) -> Result<ListQuery, String> {
+    let mut query = query::parse(params, ims)?;
+    if endpoint.paging == Paging::Report {
+        query.date = query::report_date(params)?;
+    }
+    Ok(query)
 }
 
 /// The endpoint's body for the tenant, read under its lock.

@@ -42,7 +42,8 @@ const REFRESH_IDLE_MS: i64 = 60 * 86_400_000;
 const DEFAULT_SCOPE: &str = "accounting.invoices.read accounting.payments.read \
                              accounting.banktransactions.read accounting.manualjournals.read \
                              accounting.contacts.read accounting.settings.read \
-                             accounting.journals.read accounting.classicexpenses.read";
+                             accounting.journals.read accounting.classicexpenses.read \
+                             accounting.reports.trialbalance.read";
 /// The broad scopes that apps created on or after 2 March 2026 may no longer request.
 const BROAD_SCOPES: &[&str] = &[
     "accounting.transactions",
