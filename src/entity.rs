@@ -56,10 +56,23 @@ pub fn requested(entities: &[Entity], enabled: &[String]) -> Vec<Entity> {
         .collect()
 }
 
-/// The scopes a connection needs to read `entities`: [`BASE_SCOPES`] and each entity's scope,
+/// The scope of the Trial Balance report `verify` compares the ledger with.
+pub const REPORTS_SCOPE: Scopes = Scopes {
+    granular: "accounting.reports.trialbalance.read",
+    broad: "accounting.reports.read",
+};
+
+/// The scopes a connection needs to read `entities`: [`BASE_SCOPES`], the reports scope and
+/// each entity's scope,
 /// granular unless `broad` (an app created before 2 March 2026), each once, in order.
 pub fn scopes(entities: &[Entity], broad: bool) -> Vec<&'static str> {
     let mut out: Vec<&'static str> = BASE_SCOPES.to_vec();
+    // `xero-sync verify` reads Xero's Trial Balance.
+    out.push(if broad {
+        REPORTS_SCOPE.broad
+    } else {
+        REPORTS_SCOPE.granular
+    });
     for entity in entities {
         let scope = if broad {
             entity.scopes.broad

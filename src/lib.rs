@@ -22,6 +22,7 @@ pub mod sync;
 pub mod telemetry;
 pub mod testing;
 pub mod vault;
+pub mod verify;
 pub mod webhooks;
 pub mod worker;
 pub mod xero;

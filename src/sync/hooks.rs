@@ -15,6 +15,7 @@ use uuid::Uuid;
 
 use super::engine::Engine;
 use super::job::HooksJob;
+use super::leased;
 use super::queue::{self, Lease};
 use super::start::{StartError, start_run_in};
 use super::tenant::{self, TenantState};
@@ -126,11 +127,6 @@ async fn fetch_ids(
     tenant_id: Uuid,
     resources: &[Uuid],
 ) -> Result<Vec<Page>, XeroError> {
-    let token = engine
-        .vault
-        .access_token(tenant_id, None)
-        .await
-        .map_err(|e| XeroError::Transport(e.to_string()))?;
     let mut pages = Vec::new();
     for chunk in resources.chunks(IDS_PER_CALL) {
         let ids: Vec<String> = chunk.iter().map(Uuid::to_string).collect();
@@ -147,20 +143,7 @@ async fn fetch_ids(
             query,
             modified_since: None,
         };
-        let lease = loop {
-            match engine.budget.take(tenant_id, false).await {
-                Ok(crate::budget::Take::Granted(lease)) => break lease,
-                Ok(crate::budget::Take::Wait(wait, _)) => {
-                    tokio::time::sleep(wait.min(Duration::from_secs(5))).await;
-                }
-                Err(e) => return Err(XeroError::Transport(e.to_string())),
-            }
-        };
-        let (answer, report) = engine.xero.get(token.token.expose(), &get).await;
-        let _ = engine
-            .budget
-            .give_back(lease, tenant_id, entity.name, &report)
-            .await;
+        let answer = leased::get(engine, &get, entity.name).await;
         let fields = Fields {
             collection: entity.collection,
             id: entity.id_field,

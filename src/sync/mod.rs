@@ -16,6 +16,7 @@ pub mod engine;
 mod fetch;
 pub mod hooks;
 pub mod job;
+pub mod leased;
 pub mod maintenance;
 mod outcome;
 mod prefetch;

@@ -9,7 +9,7 @@ use xero_sync::config::{
 use xero_sync::telemetry::{self, Telemetry};
 use xero_sync_sim::{SimArgs, SimConfig};
 use xero_sync_workers::commands::{
-    self, ConnectOptions, DisconnectOptions, SyncRequest, WorkerSettings,
+    self, ConnectOptions, DisconnectOptions, SyncRequest, VerifyOptions, WorkerSettings,
 };
 use xero_sync_workers::demo;
 
@@ -54,6 +54,18 @@ enum Command {
         keys: TokenKeyArgs,
         #[command(flatten)]
         options: DisconnectOptions,
+    },
+    /// Prove the copy: each organisation's synced journals against Xero's Trial Balance, to
+    /// the cent; exits non-zero naming the accounts that differ.
+    Verify {
+        #[command(flatten)]
+        db: DbArgs,
+        #[command(flatten)]
+        xero: XeroArgs,
+        #[command(flatten)]
+        keys: TokenKeyArgs,
+        #[command(flatten)]
+        options: VerifyOptions,
     },
     /// Pause an organisation: no new work; what runs finishes its batch.
     Pause {
@@ -232,6 +244,12 @@ async fn run(command: Command, telemetry: &Telemetry) -> anyhow::Result<bool> {
             keys,
             options,
         } => commands::disconnect(&db, &xero, &keys, &options).await?,
+        Command::Verify {
+            db,
+            xero,
+            keys,
+            options,
+        } => return commands::verify(&db, &xero, &keys, &options).await,
         Command::Pause { db, tenant } => commands::pause(&db, tenant).await?,
         Command::Resume { db, tenant } => commands::resume(&db, tenant).await?,
         Command::Connections { db, json } => commands::connections(&db, json).await?,
@@ -247,15 +265,7 @@ async fn run(command: Command, telemetry: &Telemetry) -> anyhow::Result<bool> {
             sync,
             worker,
             keys,
-        } => {
-            let settings = WorkerSettings {
-                xero,
-                sync,
-                worker,
-                keys,
-            };
-            commands::worker(&db, &settings, telemetry).await?;
-        }
+        } => worker_command(db, xero, sync, worker, keys, telemetry).await?,
         Command::Simulate(args) => xero_sync_sim::run_cli(args).await?,
         Command::Demo {
             database_url,
@@ -275,6 +285,23 @@ async fn run(command: Command, telemetry: &Telemetry) -> anyhow::Result<bool> {
         }
     }
     Ok(true)
+}
+
+async fn worker_command(
+    db: DbArgs,
+    xero: XeroArgs,
+    sync: SyncArgs,
+    worker: WorkerArgs,
+    keys: TokenKeyArgs,
+    telemetry: &Telemetry,
+) -> anyhow::Result<()> {
+    let settings = WorkerSettings {
+        xero,
+        sync,
+        worker,
+        keys,
+    };
+    commands::worker(&db, &settings, telemetry).await
 }
 
 async fn keys(action: KeysAction) -> anyhow::Result<bool> {

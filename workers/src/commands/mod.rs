@@ -5,6 +5,7 @@
 mod connections;
 mod keys;
 mod setup;
+mod verify;
 mod webhooks;
 
 use std::time::Duration;
@@ -21,6 +22,7 @@ pub use connections::{
 };
 pub use keys::{generate_key, rotate_keys};
 pub use setup::{keys, prepare};
+pub use verify::{VerifyOptions, verify};
 pub use webhooks::serve as webhooks;
 
 use crate::{demo, registry};

@@ -1,0 +1,39 @@
+//! One Xero call outside a run's batch (a webhook's fetch by id, a report for `verify`): the
+//! organisation's access token, a lease from the budget shared by replicas (waiting as it
+//! says), the call, and the lease given back with what Xero said of its limits.
+
+use std::time::Duration;
+
+use uuid::Uuid;
+
+use super::engine::Engine;
+use crate::budget::Take;
+use crate::xero::XeroError;
+use crate::xero::client::{Answer, Get};
+
+/// The longest one wait for the budget is slept before asking again.
+const WAIT_AT_MOST: Duration = Duration::from_secs(5);
+
+/// Makes `get` for its tenant within the budget; `label` names the call in the budget's
+/// accounting (an entity or a report).
+pub async fn get(engine: &Engine, get: &Get<'_>, label: &str) -> Result<Answer, XeroError> {
+    let tenant_id: Uuid = get.tenant_id;
+    let token = engine
+        .vault
+        .access_token(tenant_id, None)
+        .await
+        .map_err(|e| XeroError::Transport(e.to_string()))?;
+    let lease = loop {
+        match engine.budget.take(tenant_id, false).await {
+            Ok(Take::Granted(lease)) => break lease,
+            Ok(Take::Wait(wait, _)) => tokio::time::sleep(wait.min(WAIT_AT_MOST)).await,
+            Err(e) => return Err(XeroError::Transport(e.to_string())),
+        }
+    };
+    let (answer, report) = engine.xero.get(token.token.expose(), get).await;
+    let _ = engine
+        .budget
+        .give_back(lease, tenant_id, label, &report)
+        .await;
+    answer
+}

@@ -1,0 +1,228 @@
+//! `xero-sync verify`: the copy proved against Xero's own Trial Balance. Xero's report for a
+//! date is fetched (one call, within the shared budget) and compared, account by account and to
+//! the cent, with the same trial balance recomputed from the synced journals by
+//! `xero.trial_balance(tenant, date)` — the SQL analysts read through `xero.general_ledger`.
+//!
+//! What journals cannot show is not called a mismatch: Xero journals no unrealised currency
+//! gains or bank revaluations, so in an organisation with more than one currency the unrealised
+//! gains account and foreign-currency bank accounts are "not checkable from journals".
+//!
+//! Layout: `amount` (cents, from strings and numerics), `report` (the report's rows), and this
+//! file (fetch, recompute, compare).
+
+pub mod amount;
+pub mod report;
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use serde::Serialize;
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use crate::sync::engine::Engine;
+use crate::sync::leased;
+use crate::xero::XeroError;
+use crate::xero::client::Get;
+use amount::Cents;
+
+/// Why a tenant could not be verified.
+#[derive(Debug, thiserror::Error)]
+pub enum VerifyError {
+    /// What the comparison needs is not synced yet.
+    #[error("{0}")]
+    NotSynced(String),
+    /// Xero refused the report.
+    #[error(
+        "Xero refused the Trial Balance: {0}. The connection needs the scope \
+         accounting.reports.trialbalance.read (accounting.reports.read for apps made before \
+         March 2026): reconnect with `xero-sync connect --reauthorize --tenant <id>`"
+    )]
+    NotEntitled(XeroError),
+    /// The call failed otherwise.
+    #[error("fetching the Trial Balance: {0}")]
+    Xero(XeroError),
+    /// The report could not be read.
+    #[error("reading Xero's Trial Balance: {0}")]
+    Report(String),
+    /// The database.
+    #[error(transparent)]
+    Db(#[from] sqlx::Error),
+}
+
+/// One account compared.
+#[derive(Debug, Clone, Serialize)]
+pub struct Account {
+    /// The account.
+    pub account_id: Uuid,
+    /// How Xero shows it ("Sales (200)"), or our code and name.
+    pub label: String,
+    /// Xero's YTD debit and credit, in cents.
+    pub xero: (Cents, Cents),
+    /// Ours, recomputed from the synced journals.
+    pub ours: (Cents, Cents),
+    /// False where journals cannot show the balance (unrealised currency gains).
+    pub checkable: bool,
+}
+
+impl Account {
+    /// Ours minus Xero's, as a debit balance.
+    pub fn difference(&self) -> Cents {
+        (self.ours.0 - self.ours.1) - (self.xero.0 - self.xero.1)
+    }
+
+    /// Whether the account differs where it can be checked.
+    pub fn differs(&self) -> bool {
+        self.checkable && self.difference() != 0
+    }
+}
+
+/// A tenant's verification on a date.
+#[derive(Debug, Clone, Serialize)]
+pub struct Verification {
+    /// The organisation.
+    pub tenant_id: Uuid,
+    /// The report's date.
+    pub date: NaiveDate,
+    /// Every account either side has a balance for, by label.
+    pub accounts: Vec<Account>,
+}
+
+impl Verification {
+    /// The accounts that differ.
+    pub fn differing(&self) -> Vec<&Account> {
+        self.accounts.iter().filter(|a| a.differs()).collect()
+    }
+}
+
+/// Verifies one tenant's ledger on `date` against Xero's Trial Balance.
+pub async fn verify(
+    engine: &Engine,
+    tenant_id: Uuid,
+    date: NaiveDate,
+) -> Result<Verification, VerifyError> {
+    synced(&engine.pool, tenant_id, date).await?;
+    let get = Get {
+        tenant_id,
+        endpoint: "Reports/TrialBalance",
+        query: vec![("date", date.format("%Y-%m-%d").to_string())],
+        modified_since: None,
+    };
+    let body = match leased::get(engine, &get, "reports").await {
+        Ok(answer) => answer.body,
+        Err(e @ XeroError::NotEntitled { .. }) => return Err(VerifyError::NotEntitled(e)),
+        Err(e) => return Err(VerifyError::Xero(e)),
+    };
+    let theirs = report::trial_balance(&body).map_err(VerifyError::Report)?;
+    let ours = recomputed(&engine.pool, tenant_id, date).await?;
+    let unchecked = not_checkable(&engine.pool, tenant_id).await?;
+    let mut accounts: BTreeMap<Uuid, Account> = BTreeMap::new();
+    for (account_id, label, debit, credit) in ours {
+        accounts.insert(
+            account_id,
+            Account {
+                account_id,
+                label,
+                xero: (0, 0),
+                ours: (debit, credit),
+                checkable: !unchecked.contains(&account_id),
+            },
+        );
+    }
+    for line in theirs {
+        let account = accounts.entry(line.account_id).or_insert_with(|| Account {
+            account_id: line.account_id,
+            label: line.label.clone(),
+            xero: (0, 0),
+            ours: (0, 0),
+            checkable: !unchecked.contains(&line.account_id),
+        });
+        account.label = line.label;
+        account.xero = (account.xero.0 + line.debit, account.xero.1 + line.credit);
+    }
+    let mut accounts: Vec<Account> = accounts.into_values().collect();
+    accounts.sort_by(|a, b| a.label.cmp(&b.label));
+    Ok(Verification {
+        tenant_id,
+        date,
+        accounts,
+    })
+}
+
+/// Refuses a comparison that could only fail: the journals, accounts and organisation must
+/// each have completed a run.
+async fn synced(pool: &PgPool, tenant_id: Uuid, date: NaiveDate) -> Result<(), VerifyError> {
+    let missing: Vec<String> = sqlx::query_scalar(
+        "SELECT e FROM unnest(ARRAY['journals', 'accounts', 'organisation']) AS e
+          WHERE NOT EXISTS (SELECT 1 FROM xero.sync_progress p
+                             WHERE p.tenant_id = $1 AND p.entity = e
+                               AND p.last_success_at IS NOT NULL)",
+    )
+    .bind(tenant_id)
+    .fetch_all(pool)
+    .await?;
+    if !missing.is_empty() {
+        return Err(VerifyError::NotSynced(format!(
+            "tenant {tenant_id}: {} not synced yet (run `xero-sync sync --tenant {tenant_id}`); \
+             verify compares the synced journals with Xero's report",
+            missing.join(", ")
+        )));
+    }
+    let start: Option<NaiveDate> = sqlx::query_scalar("SELECT xero.financial_year_start($1, $2)")
+        .bind(tenant_id)
+        .bind(date)
+        .fetch_one(pool)
+        .await?;
+    if start.is_none() {
+        return Err(VerifyError::NotSynced(format!(
+            "tenant {tenant_id}: the organisation's financial year end is not known"
+        )));
+    }
+    Ok(())
+}
+
+/// Our trial balance: `(account, label, debit, credit)`.
+async fn recomputed(
+    pool: &PgPool,
+    tenant_id: Uuid,
+    date: NaiveDate,
+) -> Result<Vec<(Uuid, String, Cents, Cents)>, VerifyError> {
+    let rows: Vec<(Option<Uuid>, String, String, String)> = sqlx::query_as(
+        "SELECT account_id, coalesce(account_name || ' (' || account_code || ')', account_name,
+                                     account_id::text, 'no account'),
+                debit::text, credit::text
+           FROM xero.trial_balance($1, $2)",
+    )
+    .bind(tenant_id)
+    .bind(date)
+    .fetch_all(pool)
+    .await?;
+    rows.into_iter()
+        .map(|(id, label, debit, credit)| {
+            let cents = |t: &str| amount::parse(t).map_err(VerifyError::Report);
+            Ok((
+                id.unwrap_or_default(),
+                label,
+                cents(&debit)?,
+                cents(&credit)?,
+            ))
+        })
+        .collect()
+}
+
+/// The accounts journals cannot prove in a multi-currency organisation: unrealised currency
+/// gains, and bank accounts in another currency than the base one (revaluations).
+async fn not_checkable(pool: &PgPool, tenant_id: Uuid) -> Result<Vec<Uuid>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT a.account_id FROM xero.accounts a
+          WHERE a.tenant_id = $1
+            AND (SELECT count(*) FROM xero.currencies c WHERE c.tenant_id = $1) > 1
+            AND (a.raw->>'SystemAccount' = 'UNREALISEDCURRENCYGAIN'
+                 OR (a.type = 'BANK' AND a.currency_code IS DISTINCT FROM
+                     (SELECT o.base_currency FROM xero.organisation o
+                       WHERE o.tenant_id = $1 AND o.removed_at IS NULL LIMIT 1)))",
+    )
+    .bind(tenant_id)
+    .fetch_all(pool)
+    .await
+}
