@@ -172,6 +172,7 @@ async fn main() {
         job_retention: Duration::from_secs(7 * 86_400),
         log_retention: Duration::from_secs(90 * 86_400),
         follow_up: None,
+        verify_every: None,
     };
     let started = Instant::now();
     let done = pass(pool, &settings).await.unwrap();

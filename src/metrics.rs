@@ -59,6 +59,8 @@ pub struct Metrics {
     pub webhook_events: Counter<u64>,
     /// Time from Xero's `eventDateUtc` to the commit that followed the event, by category.
     pub webhook_delay: Histogram<f64>,
+    /// Verifications against Xero's Trial Balance, by outcome.
+    pub verifications: Counter<u64>,
     tenant_labels: bool,
 }
 
@@ -158,6 +160,10 @@ impl Metrics {
                 "xero_sync.webhooks.delay",
                 "Time from a webhook event in Xero to its commit here",
             ),
+            verifications: counter(
+                "xero_sync.verifications",
+                "Ledgers checked against Xero's Trial Balance, by outcome",
+            ),
             tenant_labels,
         }
     }
@@ -166,6 +172,10 @@ impl Metrics {
     /// their series exist from the start: a rate or increase over them is 0, not "no data",
     /// until the first failure, 429 or refresh happens.
     fn start_at_zero(&self) {
+        for outcome in ["equal", "differs", "still_differs"] {
+            self.verifications
+                .add(0, &[KeyValue::new("outcome", outcome)]);
+        }
         for ending in ["failed", "not_entitled"] {
             self.runs_ended.add(0, &[KeyValue::new("ending", ending)]);
         }

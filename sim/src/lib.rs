@@ -44,6 +44,7 @@ mod args;
 mod book;
 mod clock;
 mod control;
+mod control_drift;
 mod control_identity;
 mod control_webhooks;
 mod dates;

@@ -23,7 +23,7 @@ use crate::state::App;
 use crate::stats::Stats;
 use crate::webhooks::delivery;
 use crate::webhooks::hub::{Status, Webhooks};
-use crate::{api, control, control_identity, control_webhooks, identity_routes};
+use crate::{api, control, control_drift, control_identity, control_webhooks, identity_routes};
 
 fn router(app: Arc<App>) -> Router {
     Router::new()
@@ -59,6 +59,7 @@ fn router(app: Arc<App>) -> Router {
             post(control_identity::disconnect),
         )
         .route("/sim/entitlements", post(control::entitlements))
+        .route("/sim/drift", post(control_drift::drift))
         .route("/sim/info", get(control::info))
         .route(
             "/sim/webhooks",
@@ -237,7 +238,7 @@ pub async fn run_cli(args: SimArgs) -> anyhow::Result<()> {
     );
     println!("  Connections:        {origin}/connections  (DELETE {origin}/connections/{{id}})");
     println!(
-        "  Control API:        {origin}/sim/  (mutate, digest, stats, faults, clock, entitlements, tokens/revoke, tokens/issued, connections, connections/disconnect, info, webhooks, webhooks/intent, webhooks/bad-signature)"
+        "  Control API:        {origin}/sim/  (mutate, digest, stats, faults, clock, entitlements, tokens/revoke, tokens/issued, connections, connections/disconnect, info, webhooks, webhooks/intent, webhooks/bad-signature, drift)"
     );
     println!("  Client id:          {}", sim.client_id());
     println!("  Client secret:      {}", sim.client_secret());

@@ -171,6 +171,31 @@ impl JournalLog {
         self.journals.len() - 1
     }
 
+    /// Drift, as Xero sometimes shows it: the amounts of the first journal with exactly two
+    /// lines, both on balance sheet accounts (a payment: bank and receivable), grow by `cents`
+    /// each (the debit more debit, the credit more credit, so it still balances) with no new
+    /// journal, number or date — an offset walk that read it already never sees the change.
+    /// Returns the journal and its two accounts.
+    pub fn drift(&mut self, cents: i64) -> Option<(Uuid, [Uuid; 2])> {
+        const BALANCE_SHEET: [&str; 5] = ["BANK", "CURRENT", "CURRLIAB", "FIXED", "EQUITY"];
+        let journal = self.journals.iter_mut().find(|j| {
+            j.journal_lines.len() == 2
+                && j.journal_lines
+                    .iter()
+                    .all(|l| l.net_amount.0 != 0 && BALANCE_SHEET.contains(&l.account_type))
+        })?;
+        for line in &mut journal.journal_lines {
+            let grow = cents * line.net_amount.0.signum();
+            line.net_amount.0 += grow;
+            line.gross_amount.0 += grow;
+        }
+        let accounts = [
+            journal.journal_lines[0].account_id,
+            journal.journal_lines[1].account_id,
+        ];
+        Some((journal.journal_id, accounts))
+    }
+
     /// Xero's `GET /Journals?offset=N`: up to `limit` journals with `JournalNumber > offset`,
     /// ascending, and (if given) created on or after the second of `ims_ms`.
     pub fn after(&self, offset: u64, ims_ms: Option<i64>, limit: usize) -> &[Journal] {

@@ -1,6 +1,6 @@
 //! A worker process: concurrency, shutdown, health endpoint, heartbeats, maintenance.
 
-use super::values::{Interval, parse_retention};
+use super::values::{Interval, parse_interval, parse_retention};
 
 /// Jobs a worker process runs at once.
 pub const DEFAULT_CONCURRENCY: usize = 8;
@@ -30,6 +30,10 @@ pub struct WorkerArgs {
     /// Seconds between maintenance passes (one replica at a time runs each).
     #[arg(long, env = "MAINTENANCE_INTERVAL_SECS", value_name = "MAINTENANCE_INTERVAL_SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub maintenance_interval_secs: u64,
+    /// How often each organisation's ledger is verified against Xero's Trial Balance, once its
+    /// runs have settled (`0`: never).
+    #[arg(long, env = "VERIFY_EVERY", value_name = "VERIFY_EVERY", default_value = "1d", value_parser = parse_interval)]
+    pub verify_every: Interval,
     /// How long finished jobs are kept, e.g. `7d`.
     #[arg(long, env = "JOB_RETENTION", value_name = "JOB_RETENTION", default_value = "7d", value_parser = parse_retention)]
     pub job_retention: Interval,

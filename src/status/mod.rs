@@ -7,5 +7,5 @@ mod pairs;
 mod render;
 
 pub use failed::{FailedJob, failed_jobs, retry_failed};
-pub use pairs::{Egress, JobCounts, PairStatus, RunSummary, status};
+pub use pairs::{Egress, JobCounts, PairStatus, RunSummary, VerificationSummary, status};
 pub use render::render;

@@ -90,6 +90,21 @@ pub struct PairStatus {
     pub jobs: JobCounts,
     /// What Xero's responses for this pair cost this calendar month (UTC).
     pub egress: Egress,
+    /// The tenant's last check against Xero's Trial Balance (`xero-sync verify`, continuous).
+    pub verification: Option<VerificationSummary>,
+}
+
+/// A tenant's last verification.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct VerificationSummary {
+    /// `equal`, `differs`, `still_differs` or `not_verified`.
+    pub outcome: String,
+    /// When.
+    pub verified_at: DateTime<Utc>,
+    /// Accounts that differed.
+    pub differing: i32,
+    /// Why it could not be made, for `not_verified`.
+    pub detail: Option<String>,
 }
 
 /// Response bytes of one pair in the current month: what Xero bills as egress.
@@ -146,6 +161,7 @@ pub async fn status(pool: &PgPool) -> Result<Vec<PairStatus>, sqlx::Error> {
     let mut runs = run_summaries(pool, &run_ids).await?;
     let mut jobs = job_counts(pool).await?;
     let mut egress = month_egress(pool).await?;
+    let verifications = last_verifications(pool).await?;
     Ok(rows
         .into_iter()
         .map(|row| {
@@ -171,9 +187,30 @@ pub async fn status(pool: &PgPool) -> Result<Vec<PairStatus>, sqlx::Error> {
                 interval_reason: row.interval_reason,
                 jobs: counts,
                 egress,
+                verification: verifications.get(&row.tenant_id).cloned(),
             }
         })
         .collect())
+}
+
+/// Each tenant's last verification.
+async fn last_verifications(
+    pool: &PgPool,
+) -> Result<HashMap<Uuid, VerificationSummary>, sqlx::Error> {
+    #[derive(sqlx::FromRow)]
+    struct Last {
+        tenant_id: Uuid,
+        #[sqlx(flatten)]
+        summary: VerificationSummary,
+    }
+    let rows: Vec<Last> = sqlx::query_as(
+        "SELECT DISTINCT ON (tenant_id) tenant_id, outcome, verified_at,
+                jsonb_array_length(differing) AS differing, detail
+           FROM xero.verifications ORDER BY tenant_id, verification_id DESC",
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.tenant_id, r.summary)).collect())
 }
 
 /// The runs named, by id.

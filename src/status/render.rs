@@ -56,6 +56,24 @@ fn tenant_header(p: &PairStatus) -> String {
             p.tenant_status.to_uppercase()
         ));
     }
+    if let Some(v) = &p.verification {
+        let at = v.verified_at.format("%m-%d %H:%M");
+        error.push_str(&match v.outcome.as_str() {
+            "equal" => format!(" — ledger equal to Xero's Trial Balance ({at})"),
+            "not_verified" => format!(
+                " — ledger not verified ({at}): {}",
+                v.detail.as_deref().unwrap_or("-")
+            ),
+            "differs" => format!(
+                " — ledger DIFFERS from Xero ({} accounts, {at}): healing",
+                v.differing
+            ),
+            _ => format!(
+                " — ledger STILL DIFFERS from Xero after healing ({} accounts, {at})",
+                v.differing
+            ),
+        });
+    }
     format!(
         "\n{} ({}) — connection {}{error}\n  {:<19} {:<11} {:<12} {:<24} {:<34} {:<22} {:>10}  {:<12} {:>6}  why\n",
         p.tenant_name,

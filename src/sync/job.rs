@@ -58,6 +58,18 @@ pub struct HooksJob {
     pub delivery: i64,
 }
 
+/// A verification of an organisation's ledger against Xero's Trial Balance, or its second
+/// look once the runs that heal a difference have ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VerifyJob {
+    /// The organisation.
+    pub verify_tenant: Uuid,
+    /// The check whose difference the runs heal (`None`: a first check).
+    #[serde(default)]
+    pub healing: Option<i64>,
+}
+
 /// A decoded job.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Payload {
@@ -67,11 +79,18 @@ pub enum Payload {
     Scheduled(ScheduledRun),
     /// Webhook events to follow.
     Hooks(HooksJob),
+    /// A verification.
+    Verify(VerifyJob),
 }
 
 impl Payload {
     /// Decodes a payload; the error says what is wrong, for the failed job's message.
     pub fn decode(value: Value) -> Result<Payload, String> {
+        if value.get("verify_tenant").is_some() {
+            return serde_json::from_value(value)
+                .map(Payload::Verify)
+                .map_err(|e| format!("undecodable verification job: {e}"));
+        }
         if value.get("webhooks_of").is_some() {
             return serde_json::from_value(value)
                 .map(Payload::Hooks)

@@ -42,6 +42,8 @@ pub struct Maintenance {
     pub log_retention: Duration,
     /// How the next run of a pair is scheduled (`None`: scheduling is off).
     pub follow_up: Option<FollowUp>,
+    /// How often each organisation's ledger is verified (`None`: never).
+    pub verify_every: Option<Duration>,
 }
 
 impl Maintenance {
@@ -53,6 +55,7 @@ impl Maintenance {
             job_retention: args.job_retention.0,
             log_retention: args.log_retention.0,
             follow_up,
+            verify_every: Some(args.verify_every.0).filter(|d| !d.is_zero()),
         }
     }
 }
@@ -60,6 +63,8 @@ impl Maintenance {
 /// What one pass did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Pass {
+    /// Verifications queued for organisations whose runs have settled.
+    pub verifications: u64,
     /// This process held the leader lock for the pass.
     pub leader: bool,
     /// Wedged runs failed because their job failed for good.
@@ -87,6 +92,7 @@ impl Pass {
             ("runs_resumed", self.runs_resumed),
             ("schedules_restored", self.schedules_restored),
             ("first_runs", self.first_runs),
+            ("verifications", self.verifications),
             ("jobs_pruned", self.jobs_pruned),
             ("runs_pruned", self.runs_pruned),
             ("workers_pruned", self.workers_pruned),
@@ -119,6 +125,7 @@ pub async fn run(pool: PgPool, settings: Maintenance, shutdown: impl Future<Outp
                     maintenance.runs_resumed = done.runs_resumed,
                     maintenance.schedules_restored = done.schedules_restored,
                     maintenance.first_runs = done.first_runs,
+                    maintenance.verifications = done.verifications,
                     maintenance.jobs_pruned = done.jobs_pruned,
                     maintenance.runs_pruned = done.runs_pruned,
                     maintenance.workers_pruned = done.workers_pruned,
@@ -151,6 +158,9 @@ pub async fn pass(pool: &PgPool, settings: &Maintenance) -> Result<Pass, sqlx::E
     if let Some(follow_up) = settings.follow_up {
         done.schedules_restored = lost_schedules(&mut tx, follow_up).await?;
         done.first_runs = first_runs(&mut tx, follow_up.max_attempts).await?;
+    }
+    if let Some(every) = settings.verify_every {
+        done.verifications = super::verifying::due(&mut tx, every).await?;
     }
     (done.jobs_pruned, done.runs_pruned, done.workers_pruned) = prune(&mut tx, settings).await?;
     tx.commit().await?;

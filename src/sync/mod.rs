@@ -27,6 +27,7 @@ mod schedule;
 pub mod start;
 mod tenant;
 pub mod trace;
+pub mod verifying;
 mod write;
 
 pub use engine::{Engine, Settings};

@@ -25,6 +25,7 @@ pub async fn run_job(engine: &Engine, lease: Lease<'_>, payload: Value) -> anyho
             super::schedule::start_scheduled(engine, lease, scheduled).await
         }
         Ok(Payload::Hooks(hooks)) => super::hooks::follow(engine, lease, hooks).await,
+        Ok(Payload::Verify(job)) => super::verifying::check(engine, lease, job).await,
         Err(error) => give_up(engine, lease, None, &error).await,
     }
 }

@@ -474,6 +474,7 @@ pub fn maintenance(every: Duration) -> xero_sync::sync::maintenance::Maintenance
             after: Duration::from_secs(3600),
             max_attempts: 8,
         }),
+        verify_every: None,
     }
 }
 
