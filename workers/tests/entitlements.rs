@@ -27,6 +27,7 @@ fn connect_asks_for_the_granular_scopes_of_the_registered_entities_or_the_broad_
             "profile",
             "email",
             "offline_access",
+            "accounting.reports.trialbalance.read",
             "accounting.settings.read",
             "accounting.contacts.read",
             "accounting.invoices.read",
