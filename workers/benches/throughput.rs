@@ -28,6 +28,7 @@ use serde_json::Value;
 use sqlx::PgPool;
 use support::Harness;
 use uuid::Uuid;
+use xero_sync::seal::Field;
 use xero_sync::xero::Page;
 use xero_sync::xero::page::Fields;
 use xero_sync_sim::SimConfig;
@@ -213,10 +214,7 @@ async fn export_overhead(h: &Harness, first: &Measure) -> f64 {
 
 /// Every journals page of the organisation, as the API serves them.
 async fn fetch_all(h: &Harness) -> Vec<String> {
-    let token: String = sqlx::query_scalar("SELECT access_token FROM xero.tokens")
-        .fetch_one(&h.db.pool)
-        .await
-        .unwrap();
+    let token = access_token(h).await;
     let mut pages = Vec::new();
     let mut offset = 0;
     loop {
@@ -230,6 +228,20 @@ async fn fetch_all(h: &Harness) -> Vec<String> {
         pages.push(body);
     }
     pages
+}
+
+/// The stored access token, opened with the harness's key (tokens are sealed at rest).
+async fn access_token(h: &Harness) -> String {
+    let (connection, sealed): (Uuid, String) =
+        sqlx::query_as("SELECT connection_id, access_token FROM xero.tokens")
+            .fetch_one(&h.db.pool)
+            .await
+            .unwrap();
+    h.keys
+        .open(connection, Field::Access, &sealed)
+        .unwrap()
+        .expose()
+        .to_owned()
 }
 
 async fn get_page(h: &Harness, token: &str, offset: i64) -> String {
@@ -301,10 +313,7 @@ async fn ceiling(h: &Harness, pages: &[String]) -> Measure {
 /// The seed's approach: page after page over HTTP, a statement per journal and per line.
 async fn seed(h: &Harness) -> Measure {
     empty_journals(&h.db.pool).await;
-    let token: String = sqlx::query_scalar("SELECT access_token FROM xero.tokens")
-        .fetch_one(&h.db.pool)
-        .await
-        .unwrap();
+    let token = access_token(h).await;
     let tenant = h.tenants[0];
     let started = Instant::now();
     let mut offset = 0;
