@@ -127,6 +127,8 @@ async fn fetch_ids(
     tenant_id: Uuid,
     resources: &[Uuid],
 ) -> Result<Vec<Page>, XeroError> {
+    // One token for the whole burst.
+    let token = leased::token(engine, tenant_id).await?;
     let mut pages = Vec::new();
     for chunk in resources.chunks(IDS_PER_CALL) {
         let ids: Vec<String> = chunk.iter().map(Uuid::to_string).collect();
@@ -143,7 +145,7 @@ async fn fetch_ids(
             query,
             modified_since: None,
         };
-        let answer = leased::get(engine, &get, entity.name).await;
+        let answer = leased::get(engine, &token, &get, entity.name).await;
         let fields = Fields {
             collection: entity.collection,
             id: entity.id_field,

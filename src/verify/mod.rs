@@ -108,7 +108,10 @@ pub async fn verify(
         query: vec![("date", date.format("%Y-%m-%d").to_string())],
         modified_since: None,
     };
-    let body = match leased::get(engine, &get, "reports").await {
+    let token = leased::token(engine, tenant_id)
+        .await
+        .map_err(VerifyError::Xero)?;
+    let body = match leased::get(engine, &token, &get, "reports").await {
         Ok(answer) => answer.body,
         Err(e @ XeroError::NotEntitled { .. }) => return Err(VerifyError::NotEntitled(e)),
         Err(e) => return Err(VerifyError::Xero(e)),

@@ -18,15 +18,23 @@ const MINUTE: Duration = Duration::from_secs(60);
 /// A synced organisation with the entities verify reads.
 async fn synced() -> Harness {
     let h = Harness::new(small_org()).await;
+    let runs = sync_for_verify(&h).await;
+    h.wait(&runs, MINUTE).await;
+    h
+}
+
+/// Enables the entities verify reads, syncs them in full with a worker that stops once every
+/// run has ended (completed or not); returns the runs.
+async fn sync_for_verify(h: &Harness) -> Vec<Uuid> {
     let entities: Vec<&str> = CLASSIC.iter().chain(&["organisation"]).copied().collect();
     xero_sync::db::choose_entities(&h.db.pool, &entities)
         .await
         .unwrap();
     let worker = h.worker(10, 4);
     let runs = h.sync(None, true).await;
-    h.wait(&runs, MINUTE).await;
+    h.wait_ended(&runs, MINUTE).await;
     worker.stop().await;
-    h
+    runs
 }
 
 /// Runs `verify` for the first tenant (plus `more` arguments): exit success, stdout, stderr.
@@ -119,14 +127,7 @@ async fn an_organisation_without_journals_is_not_verified_and_says_why() {
         Some(serde_json::json!({"tenant_id": h.tenants[0], "endpoint": "Journals", "entitled": false})),
     )
     .await;
-    let entities: Vec<&str> = CLASSIC.iter().chain(&["organisation"]).copied().collect();
-    xero_sync::db::choose_entities(&h.db.pool, &entities)
-        .await
-        .unwrap();
-    let worker = h.worker(10, 4);
-    let runs = h.sync(None, true).await;
-    h.wait_ended(&runs, MINUTE).await;
-    worker.stop().await;
+    sync_for_verify(&h).await;
     let (ok, stdout, stderr) = verify(&h).await;
     assert!(!ok, "{stdout}");
     assert!(
