@@ -148,6 +148,23 @@ impl Budget {
         })
     }
 
+    /// Gives back the lease of a call that never reached Xero: not counted, and the tenant
+    /// marked unreachable (`status` says so) until a batch is answered again.
+    pub async fn unreached(
+        &self,
+        lease: i64,
+        tenant_id: Uuid,
+        error: &str,
+    ) -> Result<(), sqlx::Error> {
+        sqlx::query("SELECT xero.return_unreached($1, $2, $3)")
+            .bind(lease)
+            .bind(tenant_id)
+            .bind(error)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
     /// Gives a lease back with what the call's response said.
     pub async fn give_back(
         &self,

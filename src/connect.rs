@@ -257,3 +257,55 @@ impl Consent for PrintConsent {
         Ok(())
     }
 }
+
+/// The consent of a machine without a browser (`connect --no-browser`): the URL is printed, the
+/// person consents in a browser anywhere, and pastes the address Xero sent that browser back
+/// to (its page fails to load: it is this machine's loopback); it is handed to the listener
+/// here as if the browser had reached it.
+#[derive(Debug, Clone)]
+pub struct PastedConsent {
+    /// Where the redirect listener listens (`host:port`).
+    pub listen: String,
+}
+
+impl Consent for PastedConsent {
+    async fn open(&self, url: &str) -> anyhow::Result<()> {
+        println!(
+            "Open this URL in a browser on any machine and consent:\n\n  {url}\n\n\
+             Xero then sends that browser to an address on this machine, which it cannot load.\n\
+             Copy that whole address from the browser's address bar and paste it here:"
+        );
+        let pasted = tokio::task::spawn_blocking(|| {
+            let mut line = String::new();
+            std::io::stdin().read_line(&mut line).map(|_| line)
+        })
+        .await
+        .context("reading the pasted address")?
+        .context("reading the pasted address")?;
+        let path = redirect_path(pasted.trim())?;
+        let page = reqwest::get(format!("http://{}{path}", self.listen))
+            .await
+            .context("handing the pasted address to the redirect listener")?
+            .text()
+            .await
+            .unwrap_or_default();
+        tracing::debug!(page, "the redirect's page");
+        Ok(())
+    }
+}
+
+/// The path and query of the address Xero redirected to, which must carry its answer.
+fn redirect_path(pasted: &str) -> anyhow::Result<&str> {
+    let after_scheme = pasted.split_once("://").map_or(pasted, |(_, rest)| rest);
+    let path = after_scheme
+        .find('/')
+        .map(|i| &after_scheme[i..])
+        .unwrap_or_default();
+    if !(path.contains("code=") || path.contains("error=")) {
+        bail!(
+            "`{pasted}` is not the address Xero redirected to: it ends in ?code=…&state=… \
+             (or ?error=…); run `xero-sync connect --no-browser` again"
+        );
+    }
+    Ok(path)
+}

@@ -22,6 +22,24 @@ pub enum DbError {
         #[source]
         source: sqlx::Error,
     },
+    /// A read-only command was pointed at a database that does not exist.
+    #[error(
+        "database `{name}` does not exist (DATABASE_URL {url}): check its name, or create it with `xero-sync migrate`"
+    )]
+    NoDatabase {
+        /// The database's name.
+        name: String,
+        /// The URL without its password.
+        url: String,
+    },
+    /// A read-only command was pointed at a database without this binary's schema.
+    #[error("database `{name}` {why}: run `xero-sync migrate` first")]
+    Unmigrated {
+        /// The database's name.
+        name: String,
+        /// What is missing.
+        why: String,
+    },
     /// A migration failed.
     #[error("migrating the database failed: {0}")]
     Migrate(String),
@@ -54,6 +72,57 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<PgPool, DbError>
         .map_err(DbError::BadUrl)?
         .options(SESSION_LIMITS);
     create_database_if_missing(&options).await?;
+    pool(options, max_connections).await
+}
+
+/// Connects to a database that must exist and carry this binary's schema, creating and
+/// migrating nothing: what the read-only commands (`status`, `entities`, `jobs`,
+/// `connections`) use, so a mistyped name is an error naming it, not a new empty database.
+pub async fn open(url: &str, max_connections: u32) -> Result<PgPool, DbError> {
+    let options = PgConnectOptions::from_str(url)
+        .map_err(DbError::BadUrl)?
+        .options(SESSION_LIMITS);
+    let name = options.get_database().unwrap_or("").to_owned();
+    let pool = match pool(options.clone(), max_connections).await {
+        Err(DbError::Connect { source, .. }) if is_missing_database(&source) => {
+            return Err(DbError::NoDatabase {
+                name,
+                url: redacted(&options),
+            });
+        }
+        other => other?,
+    };
+    // A table that does not exist fails a query naming it, even in a branch not taken.
+    let migrated: bool =
+        sqlx::query_scalar("SELECT to_regclass('public._sqlx_migrations') IS NOT NULL")
+            .fetch_one(&pool)
+            .await?;
+    let applied: Option<i64> = if migrated {
+        sqlx::query_scalar("SELECT max(version) FROM public._sqlx_migrations WHERE success")
+            .fetch_one(&pool)
+            .await?
+    } else {
+        None
+    };
+    let why = match applied {
+        None => "has no xero-sync schema".to_owned(),
+        Some(v) if v < latest_migration() => format!(
+            "has an older schema than this binary (migration {v}, this binary's is {})",
+            latest_migration()
+        ),
+        Some(_) => return Ok(pool),
+    };
+    Err(DbError::Unmigrated { name, why })
+}
+
+fn is_missing_database(error: &sqlx::Error) -> bool {
+    error
+        .as_database_error()
+        .and_then(|e| e.code())
+        .is_some_and(|code| code == "3D000")
+}
+
+async fn pool(options: PgConnectOptions, max_connections: u32) -> Result<PgPool, DbError> {
     PgPoolOptions::new()
         .max_connections(max_connections)
         .acquire_timeout(Duration::from_secs(30))

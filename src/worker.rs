@@ -78,6 +78,9 @@ pub struct WorkerOptions {
     /// Where to serve `/healthz`, `/readyz` and `/metrics` (`WORKER_HTTP_ADDR`), and the
     /// telemetry whose metrics `/metrics` renders.
     pub http: Option<(SocketAddr, Telemetry)>,
+    /// `http` is the default address, not one set: when another process holds it, the worker
+    /// warns and serves nothing instead of failing (several replicas on one host).
+    pub http_optional: bool,
 }
 
 /// How often a worker samples its gauges (queue depth, oldest due job, lag).
@@ -93,6 +96,7 @@ impl WorkerOptions {
             runner: sync_runner,
             heartbeat: HEARTBEAT,
             http: None,
+            http_optional: false,
         }
     }
 }
@@ -119,19 +123,33 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     let running = Arc::new(AtomicBool::new(false));
     let http = match &options.http {
-        Some((addr, telemetry)) => {
-            let listener = health::bind(*addr, "WORKER_HTTP_ADDR").await?;
-            tracing::info!(http.addr = %listener.local_addr()?, "serving /healthz, /readyz and /metrics");
-            Some((listener, telemetry.clone()))
-        }
+        Some((addr, telemetry)) => match health::bind(*addr, "WORKER_HTTP_ADDR").await {
+            Ok(listener) => {
+                tracing::info!(http.addr = %listener.local_addr()?, "serving /healthz, /readyz and /metrics");
+                Some((listener, telemetry.clone()))
+            }
+            Err(e) if options.http_optional => {
+                tracing::warn!(
+                    "{e:#}: another process holds the default address; this worker runs without \
+                     /healthz, /readyz and /metrics (set WORKER_HTTP_ADDR to a free address, or off)"
+                );
+                None
+            }
+            Err(e) => return Err(e),
+        },
         None => None,
     };
     let (stop, stopped) = watch::channel(false);
     let stopping = engine.stopping.clone();
+    let shutdown_timeout = options.shutdown_timeout;
     tokio::spawn(async move {
         if let Err(e) = shutdown.await {
             tracing::error!(error = %e, "cannot wait for the shutdown signal; stopping");
         }
+        tracing::info!(
+            shutdown_timeout_secs = shutdown_timeout.as_secs(),
+            "shutdown signal: draining (no new jobs; batches in flight commit or are released)"
+        );
         // Runs in flight stop carrying on to their next batch; their next jobs queue instead.
         stopping.store(true, std::sync::atomic::Ordering::SeqCst);
         let _ = stop.send(true);
@@ -194,6 +212,9 @@ async fn supervise(
         // they were dropped with it and their transactions roll back, so hand their jobs back.
         release_held_jobs(&engine.pool, &current).await;
         if *stopped.borrow() {
+            if let Ok(mut conn) = engine.pool.acquire().await {
+                let _ = queue::retire_worker(&mut conn, &current).await;
+            }
             tracing::info!("worker stopped");
             return Ok(());
         }
@@ -321,6 +342,13 @@ async fn handle(
         worker: worker.name(),
     };
     let engine = &handler.engine;
+    if attempt.current() > 0
+        && queue::taken_over(&engine.pool, &job_id)
+            .await
+            .unwrap_or(false)
+    {
+        tracing::warn!(parent: &span, "taking over a job whose worker stopped heartbeating");
+    }
     let kind = if payload.get("after_run").is_some() {
         "scheduled"
     } else if payload.get("webhooks_of").is_some() {

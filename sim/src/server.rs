@@ -163,6 +163,11 @@ impl Simulator {
         format!("http://{}", self.addr)
     }
 
+    /// What it was started with: its data set, limits and webhooks.
+    pub fn config(&self) -> &SimConfig {
+        &self.app.config
+    }
+
     /// The OAuth app's client id.
     pub fn client_id(&self) -> &str {
         &self.app.identity.client_id
@@ -226,13 +231,19 @@ impl Drop for Simulator {
 
 /// `xero-sync simulate`: serves until Ctrl-C or SIGTERM, after printing where and how to
 /// connect.
-pub async fn run_cli(args: SimArgs) -> anyhow::Result<()> {
+/// `ready` runs once the simulator listens (the command prints a worker's settings there).
+pub async fn run_cli(
+    args: SimArgs,
+    ready: impl FnOnce(&Simulator) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
     let addr = args.addr;
     let started = std::time::Instant::now();
     let sim = Simulator::start_on(SimConfig::from(args), addr).await?;
     let origin = sim.origin();
     println!("Xero simulator ready in {:.1?}", started.elapsed());
-    println!("  API base URL:       {origin}/api.xro/2.0");
+    println!(
+        "  API host:           {origin}  (XERO_API_URL; the Accounting API under {origin}/api.xro/2.0)"
+    );
     println!(
         "  Identity base URL:  {origin}  (token: {origin}/connect/token, authorize: {origin}/identity/connect/authorize, revocation: {origin}/connect/revocation)"
     );
@@ -248,6 +259,7 @@ pub async fn run_cli(args: SimArgs) -> anyhow::Result<()> {
     if let Some(webhooks) = &sim.app.config.webhooks {
         println!("  Webhooks to:        {}", webhooks.url);
     }
+    ready(&sim)?;
     shutdown_signal().await;
     println!("Stopping the simulator");
     sim.shutdown().await;

@@ -4,6 +4,7 @@ use super::values::Secret;
 
 /// The token keys: the current one seals, retired ones still open.
 #[derive(Debug, Clone, Default, clap::Args)]
+#[command(next_help_heading = "Token keys")]
 pub struct TokenKeyArgs {
     /// The key tokens are sealed under: 32 bytes in base64 (`xero-sync keys generate`).
     #[arg(

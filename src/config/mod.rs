@@ -19,12 +19,12 @@ pub use keys::TokenKeyArgs;
 pub use sync::{
     DEFAULT_BATCH_BYTES, DEFAULT_BATCH_SIZE, DEFAULT_CARRY, DEFAULT_ENTITLEMENT_RECHECK,
     DEFAULT_FULL_EVERY, DEFAULT_INTERVAL, DEFAULT_MAX_INTERVAL, DEFAULT_OFFLINE_BACKOFF,
-    DEFAULT_OVERLAP, DEFAULT_WEBHOOK_INTERVAL, SyncArgs,
+    DEFAULT_OVERLAP, DEFAULT_WEBHOOK_INTERVAL, StartArgs, SyncArgs,
 };
 pub use telemetry::TelemetryArgs;
-pub use values::{Interval, MAX_SETTING, Secret};
+pub use values::{Interval, MAX_SETTING, Secret, parse_tenant_id};
 pub use webhooks::{DEFAULT_WEBHOOK_ADDR, WebhookArgs};
-pub use worker::{DEFAULT_CONCURRENCY, HttpAddr, WorkerArgs};
+pub use worker::{DEFAULT_CONCURRENCY, DEFAULT_WORKER_HTTP_ADDR, HttpAddr, WorkerArgs};
 pub use xero::{
     DEFAULT_API_URL, DEFAULT_IDENTITY_URL, DEFAULT_LOGIN_URL, DEFAULT_MAX_RESPONSE_BYTES, XeroArgs,
 };

@@ -27,6 +27,7 @@ pub const DEFAULT_ENTITLEMENT_RECHECK: Duration = Duration::from_secs(86_400);
 
 /// How runs are cut into jobs.
 #[derive(Debug, Clone, clap::Args)]
+#[command(next_help_heading = "Batches and schedule")]
 pub struct SyncArgs {
     /// Xero calls (pages) per job; each job commits its pages in one transaction.
     #[arg(long, env = "SYNC_BATCH_SIZE", value_name = "SYNC_BATCH_SIZE", default_value_t = DEFAULT_BATCH_SIZE, value_parser = clap::value_parser!(u32).range(1..=1000))]
@@ -70,6 +71,18 @@ pub struct SyncArgs {
     /// arrive (Xero does not guarantee delivery), e.g. `6h`.
     #[arg(long, env = "SYNC_WEBHOOK_INTERVAL", value_name = "SYNC_WEBHOOK_INTERVAL", default_value = "6h", value_parser = parse_interval)]
     pub webhook_interval: Interval,
+}
+
+/// What a one-shot `sync` sets of the runs it starts (the rest of [`SyncArgs`] is the
+/// workers').
+#[derive(Debug, Clone, clap::Args)]
+pub struct StartArgs {
+    /// Attempts each job of the runs gets for transient failures before it is failed.
+    #[arg(long, env = "SYNC_MAX_ATTEMPTS", value_name = "SYNC_MAX_ATTEMPTS", default_value_t = 8, value_parser = clap::value_parser!(i32).range(1..=100))]
+    pub max_attempts: i32,
+    /// Ignore the stored watermark and fetch everything.
+    #[arg(long = "full", env = "FORCE_FULL_SYNC", value_name = "FORCE_FULL_SYNC", num_args = 0..=1, default_value_t = false, default_missing_value = "true", value_parser = clap::builder::BoolishValueParser::new())]
+    pub force_full: bool,
 }
 
 impl Default for SyncArgs {

@@ -4,6 +4,7 @@ use super::values::parse_url;
 
 /// Where telemetry goes.
 #[derive(Debug, Clone, clap::Args)]
+#[command(next_help_heading = "Telemetry (every command)")]
 pub struct TelemetryArgs {
     /// Log one JSON object per line (for log pipelines).
     #[arg(long, env = "LOG_FORMAT_JSON", global = true)]

@@ -73,7 +73,13 @@ fn parse_duration(value: &str, max: Duration) -> Result<Interval, String> {
         .parse()
         .map_err(|_| format!("`{value}` is not a duration like 1h, 30m, 90s or 0"))?;
     let unit_secs = match unit {
-        "" | "s" => 1,
+        "" if number == 0 => 1,
+        "" => {
+            return Err(format!(
+                "`{value}` has no unit: write {number}s, {number}m, {number}h or {number}d"
+            ));
+        }
+        "s" => 1,
         "m" => 60,
         "h" => 3600,
         "d" => 86_400,
@@ -89,6 +95,16 @@ fn parse_duration(value: &str, max: Duration) -> Result<Interval, String> {
             )
         })?;
     Ok(Interval(Duration::from_secs(seconds)))
+}
+
+/// A tenant id: a UUID, as `xero-sync connections` lists them.
+pub fn parse_tenant_id(value: &str) -> Result<uuid::Uuid, String> {
+    uuid::Uuid::parse_str(value.trim()).map_err(|_| {
+        format!(
+            "`{value}` is not a tenant id: a UUID is expected, like \
+             4f1e2a3b-5c6d-4e7f-8a9b-0c1d2e3f4a5b (`xero-sync connections` lists them)"
+        )
+    })
 }
 
 /// An http(s) URL, without a trailing slash.
@@ -131,10 +147,20 @@ mod tests {
         );
         assert_eq!(parse_interval("0").map(Interval::schedule), Ok(None));
         assert!(parse_interval("soon").is_err());
+        let bare = parse_interval("1").expect_err("refused");
+        assert!(bare.contains("no unit") && bare.contains("1m"), "{bare}");
         assert!(parse_interval("5y").is_err());
         assert!(parse_interval("32d").is_err());
         assert!(parse_interval("99999999999999999999d").is_err());
         assert!(parse_interval("9999999999999999d").is_err());
+    }
+
+    #[test]
+    fn tenant_ids_must_be_uuids() {
+        let id = "4f1e2a3b-5c6d-4e7f-8a9b-0c1d2e3f4a5b";
+        assert_eq!(parse_tenant_id(id).expect("a UUID").to_string(), id);
+        let error = parse_tenant_id("not-a-uuid").expect_err("refused");
+        assert!(error.contains("a UUID is expected"), "{error}");
     }
 
     #[test]

@@ -2,11 +2,15 @@
 
 use super::values::{Interval, parse_interval, parse_retention};
 
+/// Where a worker serves its endpoints when `WORKER_HTTP_ADDR` is not set.
+pub const DEFAULT_WORKER_HTTP_ADDR: &str = "127.0.0.1:9464";
+
 /// Jobs a worker process runs at once.
 pub const DEFAULT_CONCURRENCY: usize = 8;
 
 /// A worker process.
 #[derive(Debug, Clone, clap::Args)]
+#[command(next_help_heading = "Worker process")]
 pub struct WorkerArgs {
     /// Jobs this process runs at once.
     #[arg(long, env = "WORKER_CONCURRENCY", value_name = "WORKER_CONCURRENCY", default_value_t = DEFAULT_CONCURRENCY, value_parser = parse_concurrency)]
@@ -20,9 +24,10 @@ pub struct WorkerArgs {
     )]
     pub shutdown_timeout_secs: u64,
     /// Where to serve `/healthz`, `/readyz` and `/metrics`, e.g. `0.0.0.0:9464`; `off` serves
-    /// nothing.
-    #[arg(long = "http-addr", env = "WORKER_HTTP_ADDR", value_name = "WORKER_HTTP_ADDR", default_value = "127.0.0.1:9464", value_parser = parse_http_addr)]
-    pub http_addr: HttpAddr,
+    /// nothing [default: 127.0.0.1:9464, and when another process holds it (a second replica
+    /// on the host) the worker warns and serves nothing; an address set here must be free].
+    #[arg(long = "http-addr", env = "WORKER_HTTP_ADDR", value_name = "WORKER_HTTP_ADDR", value_parser = parse_http_addr)]
+    pub http_addr: Option<HttpAddr>,
     /// Seconds between heartbeats; a worker silent for five of them is presumed dead and its
     /// jobs go to the others.
     #[arg(long, env = "WORKER_HEARTBEAT_SECS", value_name = "WORKER_HEARTBEAT_SECS", default_value_t = 3, value_parser = clap::value_parser!(u64).range(1..=60))]
@@ -40,6 +45,20 @@ pub struct WorkerArgs {
     /// How long finished runs are kept in `xero.sync_log` (each pair's last run always is).
     #[arg(long, env = "SYNC_LOG_RETENTION", value_name = "SYNC_LOG_RETENTION", default_value = "90d", value_parser = parse_retention)]
     pub log_retention: Interval,
+}
+
+impl WorkerArgs {
+    /// Where to serve the endpoints, and whether that address was chosen (`WORKER_HTTP_ADDR`
+    /// or `--http-addr`) rather than the default.
+    pub fn http_endpoint(&self) -> (HttpAddr, bool) {
+        match self.http_addr {
+            Some(addr) => (addr, true),
+            None => (
+                parse_http_addr(DEFAULT_WORKER_HTTP_ADDR).unwrap_or(HttpAddr(None)),
+                false,
+            ),
+        }
+    }
 }
 
 /// Where a worker serves its HTTP endpoints, if anywhere.

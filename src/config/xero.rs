@@ -15,6 +15,7 @@ pub const DEFAULT_MAX_RESPONSE_BYTES: u64 = 64 << 20;
 
 /// The Xero app and where Xero is.
 #[derive(Debug, Clone, clap::Args)]
+#[command(next_help_heading = "Xero")]
 pub struct XeroArgs {
     /// The app's client id (developer.xero.com → My Apps).
     #[arg(

@@ -5,7 +5,11 @@
 mod failed;
 mod pairs;
 mod render;
+mod workers;
 
 pub use failed::{FailedJob, failed_jobs, retry_failed};
-pub use pairs::{Egress, JobCounts, PairStatus, RunSummary, VerificationSummary, status};
+pub use pairs::{
+    Egress, JobCounts, PairStatus, RunSummary, Unreachable, VerificationSummary, status,
+};
 pub use render::render;
+pub use workers::{ALIVE_WITHIN, LiveWorker, Workers, workers};

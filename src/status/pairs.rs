@@ -7,6 +7,7 @@ use serde::Serialize;
 use sqlx::PgPool;
 use uuid::Uuid;
 
+use super::workers::Workers;
 use crate::sync::queue::QUEUE;
 
 /// One run, as status shows it.
@@ -66,10 +67,16 @@ pub struct PairStatus {
     pub tenant_status: String,
     /// Why it is paused or disconnected.
     pub tenant_status_reason: Option<String>,
+    /// When the organisation's Xero calls stopped connecting, and why (cleared by the next
+    /// batch Xero answers).
+    pub xero_unreachable: Option<Unreachable>,
     /// The entity.
     pub entity: String,
-    /// idle, running, completed or failed.
+    /// idle, running, completed or failed; a running run no live worker holds or will claim
+    /// shows `waiting for a worker`, one held only by a worker that stopped `stalled`.
     pub state: String,
+    /// Records the organisation holds for the entity, counted when its last run completed.
+    pub records_stored: Option<i64>,
     /// Mode of the current or last run.
     pub mode: Option<String>,
     /// Greatest `UpdatedDateUTC` committed by completed runs.
@@ -92,6 +99,15 @@ pub struct PairStatus {
     pub egress: Egress,
     /// The tenant's last check against Xero's Trial Balance (`xero-sync verify`, continuous).
     pub verification: Option<VerificationSummary>,
+}
+
+/// An organisation Xero cannot be reached for.
+#[derive(Debug, Clone, Serialize)]
+pub struct Unreachable {
+    /// The first call that failed to connect, since the last answered batch.
+    pub since: DateTime<Utc>,
+    /// The last connection error.
+    pub error: String,
 }
 
 /// A tenant's last verification.
@@ -135,6 +151,9 @@ struct PairRow {
     last_run: Option<Uuid>,
     interval_secs: Option<f64>,
     interval_reason: Option<String>,
+    records_stored: Option<i64>,
+    unreachable_since: Option<DateTime<Utc>>,
+    unreachable_error: Option<String>,
 }
 
 /// The status of every connected tenant and every entity it has synced or been asked to. Three
@@ -144,7 +163,8 @@ pub async fn status(pool: &PgPool) -> Result<Vec<PairStatus>, sqlx::Error> {
     let rows: Vec<PairRow> = sqlx::query_as(
         "SELECT t.tenant_id, t.tenant_name, c.status AS connection, c.error AS connection_error,
                 t.status AS tenant_status, t.status_reason AS tenant_status_reason, p.entity, p.status AS state, p.mode, p.modified_after AS watermark,
-                p.last_offset, p.current_run, p.last_run, p.interval_secs, p.interval_reason
+                p.last_offset, p.current_run, p.last_run, p.interval_secs, p.interval_reason,
+                p.records_stored, t.unreachable_since, t.unreachable_error
            FROM xero.tenants t
            JOIN xero.connections c USING (connection_id)
            JOIN xero.sync_progress p USING (tenant_id)
@@ -162,11 +182,17 @@ pub async fn status(pool: &PgPool) -> Result<Vec<PairStatus>, sqlx::Error> {
     let mut jobs = job_counts(pool).await?;
     let mut egress = month_egress(pool).await?;
     let verifications = last_verifications(pool).await?;
+    let workers = super::workers(pool).await?;
     Ok(rows
         .into_iter()
         .map(|row| {
             let key = (row.tenant_id, row.entity.clone());
-            let (counts, next_run_at) = jobs.remove(&key).unwrap_or_default();
+            let (counts, next_run_at, holders) = jobs.remove(&key).unwrap_or_default();
+            let state = shown_state(row.state, &counts, &holders, &workers);
+            let xero_unreachable = row
+                .unreachable_since
+                .zip(row.unreachable_error)
+                .map(|(since, error)| Unreachable { since, error });
             let egress = egress.remove(&key).unwrap_or_default();
             PairStatus {
                 current_run: row.current_run.and_then(|id| runs.get(&id).cloned()),
@@ -177,8 +203,10 @@ pub async fn status(pool: &PgPool) -> Result<Vec<PairStatus>, sqlx::Error> {
                 connection_error: row.connection_error,
                 tenant_status: row.tenant_status,
                 tenant_status_reason: row.tenant_status_reason,
+                xero_unreachable,
                 entity: row.entity,
-                state: row.state,
+                state,
+                records_stored: row.records_stored,
                 mode: row.mode,
                 watermark: row.watermark,
                 last_offset: row.last_offset,
@@ -191,6 +219,23 @@ pub async fn status(pool: &PgPool) -> Result<Vec<PairStatus>, sqlx::Error> {
             }
         })
         .collect())
+}
+
+/// A pair's state as a person should read it: `running` only while a live worker holds one of
+/// its jobs or will claim it.
+fn shown_state(state: String, jobs: &JobCounts, holders: &[String], workers: &Workers) -> String {
+    if state != "running" {
+        return state;
+    }
+    if workers.alive.is_empty() {
+        return "waiting for a worker".into();
+    }
+    let held_by_live = holders.iter().any(|h| workers.is_alive(h));
+    if jobs.running > 0 && !held_by_live && jobs.queued == 0 {
+        // A live worker takes the job over once the holder's heartbeats are missed.
+        return "stalled".into();
+    }
+    state
 }
 
 /// Each tenant's last verification.
@@ -238,15 +283,18 @@ struct JobRow {
     #[sqlx(flatten)]
     counts: JobCounts,
     next_run_at: Option<DateTime<Utc>>,
+    holders: Option<Vec<String>>,
 }
 
+/// A pair's unfinished jobs, when its next scheduled run starts, and the workers holding its
+/// jobs.
+type PairJobs = (JobCounts, Option<DateTime<Utc>>, Vec<String>);
+
 /// Unfinished jobs by (tenant, entity), and when each pair's next scheduled run starts.
-async fn job_counts(
-    pool: &PgPool,
-) -> Result<HashMap<(Uuid, String), (JobCounts, Option<DateTime<Utc>>)>, sqlx::Error> {
+async fn job_counts(pool: &PgPool) -> Result<HashMap<(Uuid, String), PairJobs>, sqlx::Error> {
     let rows: Vec<JobRow> = sqlx::query_as(
         "WITH j AS (
-             SELECT status, run_at, attempts, max_attempts, last_result,
+             SELECT status, run_at, attempts, max_attempts, last_result, lock_by,
                     xero.job_payload(job) AS payload
                FROM apalis.jobs WHERE job_type = $1 AND status <> 'Done')
          SELECT CASE WHEN payload ->> 'tenant_id' ~ '^[0-9a-fA-F-]{36}$'
@@ -264,7 +312,9 @@ async fn job_counts(
                 count(*) FILTER (WHERE status = 'Pending' AND payload ? 'after_run')
                     AS scheduled,
                 min(run_at) FILTER (WHERE status = 'Pending' AND payload ? 'after_run')
-                    AS next_run_at
+                    AS next_run_at,
+                array_agg(DISTINCT lock_by) FILTER (WHERE status IN ('Queued', 'Running')
+                                                      AND lock_by IS NOT NULL) AS holders
            FROM j GROUP BY 1, 2",
     )
     .bind(QUEUE)
@@ -272,7 +322,13 @@ async fn job_counts(
     .await?;
     Ok(rows
         .into_iter()
-        .filter_map(|r| Some(((r.tenant_id?, r.entity?), (r.counts, r.next_run_at))))
+        .filter_map(|r| {
+            let pair = (r.tenant_id?, r.entity?);
+            Some((
+                pair,
+                (r.counts, r.next_run_at, r.holders.unwrap_or_default()),
+            ))
+        })
         .collect())
 }
 

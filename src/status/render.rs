@@ -1,11 +1,12 @@
 //! `xero-sync status` as text: a block per tenant, a line per pair.
 
 use super::pairs::PairStatus;
+use super::workers::Workers;
 
-/// Renders status as a table, one line per (tenant, entity).
-pub fn render(pairs: &[PairStatus]) -> String {
+/// Renders status as a table, one line per (tenant, entity), under a line on the workers.
+pub fn render(pairs: &[PairStatus], workers: &Workers) -> String {
     use std::fmt::Write;
-    let mut out = String::new();
+    let mut out = workers_line(workers);
     let mut tenant = None;
     for p in pairs {
         if tenant != Some(p.tenant_id) {
@@ -23,10 +24,12 @@ pub fn render(pairs: &[PairStatus]) -> String {
             .unwrap_or_else(|| "-".into());
         let _ = writeln!(
             out,
-            "  {:<19} {:<11} {:<12} {:<24} {:<34} {:<22} {:>7.1} MB  {:<12} {:>6}  {}",
+            "  {:<19} {:<11} {:<12} {:>8} {:<24} {:<34} {:<22} {:>7.1} MB  {:<12} {:>6}  {}",
             p.entity,
             p.mode.as_deref().unwrap_or("-"),
             p.state,
+            p.records_stored
+                .map_or_else(|| "-".into(), |n| n.to_string()),
             watermark(p),
             last_run(p),
             jobs,
@@ -42,6 +45,25 @@ pub fn render(pairs: &[PairStatus]) -> String {
     out
 }
 
+/// Whether any worker is alive, in one line.
+fn workers_line(workers: &Workers) -> String {
+    let now = chrono::Utc::now();
+    match (workers.alive.first(), workers.last_seen) {
+        (Some(latest), _) => format!(
+            "workers: {} alive (last heartbeat {}s ago)\n",
+            workers.alive.len(),
+            (now - latest.last_seen).num_seconds().max(0)
+        ),
+        (None, Some(last)) => format!(
+            "workers: NONE ALIVE (last seen {}): runs wait until `xero-sync worker` runs\n",
+            last.format("%Y-%m-%d %H:%M:%S UTC")
+        ),
+        (None, None) => {
+            "workers: none has ever run here: start `xero-sync worker` to sync\n".to_owned()
+        }
+    }
+}
+
 /// The lines above a tenant's pairs: its name and connection, and the column heads.
 fn tenant_header(p: &PairStatus) -> String {
     let mut error = p
@@ -54,6 +76,13 @@ fn tenant_header(p: &PairStatus) -> String {
         error.push_str(&format!(
             " — organisation {} ({reason})",
             p.tenant_status.to_uppercase()
+        ));
+    }
+    if let Some(u) = &p.xero_unreachable {
+        error.push_str(&format!(
+            " — Xero UNREACHABLE since {}: {}",
+            u.since.format("%m-%d %H:%M"),
+            u.error
         ));
     }
     if let Some(v) = &p.verification {
@@ -75,13 +104,14 @@ fn tenant_header(p: &PairStatus) -> String {
         });
     }
     format!(
-        "\n{} ({}) — connection {}{error}\n  {:<19} {:<11} {:<12} {:<24} {:<34} {:<22} {:>10}  {:<12} {:>6}  why\n",
+        "\n{} ({}) — connection {}{error}\n  {:<19} {:<11} {:<12} {:>8} {:<24} {:<34} {:<22} {:>10}  {:<12} {:>6}  why\n",
         p.tenant_name,
         p.tenant_id,
         p.connection,
         "entity",
         "mode",
         "state",
+        "stored",
         "watermark",
         "last run",
         "jobs q/r/s/retry/fail",

@@ -72,8 +72,15 @@ pub(super) async fn fetch(
         // by then.
         let budget = engine.budget.clone();
         let (tenant_id, name) = (run.tenant_id, entity.name);
+        let unreached = match &result {
+            Err(XeroError::Unreachable(why)) => Some(why.clone()),
+            _ => None,
+        };
         returns.push(tokio::spawn(async move {
-            budget.give_back(lease, tenant_id, name, &report).await
+            match unreached {
+                Some(why) => budget.unreached(lease, tenant_id, &why).await,
+                None => budget.give_back(lease, tenant_id, name, &report).await,
+            }
         }));
         let goes_on = match result {
             Ok(page) => fetched.take(entity, page, engine),

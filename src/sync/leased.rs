@@ -41,9 +41,14 @@ pub async fn get(
         }
     };
     let (answer, report) = engine.xero.get(token, get).await;
-    let _ = engine
-        .budget
-        .give_back(lease, tenant_id, label, &report)
-        .await;
+    let _ = match &answer {
+        Err(XeroError::Unreachable(why)) => engine.budget.unreached(lease, tenant_id, why).await,
+        _ => {
+            engine
+                .budget
+                .give_back(lease, tenant_id, label, &report)
+                .await
+        }
+    };
     answer
 }

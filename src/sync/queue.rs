@@ -268,3 +268,43 @@ pub async fn release_held(conn: &mut PgConnection, worker: &str) -> Result<u64, 
     .await?;
     Ok(released.rows_affected())
 }
+
+/// Removes a stopped worker's heartbeat row, so `status` stops counting it among the live
+/// ones at once. Jobs it ended keep its name in `lock_by` (apalis's own acknowledgement leaves
+/// it there), which the row's key protects: those are finished, so the name is cleared first.
+/// A job it still holds unfinished keeps the row, which then ages out.
+pub async fn retire_worker(conn: &mut PgConnection, worker: &str) -> Result<u64, sqlx::Error> {
+    sqlx::query(
+        "UPDATE apalis.jobs SET lock_by = NULL
+          WHERE lock_by = $1 AND status NOT IN ('Queued', 'Running')",
+    )
+    .bind(worker)
+    .execute(&mut *conn)
+    .await?;
+    let retired = sqlx::query(
+        "WITH gone AS (
+            DELETE FROM apalis.workers w WHERE w.id = $1
+               AND NOT EXISTS (SELECT 1 FROM apalis.jobs j WHERE j.lock_by = w.id)
+            RETURNING w.id, w.worker_type)
+         INSERT INTO xero.worker_exits (queue, worker)
+         SELECT worker_type, id FROM gone
+         ON CONFLICT (queue) DO UPDATE SET worker = EXCLUDED.worker, stopped_at = now()",
+    )
+    .bind(worker)
+    .execute(conn)
+    .await?;
+    Ok(retired.rows_affected())
+}
+
+/// Whether the job was put back by orphan recovery: its worker stopped heartbeating while it
+/// held the job (apalis's note on re-enqueueing).
+pub async fn taken_over(pool: &sqlx::PgPool, job_id: &str) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT coalesce(last_result ->> 'Err' LIKE '%heartbeat timeout%', false)
+           FROM apalis.jobs WHERE id = $1",
+    )
+    .bind(job_id)
+    .fetch_optional(pool)
+    .await
+    .map(|found| found.unwrap_or(false))
+}

@@ -164,6 +164,7 @@ pub async fn finish(
         (None, None, Some(_)) => false,
         (None, None, None) => rewrote_rows(conn, table, job.tenant_id, started_at).await?,
     };
+    let stored = stored_records(conn, table, job.tenant_id).await?;
     sqlx::query(
         "WITH run AS (
              UPDATE xero.sync_log SET status = 'completed', finished_at = now(), changed = $3
@@ -174,12 +175,14 @@ pub async fn finish(
                 last_offset = greatest(p.last_offset, $2), current_run = NULL, last_run = $1,
                 last_success_at = now(), updated_at = now(),
                 unchanged_runs = CASE WHEN $3 THEN 0 ELSE p.unchanged_runs + 1 END,
-                last_full_at = CASE WHEN run.mode = 'full' THEN now() ELSE p.last_full_at END
+                last_full_at = CASE WHEN run.mode = 'full' THEN now() ELSE p.last_full_at END,
+                records_stored = $4
            FROM run WHERE p.tenant_id = run.tenant_id AND p.entity = run.entity",
     )
     .bind(job.run_id)
     .bind(offset)
     .bind(changed)
+    .bind(stored)
     .execute(&mut *conn)
     .await?;
     Ok(changed)
@@ -203,6 +206,23 @@ async fn rewrote_rows(
         .bind(since)
         .fetch_one(conn)
         .await
+}
+
+/// How many records of `table` the tenant holds, for `status` (one index scan when a run ends).
+async fn stored_records(
+    conn: &mut PgConnection,
+    table: &str,
+    tenant_id: Uuid,
+) -> Result<Option<i64>, sqlx::Error> {
+    if !table.starts_with("xero.") {
+        return Ok(None);
+    }
+    let query = format!("SELECT count(*) FROM {table} WHERE tenant_id = $1");
+    sqlx::query_scalar(sqlx::AssertSqlSafe(query))
+        .bind(tenant_id)
+        .fetch_one(conn)
+        .await
+        .map(Some)
 }
 
 /// Schedules the pair's next run, superseding any scheduled run still pending for that pair:

@@ -79,9 +79,11 @@ pub(super) async fn write_batch(
     {
         return Ok(None);
     }
-    // Xero answered: an organisation that was offline is back.
+    // Xero answered: an organisation that was offline or unreachable is back.
     sqlx::query(
-        "UPDATE xero.tenants SET offline_strikes = 0 WHERE tenant_id = $1 AND offline_strikes > 0",
+        "UPDATE xero.tenants SET offline_strikes = 0, unreachable_since = NULL,
+                unreachable_error = NULL
+          WHERE tenant_id = $1 AND (offline_strikes > 0 OR unreachable_since IS NOT NULL)",
     )
     .bind(job.tenant_id)
     .execute(&mut *tx)

@@ -151,7 +151,12 @@ pub fn init(config: Config) -> Telemetry {
 fn install_subscriber(config: &Config, tracer: Option<&SdkTracerProvider>) {
     let filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new(&config.default_filter));
-    let fmt = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
+    // Colours only for a person at a terminal: a log written to a file or a pipe stays plain.
+    let colours = std::io::IsTerminal::is_terminal(&std::io::stderr())
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let fmt = tracing_subscriber::fmt::layer()
+        .with_writer(std::io::stderr)
+        .with_ansi(colours);
     let fmt = if config.json {
         fmt.json().flatten_event(true).boxed()
     } else {

@@ -223,6 +223,8 @@ impl XeroClient {
     fn transport(&self, e: reqwest::Error) -> XeroError {
         if e.is_timeout() {
             XeroError::Timeout(self.timeout)
+        } else if e.is_connect() {
+            XeroError::Unreachable(error_chain(&e))
         } else {
             XeroError::Transport(error_chain(&e))
         }

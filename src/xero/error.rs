@@ -72,9 +72,13 @@ pub enum XeroError {
     /// No complete answer within the timeout.
     #[error("Xero did not answer within {}s", .0.as_secs())]
     Timeout(Duration),
-    /// The connection failed or broke.
+    /// The connection broke after it was made.
     #[error("cannot reach Xero: {0}")]
     Transport(String),
+    /// No connection could be made (DNS, refused, TLS): the call never reached Xero, which
+    /// counts nothing, so neither does the budget.
+    #[error("Xero unreachable: {0}")]
+    Unreachable(String),
     /// A 200 whose body is not the JSON we expect (e.g. truncated).
     #[error("malformed response from Xero: {0}")]
     Malformed(String),
@@ -90,6 +94,7 @@ impl XeroError {
                 | XeroError::Server { .. }
                 | XeroError::Timeout(_)
                 | XeroError::Transport(_)
+                | XeroError::Unreachable(_)
                 | XeroError::Malformed(_)
         )
     }

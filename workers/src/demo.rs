@@ -98,7 +98,7 @@ pub async fn run(options: DemoOptions, registry: &'static [Entity]) -> anyhow::R
     let sweep = sync_and_check(&pool, &sim, &sim_http, registry, Pass::Sweep, &options).await?;
     let _ = stop.send(());
     worker.await.context("worker task")??;
-    print_summary(registry, &full, &incremental);
+    print_summary(registry, &full, &incremental, &sweep);
     let equal = verdict(&full, &incremental, &sweep) && by_webhook;
     println!(
         "\n{} in {:.1}s",
@@ -278,6 +278,7 @@ async fn equal_to_simulator(
 /// Waits until none of `runs` is running; fails if one failed or time runs out.
 pub async fn wait_for_runs(pool: &PgPool, runs: &[Uuid], timeout: Duration) -> anyhow::Result<()> {
     let deadline = Instant::now() + timeout;
+    let mut said = Instant::now();
     loop {
         let rows: Vec<(String, String, Option<String>)> = sqlx::query_as(
             "SELECT entity, status, error FROM xero.sync_log WHERE run_id = ANY($1)",
@@ -297,8 +298,36 @@ pub async fn wait_for_runs(pool: &PgPool, runs: &[Uuid], timeout: Duration) -> a
         if Instant::now() > deadline {
             bail!("runs did not finish within {}s", timeout.as_secs());
         }
+        if said.elapsed() >= PROGRESS_EVERY {
+            said = Instant::now();
+            let done = rows.iter().filter(|(_, s, _)| s == "completed").count();
+            println!(
+                "  {done} of {} runs done{}",
+                runs.len(),
+                waiting(pool).await?
+            );
+        }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+}
+
+/// How often a wait says how far it is.
+const PROGRESS_EVERY: Duration = Duration::from_secs(5);
+
+/// What the runs wait for, when jobs are put off until Xero's rate-limit window passes.
+async fn waiting(pool: &PgPool) -> anyhow::Result<String> {
+    let (snoozed, longest): (i64, Option<f64>) = sqlx::query_as(
+        "SELECT count(*), max(extract(epoch FROM run_at - now()))::float8 FROM apalis.jobs
+          WHERE status = 'Pending' AND run_at > now() AND last_result ? 'Snoozed'",
+    )
+    .fetch_one(pool)
+    .await?;
+    Ok(match longest {
+        Some(secs) if snoozed > 0 => {
+            format!("; {snoozed} job(s) wait out Xero's rate-limit minute (about {secs:.0}s more)")
+        }
+        _ => String::new(),
+    })
 }
 
 async fn mutate(
@@ -323,7 +352,9 @@ async fn mutate(
 
 type Table = [((Uuid, &'static str), Figures)];
 
-fn print_summary(registry: &[Entity], full: &Table, incremental: &Table) {
+fn print_summary(registry: &[Entity], full: &Table, incremental: &Table, sweep: &Table) {
+    let swept = |name: &str| sweep.iter().any(|((_, n), f)| *n == name && f.equal);
+    let mut explained = Vec::new();
     println!(
         "\n{:<20} {:>12} {:>10} {:>8} | {:>12} {:>10} {:>8}",
         "entity", "full records", "calls", "equal", "incr records", "calls", "equal"
@@ -346,6 +377,12 @@ fn print_summary(registry: &[Entity], full: &Table, incremental: &Table) {
             )
         };
         let (f, i) = (sum(full), sum(incremental));
+        let incremental_equal = if !i.equal && swept(entity.name) {
+            explained.push(entity.name);
+            "NO*"
+        } else {
+            yes(i.equal)
+        };
         println!(
             "{:<20} {:>12} {:>10} {:>8} | {:>12} {:>10} {:>8}",
             entity.name,
@@ -354,7 +391,15 @@ fn print_summary(registry: &[Entity], full: &Table, incremental: &Table) {
             yes(f.equal),
             i.records,
             i.calls,
-            yes(i.equal)
+            incremental_equal
+        );
+    }
+    if !explained.is_empty() {
+        println!(
+            "\n* {}: the day of changes deleted records outright, which Xero's incremental reads \
+             (If-Modified-Since) never show; the sweep above (a full read, SYNC_FULL_EVERY) \
+             found them gone, and these sets are equal after it.",
+            explained.join(", ")
         );
     }
 }

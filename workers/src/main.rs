@@ -4,18 +4,23 @@
 use clap::{Parser, Subcommand};
 use uuid::Uuid;
 use xero_sync::config::{
-    DbArgs, SyncArgs, TelemetryArgs, TokenKeyArgs, WebhookArgs, WorkerArgs, XeroArgs,
+    DbArgs, StartArgs, SyncArgs, TelemetryArgs, TokenKeyArgs, WebhookArgs, WorkerArgs, XeroArgs,
 };
 use xero_sync::telemetry::{self, Telemetry};
 use xero_sync_sim::{SimArgs, SimConfig};
 use xero_sync_workers::commands::{
-    self, ConnectOptions, DisconnectOptions, SyncRequest, VerifyOptions, WorkerSettings,
+    self, ConnectOptions, DisconnectOptions, SimulateOptions, SyncRequest, VerifyOptions,
+    WorkerSettings,
 };
 use xero_sync_workers::demo;
 
-/// Keeps Postgres copies of many Xero organisations current.
+/// Keeps Postgres copies of many Xero organisations current: `connect` links organisations,
+/// `worker` replicas sync them (every page batch a durable job in Postgres, committed with its
+/// records), and `status` shows where each stands.
+///
+/// First time? `xero-sync simulate` serves a simulated Xero to try it on (see README.md).
 #[derive(Debug, Parser)]
-#[command(name = "xero-sync", version, about)]
+#[command(name = "xero-sync", version)]
 struct Cli {
     #[command(flatten)]
     telemetry: TelemetryArgs,
@@ -72,7 +77,7 @@ enum Command {
         #[command(flatten)]
         db: DbArgs,
         /// The tenant.
-        #[arg(long)]
+        #[arg(long, value_parser = xero_sync::config::parse_tenant_id)]
         tenant: Uuid,
     },
     /// Resume a paused organisation.
@@ -80,7 +85,7 @@ enum Command {
         #[command(flatten)]
         db: DbArgs,
         /// The tenant.
-        #[arg(long)]
+        #[arg(long, value_parser = xero_sync::config::parse_tenant_id)]
         tenant: Uuid,
     },
     /// Every connection: its organisations, states and scopes.
@@ -106,11 +111,11 @@ enum Command {
     /// Start sync runs (full, or incremental from the stored watermark).
     Sync {
         #[command(flatten)]
-        db: DbArgs,
-        #[command(flatten)]
-        sync: SyncArgs,
-        #[command(flatten)]
         request: SyncRequest,
+        #[command(flatten)]
+        start: StartArgs,
+        #[command(flatten)]
+        db: DbArgs,
     },
     /// Where every tenant and entity stands.
     Status {
@@ -149,8 +154,14 @@ enum Command {
         #[command(flatten)]
         keys: TokenKeyArgs,
     },
-    /// Serve the Xero simulator (identity, connections and the Accounting API) over HTTP.
-    Simulate(SimArgs),
+    /// Serve the Xero simulator (identity, connections and the Accounting API) over HTTP, and
+    /// print the settings a worker needs to sync from it.
+    Simulate {
+        #[command(flatten)]
+        options: SimulateOptions,
+        #[command(flatten)]
+        sim: SimArgs,
+    },
     /// Demo: a simulated organisation, a full sync, a day of changes, an incremental sync.
     Demo {
         /// The demo's database; dropped and created afresh.
@@ -255,7 +266,9 @@ async fn run(command: Command, telemetry: &Telemetry) -> anyhow::Result<bool> {
         Command::Connections { db, json } => commands::connections(&db, json).await?,
         Command::Keys { action } => return keys(action).await,
         Command::Webhooks { db, webhooks } => commands::webhooks(&db, &webhooks, telemetry).await?,
-        Command::Sync { db, sync, request } => return commands::sync(&db, &sync, request).await,
+        Command::Sync { db, start, request } => {
+            return commands::sync(&db, &start, request).await;
+        }
         Command::Status { db, json } => commands::status(&db, json).await?,
         Command::Entities { db, json } => commands::entities(&db, json).await?,
         Command::Jobs { db, action } => jobs(&db, action).await?,
@@ -266,7 +279,7 @@ async fn run(command: Command, telemetry: &Telemetry) -> anyhow::Result<bool> {
             worker,
             keys,
         } => worker_command(db, xero, sync, worker, keys, telemetry).await?,
-        Command::Simulate(args) => xero_sync_sim::run_cli(args).await?,
+        Command::Simulate { sim, options } => commands::simulate(sim, &options).await?,
         Command::Demo {
             database_url,
             sim,

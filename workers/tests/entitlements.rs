@@ -92,7 +92,8 @@ async fn a_connection_missing_one_entitys_scope_leaves_that_pair_not_entitled_an
     // `status` shows the pair, and it is re-checked a day later, not failed every hour.
     let output = h.command(&["status", "--json"]).output().await.unwrap();
     assert!(output.status.success());
-    let pairs: Vec<serde_json::Value> = serde_json::from_slice(&output.stdout).unwrap();
+    let overview: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let pairs = overview["pairs"].as_array().unwrap();
     let invoices = pairs.iter().find(|p| p["entity"] == "invoices").unwrap();
     assert_eq!(invoices["state"], "not_entitled", "{invoices}");
     let due_in: f64 = sqlx::query_scalar(

@@ -21,6 +21,9 @@ use xero_sync_workers::line_digests;
 // Helpers
 
 /// What a run has committed: its status, batches and (for journals) the offset of its cursor.
+/// What a worker logs when it claims a job a dead worker held.
+const TAKE_OVER: &str = "taking over a job whose worker stopped heartbeating";
+
 async fn committed(h: &Harness, run: Uuid) -> (String, i32, Option<i64>) {
     sqlx::query_as(
         "SELECT status, batches, (cursor->>'offset')::bigint FROM xero.sync_log
@@ -149,8 +152,9 @@ async fn a_worker_killed_three_times_mid_sync_loses_nothing_and_refetches_no_com
     // Kill at three different points of the run; the pause after seeing the target commit
     // varies where in the next batch (fetching, upserting, committing) the kill falls.
     let mut kills = Vec::new();
+    let mut took_over = Vec::new();
     let mut worker = WorkerProcess::start(&h, &env);
-    for (target, pause_ms) in [(3, 0), (12, 40), (24, 90)] {
+    for (i, (target, pause_ms)) in [(3, 0), (12, 40), (24, 90)].into_iter().enumerate() {
         eventually(
             "the run to reach its kill point",
             Duration::from_secs(60),
@@ -161,6 +165,9 @@ async fn a_worker_killed_three_times_mid_sync_loses_nothing_and_refetches_no_com
         )
         .await;
         tokio::time::sleep(Duration::from_millis(pause_ms)).await;
+        if i > 0 {
+            took_over.push(worker.logged(TAKE_OVER));
+        }
         worker.kill().await;
         // The process is dead: what the run shows now is exactly what it had committed.
         let (status, batches, offset) = committed(&h, run).await;
@@ -171,7 +178,12 @@ async fn a_worker_killed_three_times_mid_sync_loses_nothing_and_refetches_no_com
         worker = WorkerProcess::start(&h, &env);
     }
     h.wait(&runs, Duration::from_secs(120)).await;
+    took_over.push(worker.logged(TAKE_OVER));
     worker.kill().await;
+    assert!(
+        took_over.contains(&true),
+        "a rescuing worker says it takes a dead worker's job over: {took_over:?}"
+    );
 
     let offsets: Vec<i64> = kills.iter().map(|(_, offset)| *offset).collect();
     assert!(
@@ -280,6 +292,10 @@ async fn sigterm_lets_in_flight_batches_commit_releases_every_job_and_a_new_work
         .await;
     let took = signalled.elapsed();
     assert!(status.success(), "the worker exits cleanly: {status}");
+    assert!(
+        worker.logged("shutdown signal: draining"),
+        "the worker says it drains"
+    );
     assert!(took <= SHUTDOWN_TIMEOUT, "exited {took:?} after SIGTERM");
     assert_eq!(locked_jobs(&h).await, vec![], "no job is left locked");
     let after = total_batches().await;

@@ -1,6 +1,7 @@
 //! What operators see: `xero-sync status --json` (the real binary) reflects a completed, a
 //! running, a snoozed and a failed run; `jobs failed` lists the failure with its error and
-//! `jobs retry` brings the failed run back to completion.
+//! `jobs retry` brings the failed run back to completion; whether any worker is alive; an
+//! organisation whose Xero calls cannot connect is shown unreachable and not charged for them.
 
 #![allow(clippy::unwrap_used)]
 
@@ -9,6 +10,7 @@ mod support;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
+use support::process::WorkerProcess;
 use support::{Harness, small_org};
 use xero_sync::app::{self, Selection};
 use xero_sync_workers::registry;
@@ -24,7 +26,9 @@ async fn run_binary(h: &Harness, args: &[&str]) -> String {
 }
 
 async fn status(h: &Harness) -> Vec<Value> {
-    serde_json::from_str(&run_binary(h, &["status", "--json"]).await).unwrap()
+    let overview: Value =
+        serde_json::from_str(&run_binary(h, &["status", "--json"]).await).unwrap();
+    overview["pairs"].as_array().unwrap().clone()
 }
 
 fn pair<'a>(pairs: &'a [Value], entity: &str) -> &'a Value {
@@ -71,6 +75,7 @@ async fn status_json_reflects_completed_running_snoozed_and_failed_runs() {
     let accounts = until(&h, "accounts", "completed", |p| p["state"] == "completed").await;
     assert_eq!(accounts["last_run"]["status"], "completed");
     assert_eq!(accounts["last_run"]["records"], 40);
+    assert_eq!(accounts["records_stored"], 40, "{accounts:#}");
     assert_eq!(accounts["jobs"]["scheduled"], 1);
     assert!(accounts["watermark"].is_string());
     assert_eq!(accounts["connection"], "active");
@@ -124,11 +129,16 @@ async fn status_json_reflects_completed_running_snoozed_and_failed_runs() {
     assert_eq!(invoices["current_run"]["status"], "running");
     worker.stop().await;
 
-    // Running, with its first job queued and no worker to take it.
+    // Running, with its first job queued and no worker to take it: the stopped worker said
+    // goodbye, so status does not pretend it runs.
     request(&h, "contacts", 8).await;
+    let overview: Value =
+        serde_json::from_str(&run_binary(&h, &["status", "--json"]).await).unwrap();
+    assert_eq!(overview["workers"]["alive"], json!([]), "{overview:#}");
+    assert!(overview["workers"]["last_seen"].is_string());
     let pairs = status(&h).await;
     let contacts = pair(&pairs, "contacts");
-    assert_eq!(contacts["state"], "running");
+    assert_eq!(contacts["state"], "waiting for a worker");
     assert_eq!(contacts["mode"], "full");
     assert_eq!(contacts["current_run"]["status"], "running");
     assert_eq!(contacts["jobs"]["queued"], 1);
@@ -197,5 +207,52 @@ async fn sync_wait_follows_runs_to_the_end_and_exits_non_zero_when_one_fails() {
         stderr.contains("invoices: failed") && stderr.contains("500"),
         "{stderr}"
     );
+    worker.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_organisation_whose_xero_calls_cannot_connect_is_shown_unreachable_and_not_charged() {
+    let h = Harness::new(small_org()).await;
+    // A port nothing listens on once the listener is dropped: every call is refused.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let api = format!("http://{closed}");
+    let mut worker = WorkerProcess::start(&h, &[("XERO_API_URL", &api)]);
+    request(&h, "accounts", 8).await;
+    let accounts = until(&h, "accounts", "unreachable", |p| {
+        p["xero_unreachable"].is_object()
+    })
+    .await;
+    let error = accounts["xero_unreachable"]["error"].as_str().unwrap();
+    assert!(!error.is_empty(), "{accounts:#}");
+    assert_eq!(accounts["state"], "running", "{accounts:#}");
+    let table = run_binary(&h, &["status"]).await;
+    assert!(table.contains("Xero UNREACHABLE since"), "{table}");
+    assert!(table.contains("workers: 1 alive"), "{table}");
+    worker.terminate();
+    assert!(
+        worker
+            .exited_within(Duration::from_secs(40))
+            .await
+            .success()
+    );
+    let (day_used, minute_used): (i32, i32) =
+        sqlx::query_as("SELECT day_used, minute_used FROM xero.tenant_budget WHERE tenant_id = $1")
+            .bind(h.tenants[0])
+            .fetch_one(&h.db.pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        (day_used, minute_used),
+        (0, 0),
+        "calls that never reached Xero are not charged"
+    );
+
+    // Xero reachable again: the run completes and the mark is gone.
+    let worker = h.worker(2, 4);
+    let accounts = until(&h, "accounts", "completed", |p| p["state"] == "completed").await;
+    assert!(accounts["xero_unreachable"].is_null(), "{accounts:#}");
     worker.stop().await;
 }

@@ -19,6 +19,10 @@ pub struct ConnectOptions {
     /// Use client credentials (a Xero custom connection) instead of a browser consent.
     #[arg(long)]
     pub client_credentials: bool,
+    /// On a machine without a browser (a server over SSH): print the consent URL, then read
+    /// the address Xero sent the browser back to, pasted from its address bar.
+    #[arg(long, conflicts_with = "client_credentials")]
+    pub no_browser: bool,
     /// Request the broad scopes of apps created before 2 March 2026
     /// (`accounting.transactions.read`…) instead of granular ones.
     #[arg(long, env = "XERO_BROAD_SCOPES")]
@@ -36,7 +40,7 @@ pub struct ConnectOptions {
     #[arg(long, requires = "tenant")]
     pub reauthorize: bool,
     /// The tenant to re-authorise.
-    #[arg(long, requires = "reauthorize")]
+    #[arg(long, requires = "reauthorize", value_parser = xero_sync::config::parse_tenant_id)]
     pub tenant: Option<Uuid>,
 }
 
@@ -80,9 +84,14 @@ pub async fn connect(
             redirect_uri: &options.redirect_uri,
             scopes: &scopes,
         };
-        connector
-            .authorization_code(request, &connect::PrintConsent)
-            .await?
+        if options.no_browser {
+            let consent = connect::PastedConsent { listen };
+            connector.authorization_code(request, &consent).await?
+        } else {
+            connector
+                .authorization_code(request, &connect::PrintConsent)
+                .await?
+        }
     };
     for t in &tenants {
         println!("connected {} ({})", t.tenant_name, t.tenant_id);
@@ -139,7 +148,7 @@ async fn check_reauthorizable(pool: &sqlx::PgPool, tenant: Uuid) -> anyhow::Resu
 #[derive(Debug, Clone, clap::Args)]
 pub struct DisconnectOptions {
     /// The tenant to disconnect.
-    #[arg(long)]
+    #[arg(long, value_parser = xero_sync::config::parse_tenant_id)]
     pub tenant: Uuid,
     /// Disconnect every organisation of the tenant's connection (revokes its refresh token).
     #[arg(long)]
@@ -207,8 +216,7 @@ pub async fn resume(db: &DbArgs, tenant: Uuid) -> anyhow::Result<()> {
 
 /// `connections`: every connection with its tenants, states and scopes.
 pub async fn connections(db: &DbArgs, json: bool) -> anyhow::Result<()> {
-    let pool = db::connect(&db.database_url, 2).await?;
-    prepare(&pool, db).await?;
+    let pool = super::setup::open(db).await?;
     let listed = lifecycle::list(&pool).await?;
     if json {
         println!("{}", serde_json::to_string_pretty(&listed)?);

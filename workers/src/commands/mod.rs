@@ -5,6 +5,7 @@
 mod connections;
 mod keys;
 mod setup;
+mod simulate;
 mod verify;
 mod webhooks;
 
@@ -12,7 +13,7 @@ use std::time::Duration;
 
 use uuid::Uuid;
 use xero_sync::app::{self, Selection};
-use xero_sync::config::{DbArgs, SyncArgs, TokenKeyArgs, WorkerArgs, XeroArgs};
+use xero_sync::config::{DbArgs, StartArgs, SyncArgs, TokenKeyArgs, WorkerArgs, XeroArgs};
 use xero_sync::sync::maintenance::Maintenance;
 use xero_sync::telemetry::Telemetry;
 use xero_sync::{catalog, db, progress, shutdown, status, worker};
@@ -21,7 +22,8 @@ pub use connections::{
     ConnectOptions, DisconnectOptions, connect, connections, disconnect, pause, resume,
 };
 pub use keys::{generate_key, rotate_keys};
-pub use setup::{keys, prepare};
+pub use setup::{keys, open, prepare};
+pub use simulate::{SimulateOptions, exports as simulator_exports, simulate};
 pub use verify::{VerifyOptions, verify};
 pub use webhooks::serve as webhooks;
 
@@ -68,6 +70,7 @@ pub struct SyncRequest {
     /// Tenant ids to sync (repeatable).
     #[arg(
         long = "tenant",
+        value_parser = xero_sync::config::parse_tenant_id,
         conflicts_with = "all_tenants",
         required_unless_present = "all_tenants"
     )]
@@ -92,7 +95,7 @@ pub struct SyncRequest {
 
 /// `sync`: starts runs (or finds them running) and, with `--wait`, follows them; `false` when
 /// one failed.
-pub async fn sync(db: &DbArgs, sync: &SyncArgs, request: SyncRequest) -> anyhow::Result<bool> {
+pub async fn sync(db: &DbArgs, sync: &StartArgs, request: SyncRequest) -> anyhow::Result<bool> {
     let pool = db::connect(&db.database_url, 4).await?;
     prepare(&pool, db).await?;
     let selection = Selection {
@@ -135,21 +138,21 @@ pub async fn sync(db: &DbArgs, sync: &SyncArgs, request: SyncRequest) -> anyhow:
 
 /// `status`: where every tenant and entity stands.
 pub async fn status(db: &DbArgs, json: bool) -> anyhow::Result<()> {
-    let pool = db::connect(&db.database_url, 2).await?;
-    prepare(&pool, db).await?;
+    let pool = open(db).await?;
     let pairs = status::status(&pool).await?;
+    let workers = status::workers(&pool).await?;
     if json {
-        println!("{}", serde_json::to_string_pretty(&pairs)?);
+        let overview = serde_json::json!({ "workers": workers, "pairs": pairs });
+        println!("{}", serde_json::to_string_pretty(&overview)?);
     } else {
-        print!("{}", status::render(&pairs));
+        print!("{}", status::render(&pairs, &workers));
     }
     Ok(())
 }
 
 /// `entities`: every entity, how it pages and who may read it.
 pub async fn entities(db: &DbArgs, json: bool) -> anyhow::Result<()> {
-    let pool = db::connect(&db.database_url, 2).await?;
-    prepare(&pool, db).await?;
+    let pool = open(db).await?;
     let rows = catalog::list(&pool, registry()).await?;
     if json {
         println!("{}", serde_json::to_string_pretty(&rows)?);
@@ -161,8 +164,7 @@ pub async fn entities(db: &DbArgs, json: bool) -> anyhow::Result<()> {
 
 /// `jobs failed`: the jobs that failed for good, with their errors.
 pub async fn failed_jobs(db: &DbArgs, json: bool) -> anyhow::Result<()> {
-    let pool = db::connect(&db.database_url, 2).await?;
-    prepare(&pool, db).await?;
+    let pool = open(db).await?;
     let jobs = status::failed_jobs(&pool).await?;
     if json {
         println!("{}", serde_json::to_string_pretty(&jobs)?);
@@ -186,8 +188,7 @@ pub async fn failed_jobs(db: &DbArgs, json: bool) -> anyhow::Result<()> {
 
 /// `jobs retry`: re-queues failed jobs (`None`: all of them).
 pub async fn retry_jobs(db: &DbArgs, ids: Option<&[String]>) -> anyhow::Result<()> {
-    let pool = db::connect(&db.database_url, 2).await?;
-    prepare(&pool, db).await?;
+    let pool = open(db).await?;
     let (requeued, superseded) = status::retry_failed(&pool, ids).await?;
     println!("{requeued} job(s) re-queued, {superseded} closed (their run was superseded)");
     Ok(())
@@ -223,10 +224,12 @@ pub async fn worker(
     prepare(&pool, db).await?;
     let http = app::http_client()?;
     let engine = app::engine(pool, &http, xero, sync, registry(), keys)?;
+    let (http_addr, chosen) = options.http_endpoint();
     let worker_options = worker::WorkerOptions {
         maintenance: Some(Maintenance::from_args(options, engine.follow_up())),
         heartbeat: Duration::from_secs(options.heartbeat_secs),
-        http: options.http_addr.0.map(|addr| (addr, telemetry.clone())),
+        http: http_addr.0.map(|addr| (addr, telemetry.clone())),
+        http_optional: !chosen,
         ..worker::WorkerOptions::new(
             options.concurrency,
             Duration::from_secs(options.shutdown_timeout_secs),

@@ -30,6 +30,17 @@ pub async fn prepare(pool: &sqlx::PgPool, db: &DbArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The database of a command that only reads (or re-queues) what is there: it must exist and
+/// be migrated, and nothing is created or migrated; `SYNC_ENTITIES`, when given, is recorded.
+pub async fn open(db: &DbArgs) -> anyhow::Result<sqlx::PgPool> {
+    let pool = db::open(&db.database_url, 2).await?;
+    if let Some(list) = &db.sync_entities {
+        let names = chosen_entities(list)?;
+        db::choose_entities(&pool, &names).await?;
+    }
+    Ok(pool)
+}
+
 /// The names `SYNC_ENTITIES` lists, each checked against the registry: `all` stands for every
 /// entity but the deprecated ones, which are synced only when named (`all, receipts`).
 fn chosen_entities(list: &str) -> anyhow::Result<Vec<&'static str>> {

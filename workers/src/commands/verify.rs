@@ -14,7 +14,7 @@ use crate::registry;
 #[derive(Debug, Clone, clap::Args)]
 pub struct VerifyOptions {
     /// One organisation (default: every active one).
-    #[arg(long)]
+    #[arg(long, value_parser = xero_sync::config::parse_tenant_id)]
     pub tenant: Option<Uuid>,
     /// The report's date, `YYYY-MM-DD` (default: today, UTC).
     #[arg(long)]

@@ -29,7 +29,21 @@ impl WorkerProcess {
 
     /// Starts `xero-sync <command>` (`worker`, `webhooks`) the same way.
     pub fn start_command(h: &Harness, subcommand: &str, env: &[(&str, &str)]) -> WorkerProcess {
+        Self::start_with(h, subcommand, env, &[])
+    }
+
+    /// Starts `xero-sync <command>` the same way, with the variables `unset` not set at all
+    /// (their defaults apply).
+    pub fn start_with(
+        h: &Harness,
+        subcommand: &str,
+        env: &[(&str, &str)],
+        unset: &[&str],
+    ) -> WorkerProcess {
         let mut command = h.command(&[subcommand]);
+        for name in unset {
+            command.env_remove(name);
+        }
         command
             .env("LOG_FORMAT_JSON", "true")
             .stdout(Stdio::null())
@@ -84,6 +98,15 @@ impl WorkerProcess {
             reader.await.unwrap();
         }
         status
+    }
+
+    /// Whether a line it logged so far says `text`.
+    pub fn logged(&self, text: &str) -> bool {
+        self.log.lock().unwrap().iter().any(|line| {
+            line["message"]
+                .as_str()
+                .is_some_and(|message| message.contains(text))
+        })
     }
 
     /// `(run_id, seq)` of every batch this process logged as committed.
