@@ -109,12 +109,19 @@ impl Connector<'_> {
             connected
         };
         // The person's browser (or the demo playing it) and the flow run side by side: the
-        // redirect's page answers only once the flow has stored the connection.
-        let (opened, connected) = tokio::join!(consent.open(&url), flow);
+        // redirect's page answers only once the flow has stored the connection. A consent that
+        // fails (a pasted address that is not the redirect) ends the wait for a redirect that
+        // will not come; one that succeeds may have only printed the URL, so the flow goes on.
+        tokio::pin!(flow);
+        let connected = tokio::select! {
+            connected = &mut flow => connected,
+            opened = consent.open(&url) => match opened {
+                Ok(()) => flow.await,
+                Err(e) => Err(e),
+            },
+        };
         server.abort();
-        let tenants = connected?;
-        opened?;
-        Ok(tenants)
+        connected
     }
 
     async fn finish(

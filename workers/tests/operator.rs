@@ -265,3 +265,137 @@ async fn help_says_what_the_tool_does_and_each_command_shows_its_own_options_fir
         );
     }
 }
+
+/// A free loopback port's redirect URI for `connect` (bound, then freed for the process).
+fn free_redirect_uri() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    format!("http://{}/callback", listener.local_addr().unwrap())
+}
+
+/// A `connect` process of the harness, its stdin and stdout piped, and the consent URL it
+/// printed.
+async fn connect_process(
+    h: &Harness,
+    args: &[&str],
+) -> (tokio::process::Child, String, tokio::process::ChildStdout) {
+    use tokio::io::AsyncBufReadExt;
+    let mut child = h
+        .command(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut lines = tokio::io::BufReader::new(stdout);
+    let mut printed = String::new();
+    let url = tokio::time::timeout(Duration::from_secs(30), async {
+        loop {
+            let mut line = String::new();
+            assert!(lines.read_line(&mut line).await.unwrap() > 0, "{printed}");
+            printed.push_str(&line);
+            if let Some(url) = line.split_whitespace().find(|w| w.contains("/authorize?")) {
+                return url.to_owned();
+            }
+        }
+    })
+    .await
+    .expect("connect prints the consent URL");
+    (child, url, lines.into_inner())
+}
+
+/// Where the simulator's consent page sends the browser (it consents at once).
+async fn consented(url: &str) -> String {
+    let browser = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let response = browser.get(url).send().await.unwrap();
+    let location = response.headers()[reqwest::header::LOCATION]
+        .to_str()
+        .unwrap();
+    location.to_owned()
+}
+
+/// The stored tokens of every connection: a connect that stores anything changes them.
+async fn connections(h: &Harness) -> String {
+    sqlx::query_scalar(
+        "SELECT string_agg(access_token, ',' ORDER BY connection_id) FROM xero.tokens",
+    )
+    .fetch_one(&h.db.pool)
+    .await
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connect_without_a_browser_takes_the_pasted_redirect_address() {
+    use tokio::io::AsyncWriteExt;
+    let h = Harness::new(small_org()).await;
+    let before = connections(&h).await;
+    let redirect = free_redirect_uri();
+    let args = ["connect", "--no-browser", "--redirect-uri", &redirect];
+    let (mut child, url, _stdout) = connect_process(&h, &args).await;
+    let mut stdin = child.stdin.take().unwrap();
+
+    // A pasted line that is not the redirect is refused, saying what to paste.
+    stdin.write_all(b"https://example.com/\n").await.unwrap();
+    let output = child.wait_with_output().await.unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("not the address Xero redirected to"),
+        "{stderr}"
+    );
+
+    // The address the browser was sent to, pasted whole: connected and stored.
+    let (mut child, url_again, mut stdout) = connect_process(&h, &args).await;
+    assert_ne!(url, url_again, "each consent has its own state");
+    let mut stdin = child.stdin.take().unwrap();
+    let pasted = consented(&url_again).await;
+    stdin
+        .write_all(format!("{pasted}\n").as_bytes())
+        .await
+        .unwrap();
+    let status = tokio::time::timeout(Duration::from_secs(60), child.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    let mut rest = String::new();
+    tokio::io::AsyncReadExt::read_to_string(&mut stdout, &mut rest)
+        .await
+        .unwrap();
+    assert!(status.success(), "{rest}");
+    assert!(rest.contains("connected "), "{rest}");
+    assert_ne!(connections(&h).await, before, "new tokens stored");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_browser_is_told_connected_only_once_stored_and_the_error_otherwise() {
+    let h = Harness::new(small_org()).await;
+    let before = connections(&h).await;
+    let redirect = free_redirect_uri();
+    let args = ["connect", "--redirect-uri", &redirect];
+
+    // A redirect whose state is not this consent's: the page shows the error, nothing stored.
+    let (child, url, _stdout) = connect_process(&h, &args).await;
+    let location = consented(&url).await;
+    let tampered = location.replace("state=", "state=x");
+    let page = reqwest::get(&tampered).await.unwrap().text().await.unwrap();
+    assert!(page.contains("could not connect"), "{page}");
+    let output = child.wait_with_output().await.unwrap();
+    assert!(!output.status.success());
+    assert_eq!(connections(&h).await, before);
+
+    // The real redirect: by the time the page says connected, the connection is stored.
+    let (child, url, _stdout) = connect_process(&h, &args).await;
+    let page = reqwest::get(consented(&url).await)
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("is connected to"), "{page}");
+    assert_ne!(connections(&h).await, before, "stored before the page");
+    let output = child.wait_with_output().await.unwrap();
+    assert!(output.status.success());
+}
