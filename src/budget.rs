@@ -101,8 +101,12 @@ pub struct Budget {
 }
 
 impl Budget {
-    /// A budget over the tables in `pool` under `limits`.
+    /// A budget over the tables in `pool` under `limits`. The day limit is put on the metrics
+    /// (`xero_sync.xero.day_limit`), so that each tenant's day calls can be read against it.
     pub fn new(pool: PgPool, limits: Limits) -> Budget {
+        crate::metrics::get()
+            .day_limit
+            .record(i64::from(limits.per_day), &[]);
         let record = serde_json::json!({
             "concurrent": limits.concurrent,
             "per_minute": limits.per_minute,

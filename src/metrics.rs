@@ -39,9 +39,21 @@ pub struct Metrics {
     pub queue_depth: Gauge<i64>,
     /// Age of the oldest job that is due and waiting for a worker.
     pub oldest_due_age: Gauge<f64>,
-    /// Time since the newest change each pair has synced (now − watermark), per tenant and
-    /// entity.
+    /// Time since each pair last completed a run, per tenant and entity (see
+    /// [`crate::gauges`]).
     pub lag: Gauge<f64>,
+    /// The same time in each pair's own interval (1: one interval since the last run).
+    pub lag_intervals: Gauge<f64>,
+    /// Connections by status (`active`, `needs_reauth`, `revoked`).
+    pub connections: Gauge<i64>,
+    /// Organisations by status (`active`, `paused`, `disconnected`): per tenant, 1 for its
+    /// status and 0 for the others, while tenant labels are on; counts otherwise.
+    pub tenants: Gauge<i64>,
+    /// Xero calls each tenant made in its current day window (the most of any tenant while
+    /// tenant labels are off).
+    pub day_calls: Gauge<i64>,
+    /// Calls a tenant may make per day window (`XERO_DAY_LIMIT`), as the budget was built with.
+    pub day_limit: Gauge<i64>,
     /// Runs that ended without completing, by ending (failed, not_entitled).
     pub runs_ended: Counter<u64>,
     /// Runs completed, by entity and mode.
@@ -99,6 +111,11 @@ fn counter(meter: &Meter, name: &'static str, description: &'static str) -> Coun
         .build()
 }
 
+/// A gauge of a count.
+fn gauge(meter: &Meter, name: &'static str, description: &'static str) -> Gauge<i64> {
+    meter.i64_gauge(name).with_description(description).build()
+}
+
 /// A gauge of seconds.
 fn ages(meter: &Meter, name: &'static str, description: &'static str) -> Gauge<f64> {
     meter
@@ -112,6 +129,7 @@ impl Metrics {
     fn new(meter: &Meter, tenant_labels: bool) -> Metrics {
         let seconds = |name, description| seconds(meter, name, description);
         let counter = |name, description| counter(meter, name, description);
+        let (gauge, ages) = (|n, d| gauge(meter, n, d), |n, d| ages(meter, n, d));
         Metrics {
             rows_upserted: counter("xero_sync.rows.upserted", "Records stored, by entity"),
             xero_calls: counter("xero_sync.xero.calls", "Xero calls by endpoint and status"),
@@ -122,19 +140,25 @@ impl Metrics {
                 "xero_sync.batch.commit.duration",
                 "Time a batch commit took",
             ),
-            queue_depth: meter
-                .i64_gauge("xero_sync.queue.depth")
-                .with_description("Jobs of the queue by state")
-                .build(),
+            queue_depth: gauge("xero_sync.queue.depth", "Jobs of the queue by state"),
             oldest_due_age: ages(
-                meter,
                 "xero_sync.queue.oldest_due_age",
                 "Age of the oldest due job waiting for a worker",
             ),
-            lag: ages(
-                meter,
-                "xero_sync.lag",
-                "Time since each tenant and entity last completed a run",
+            lag: ages("xero_sync.lag", "Time since each pair last completed a run"),
+            lag_intervals: meter
+                .f64_gauge("xero_sync.lag.intervals")
+                .with_description("Time since each pair last completed a run, in its intervals")
+                .build(),
+            connections: gauge("xero_sync.connections", "Connections by status"),
+            tenants: gauge("xero_sync.tenants", "Organisations by status"),
+            day_calls: gauge(
+                "xero_sync.xero.day_calls",
+                "Xero calls in a tenant's day window",
+            ),
+            day_limit: gauge(
+                "xero_sync.xero.day_limit",
+                "Xero calls a tenant may make a day",
             ),
             runs_ended: counter("xero_sync.runs.ended", "Runs that ended without completing"),
             runs_completed: counter("xero_sync.runs.completed", "Runs completed"),
@@ -207,6 +231,11 @@ impl Metrics {
         } else {
             Vec::new()
         }
+    }
+
+    /// Whether per-tenant series carry the tenant (`METRICS_TENANT_LABELS`).
+    pub fn tenant_labels(&self) -> bool {
+        self.tenant_labels
     }
 
     /// Records a job's duration.
