@@ -39,6 +39,9 @@ struct Redirect {
 /// A redirect received, and where to send what became of it (the browser's page).
 type Received = (Redirect, oneshot::Sender<Result<String, String>>);
 
+/// How long the redirect's page may take to reach the browser once the flow has ended.
+const PAGE_FLUSH: Duration = Duration::from_secs(2);
+
 /// How long the browser waits for the connection to be stored before its page gives up.
 const PAGE_WAIT: Duration = Duration::from_secs(120);
 
@@ -88,13 +91,12 @@ impl Connector<'_> {
             csrf,
             verifier,
         } = self.oauth.authorize(redirect_uri, scopes)?;
-        let (tx, mut rx) = mpsc::channel::<Received>(1);
-        let router = axum::Router::new()
-            .route("/{*path}", get(receive))
-            .with_state(tx);
-        let server = tokio::spawn(async move { axum::serve(listener, router).await });
+        let (mut redirects, listening) = RedirectListener::start(listener);
         let flow = async {
-            let (redirect, page) = rx.recv().await.context("the redirect listener stopped")?;
+            let (redirect, page) = redirects
+                .recv()
+                .await
+                .context("the redirect listener stopped")?;
             let expected = Expected {
                 csrf: csrf.secret().clone(),
                 verifier,
@@ -120,7 +122,7 @@ impl Connector<'_> {
                 Err(e) => Err(e),
             },
         };
-        server.abort();
+        listening.close().await;
         connected
     }
 
@@ -186,6 +188,40 @@ struct Expected<'a> {
     csrf: String,
     verifier: oauth2::PkceCodeVerifier,
     redirect_uri: &'a str,
+}
+
+/// The listener Xero's redirect reaches: its requests come out of the receiver, each with the
+/// channel its page waits on.
+struct RedirectListener {
+    done: oneshot::Sender<()>,
+    server: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl RedirectListener {
+    fn start(listener: TcpListener) -> (mpsc::Receiver<Received>, RedirectListener) {
+        let (tx, rx) = mpsc::channel::<Received>(1);
+        let router = axum::Router::new()
+            .route("/{*path}", get(receive))
+            .with_state(tx);
+        let (done, closing) = oneshot::channel::<()>();
+        let server = tokio::spawn(async move {
+            axum::serve(listener, router)
+                .with_graceful_shutdown(async {
+                    let _ = closing.await;
+                })
+                .await
+        });
+        (rx, RedirectListener { done, server })
+    }
+
+    /// Closes it once the page being written has reached the browser (or after a moment).
+    async fn close(self) {
+        let RedirectListener { done, mut server } = self;
+        let _ = done.send(());
+        if tokio::time::timeout(PAGE_FLUSH, &mut server).await.is_err() {
+            server.abort();
+        }
+    }
 }
 
 fn names(tenants: &[Tenant]) -> String {

@@ -130,6 +130,7 @@ impl Metrics {
         let seconds = |name, description| seconds(meter, name, description);
         let counter = |name, description| counter(meter, name, description);
         let (gauge, ages) = (|n, d| gauge(meter, n, d), |n, d| ages(meter, n, d));
+        let ratio = |name, description| meter.f64_gauge(name).with_description(description).build();
         Metrics {
             rows_upserted: counter("xero_sync.rows.upserted", "Records stored, by entity"),
             xero_calls: counter("xero_sync.xero.calls", "Xero calls by endpoint and status"),
@@ -146,20 +147,11 @@ impl Metrics {
                 "Age of the oldest due job waiting for a worker",
             ),
             lag: ages("xero_sync.lag", "Time since each pair last completed a run"),
-            lag_intervals: meter
-                .f64_gauge("xero_sync.lag.intervals")
-                .with_description("Time since each pair last completed a run, in its intervals")
-                .build(),
+            lag_intervals: ratio("xero_sync.lag.intervals", "Lag in each pair's intervals"),
             connections: gauge("xero_sync.connections", "Connections by status"),
             tenants: gauge("xero_sync.tenants", "Organisations by status"),
-            day_calls: gauge(
-                "xero_sync.xero.day_calls",
-                "Xero calls in a tenant's day window",
-            ),
-            day_limit: gauge(
-                "xero_sync.xero.day_limit",
-                "Xero calls a tenant may make a day",
-            ),
+            day_calls: gauge("xero_sync.xero.day_calls", "Calls in a tenant's day"),
+            day_limit: gauge("xero_sync.xero.day_limit", "Calls a tenant may make a day"),
             runs_ended: counter("xero_sync.runs.ended", "Runs that ended without completing"),
             runs_completed: counter("xero_sync.runs.completed", "Runs completed"),
             token_refreshes: counter("xero_sync.tokens.refreshed", "Access tokens refreshed"),

@@ -160,19 +160,7 @@ struct PairRow {
 /// queries whatever the number of pairs or finished jobs: the pairs, their runs, and the counts
 /// of unfinished jobs (an index keeps finished jobs, the bulk of the table, out of it).
 pub async fn status(pool: &PgPool) -> Result<Vec<PairStatus>, sqlx::Error> {
-    let rows: Vec<PairRow> = sqlx::query_as(
-        "SELECT t.tenant_id, t.tenant_name, c.status AS connection, c.error AS connection_error,
-                t.status AS tenant_status, t.status_reason AS tenant_status_reason, p.entity, p.status AS state, p.mode, p.modified_after AS watermark,
-                p.last_offset, p.current_run, p.last_run, p.interval_secs, p.interval_reason,
-                p.records_stored, t.unreachable_since, t.unreachable_error
-           FROM xero.tenants t
-           JOIN xero.connections c USING (connection_id)
-           JOIN xero.sync_progress p USING (tenant_id)
-           LEFT JOIN xero.entities e ON e.name = p.entity
-          ORDER BY t.tenant_name, t.tenant_id, e.position NULLS LAST, p.entity",
-    )
-    .fetch_all(pool)
-    .await?;
+    let rows = pair_rows(pool).await?;
     let run_ids: Vec<Uuid> = rows
         .iter()
         .flat_map(|r| [r.current_run, r.last_run])
@@ -219,6 +207,23 @@ pub async fn status(pool: &PgPool) -> Result<Vec<PairStatus>, sqlx::Error> {
             }
         })
         .collect())
+}
+
+/// Every pair with its organisation and connection, in the order `status` shows them.
+async fn pair_rows(pool: &PgPool) -> Result<Vec<PairRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT t.tenant_id, t.tenant_name, c.status AS connection, c.error AS connection_error,
+                t.status AS tenant_status, t.status_reason AS tenant_status_reason, p.entity, p.status AS state, p.mode, p.modified_after AS watermark,
+                p.last_offset, p.current_run, p.last_run, p.interval_secs, p.interval_reason,
+                p.records_stored, t.unreachable_since, t.unreachable_error
+           FROM xero.tenants t
+           JOIN xero.connections c USING (connection_id)
+           JOIN xero.sync_progress p USING (tenant_id)
+           LEFT JOIN xero.entities e ON e.name = p.entity
+          ORDER BY t.tenant_name, t.tenant_id, e.position NULLS LAST, p.entity",
+    )
+    .fetch_all(pool)
+    .await
 }
 
 /// A pair's state as a person should read it: `running` only while a live worker holds one of

@@ -67,21 +67,7 @@ pub(super) async fn fetch(
         };
         fetched.calls += 1;
         let (result, report) = call(engine, entity, run, &fetched.cursor, &token).await;
-        // The lease goes back while the batch goes on (a round trip less on every call); the
-        // batch waits for every return before it commits, so egress and counters are in place
-        // by then.
-        let budget = engine.budget.clone();
-        let (tenant_id, name) = (run.tenant_id, entity.name);
-        let unreached = match &result {
-            Err(XeroError::Unreachable(why)) => Some(why.clone()),
-            _ => None,
-        };
-        returns.push(tokio::spawn(async move {
-            match unreached {
-                Some(why) => budget.unreached(lease, tenant_id, &why).await,
-                None => budget.give_back(lease, tenant_id, name, &report).await,
-            }
-        }));
+        returns.push(give_back(engine, entity, run, lease, &result, report));
         let goes_on = match result {
             Ok(page) => fetched.take(entity, page, engine),
             // A token Xero refuses before its time (revoked, rotated elsewhere): one refresh.
@@ -103,6 +89,31 @@ pub(super) async fn fetch(
     }
     await_returns(returns).await;
     fetched
+}
+
+/// Gives the call's lease back while the batch goes on (a round trip less on every call); the
+/// batch waits for every return before it commits, so egress and counters are in place by
+/// then. A call that never reached Xero is not counted.
+fn give_back<T>(
+    engine: &Engine,
+    entity: &Entity,
+    run: &Run,
+    lease: i64,
+    result: &Result<T, XeroError>,
+    report: Report,
+) -> tokio::task::JoinHandle<Result<(), sqlx::Error>> {
+    let budget = engine.budget.clone();
+    let (tenant_id, name) = (run.tenant_id, entity.name);
+    let unreached = match result {
+        Err(XeroError::Unreachable(why)) => Some(why.clone()),
+        _ => None,
+    };
+    tokio::spawn(async move {
+        match unreached {
+            Some(why) => budget.unreached(lease, tenant_id, &why).await,
+            None => budget.give_back(lease, tenant_id, name, &report).await,
+        }
+    })
 }
 
 /// Replaces a token Xero refused with a fresh one; `false` (the batch stops) when there is none.

@@ -8,6 +8,7 @@ pub mod commands;
 pub mod demo;
 pub mod demo_webhooks;
 pub mod entities;
+pub mod runs;
 pub mod simulated;
 
 /// Every entity, in the order a full sync of a tenant starts them (the deprecated ones last).

@@ -76,7 +76,7 @@ async fn a_paused_organisation_holds_its_jobs_until_resumed_and_then_completes()
     assert!(held >= 1, "the run's next batch is held");
     assert_eq!(tenant_status(&h, tenant).await.0, "paused");
     let status: Value = serde_json::from_str(&ok(&h, &["status", "--json"]).await).unwrap();
-    assert_eq!(status[0]["tenant_status"], "paused");
+    assert_eq!(status["pairs"][0]["tenant_status"], "paused");
     let refused = sqlx::query("SELECT xero.request_sync($1, 'journals')")
         .bind(tenant)
         .execute(&h.db.pool)

@@ -262,6 +262,9 @@ async fn the_logs_of_a_whole_sync_and_the_commands_output_contain_no_token() {
     })
     .await;
     let runs = h.sync(None, true).await;
+    // A token of 62 s is refreshed once it has less than a minute left: past 2 s, so the
+    // worker refreshes at once, however fast the sync is.
+    tokio::time::sleep(Duration::from_millis(2500)).await;
     // Debug logs of the engine too: every span and field a worker writes.
     let mut worker =
         WorkerProcess::start(&h, &[("RUST_LOG", "debug,sqlx=warn,hyper=info,h2=info")]);

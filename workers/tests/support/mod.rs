@@ -217,7 +217,7 @@ impl Harness {
 
     /// Waits until every run completed; panics on a failed run or after `timeout`.
     pub async fn wait(&self, runs: &[Uuid], timeout: Duration) {
-        xero_sync_workers::demo::wait_for_runs(&self.db.pool, runs, timeout)
+        xero_sync_workers::runs::wait_for_runs(&self.db.pool, runs, timeout)
             .await
             .unwrap();
     }

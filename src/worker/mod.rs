@@ -8,24 +8,25 @@
 //! restart costs a pause, not the process.
 
 use std::net::SocketAddr;
-use std::panic::AssertUnwindSafe;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use apalis::prelude::*;
 use apalis_postgres::{Config, PostgresStorage, Pubsub};
-use futures::FutureExt;
 use serde_json::Value;
 use tokio::sync::watch;
-use tracing::Instrument;
+
+mod job;
+
+use job::{Handler, backoff, handle};
+pub use job::{Runner, sync_runner};
 
 use crate::gauges;
 use crate::health::{self, Readiness};
+use crate::sync::Engine;
 use crate::sync::maintenance::{self, Maintenance};
-use crate::sync::queue::{self, Lease, QUEUE};
-use crate::sync::{Engine, runner};
+use crate::sync::queue::{self, QUEUE};
 use crate::telemetry::Telemetry;
 
 /// Default heartbeat period; with [`MISSED_HEARTBEATS`] it sets how soon a dead worker's jobs
@@ -43,24 +44,6 @@ pub const POLL_INTERVAL: Duration = Duration::from_millis(250);
 const MAX_RESTARTS: u32 = 20;
 /// A worker that ran this long without dying counts as healthy again.
 const HEALTHY_AFTER: Duration = Duration::from_secs(60);
-/// Longest back-off between restarts, and between failed attempts of one job.
-const MAX_BACKOFF: Duration = Duration::from_secs(30);
-
-/// What runs a claimed job: [`sync_runner`] in production; tests may wrap it.
-pub type Runner = for<'a> fn(
-    &'a Engine,
-    Lease<'a>,
-    Value,
-) -> Pin<Box<dyn Future<Output = anyhow::Result<String>> + Send + 'a>>;
-
-/// The production runner: [`crate::sync::run_job`].
-pub fn sync_runner<'a>(
-    engine: &'a Engine,
-    lease: Lease<'a>,
-    payload: Value,
-) -> Pin<Box<dyn Future<Output = anyhow::Result<String>> + Send + 'a>> {
-    Box::pin(crate::sync::run_job(engine, lease, payload))
-}
 
 /// How a worker runs.
 #[derive(Debug, Clone)]
@@ -113,6 +96,30 @@ pub fn unique_name() -> String {
     format!("{host}-{}-{suffix:08x}", std::process::id())
 }
 
+/// The health and metrics endpoint's listener, if it has an address. The default address
+/// taken by another process on the host (a second replica) is a warning, not an error.
+async fn bind_http(
+    options: &WorkerOptions,
+) -> anyhow::Result<Option<(tokio::net::TcpListener, Telemetry)>> {
+    let Some((addr, telemetry)) = &options.http else {
+        return Ok(None);
+    };
+    match health::bind(*addr, "WORKER_HTTP_ADDR").await {
+        Ok(listener) => {
+            tracing::info!(http.addr = %listener.local_addr()?, "serving /healthz, /readyz and /metrics");
+            Ok(Some((listener, telemetry.clone())))
+        }
+        Err(e) if options.http_optional => {
+            tracing::warn!(
+                "{e:#}: another process holds the default address; this worker runs without \
+                 /healthz, /readyz and /metrics (set WORKER_HTTP_ADDR to a free address, or off)"
+            );
+            Ok(None)
+        }
+        Err(e) => Err(e),
+    }
+}
+
 /// Runs one worker until `shutdown` resolves, then drains: claimed jobs not yet started go back
 /// to the queue, in-flight ones get `shutdown_timeout` to commit.
 pub async fn run(
@@ -122,23 +129,7 @@ pub async fn run(
     shutdown: impl Future<Output = std::io::Result<()>> + Send + 'static,
 ) -> anyhow::Result<()> {
     let running = Arc::new(AtomicBool::new(false));
-    let http = match &options.http {
-        Some((addr, telemetry)) => match health::bind(*addr, "WORKER_HTTP_ADDR").await {
-            Ok(listener) => {
-                tracing::info!(http.addr = %listener.local_addr()?, "serving /healthz, /readyz and /metrics");
-                Some((listener, telemetry.clone()))
-            }
-            Err(e) if options.http_optional => {
-                tracing::warn!(
-                    "{e:#}: another process holds the default address; this worker runs without \
-                     /healthz, /readyz and /metrics (set WORKER_HTTP_ADDR to a free address, or off)"
-                );
-                None
-            }
-            Err(e) => return Err(e),
-        },
-        None => None,
-    };
+    let http = bind_http(&options).await?;
     let (stop, stopped) = watch::channel(false);
     let stopping = engine.stopping.clone();
     let shutdown_timeout = options.shutdown_timeout;
@@ -241,11 +232,6 @@ async fn supervise(
     Ok(())
 }
 
-/// 2^(n-1) seconds, capped.
-fn backoff(n: u32) -> Duration {
-    Duration::from_secs(1u64 << n.saturating_sub(1).min(5)).min(MAX_BACKOFF)
-}
-
 /// Resolves once the shutdown signal has been seen.
 async fn signalled(mut stopped: watch::Receiver<bool>) {
     let _ = stopped.wait_for(|s| *s).await;
@@ -315,86 +301,4 @@ async fn release_held_jobs(pool: &sqlx::PgPool, name: &str) {
         }
         Err(_) => tracing::warn!("releasing held jobs timed out; orphan recovery will"),
     }
-}
-
-/// What every job of the worker shares.
-struct Handler {
-    engine: Arc<Engine>,
-    runner: Runner,
-}
-
-async fn handle(
-    payload: Value,
-    task_id: TaskId,
-    worker: WorkerContext,
-    attempt: Attempt,
-    metadata: MetadataStore,
-    handler: Data<Arc<Handler>>,
-) -> Result<String, BoxDynError> {
-    let job_id = task_id.to_string();
-    let span = crate::sync::trace::job_span(&job_id, worker.name());
-    let previous = metadata
-        .get(crate::sync::trace::ATTEMPT_KEY)
-        .map(str::to_owned);
-    crate::sync::trace::adopt(&handler.engine, &span, &payload, previous.as_deref()).await;
-    let lease = Lease {
-        job_id: &job_id,
-        worker: worker.name(),
-    };
-    let engine = &handler.engine;
-    if attempt.current() > 0
-        && queue::taken_over(&engine.pool, &job_id)
-            .await
-            .unwrap_or(false)
-    {
-        tracing::warn!(parent: &span, "taking over a job whose worker stopped heartbeating");
-    }
-    let kind = if payload.get("after_run").is_some() {
-        "scheduled"
-    } else if payload.get("webhooks_of").is_some() {
-        "webhooks"
-    } else {
-        "batch"
-    };
-    let started = Instant::now();
-    let run = (handler.runner)(engine, lease, payload.clone()).instrument(span.clone());
-    let result = AssertUnwindSafe(run).catch_unwind().await;
-    // Batches time themselves, one by one (a job may carry its run through several); the rest
-    // is timed here.
-    let outcome = match &result {
-        Ok(Ok(_)) if kind == "batch" => None,
-        Ok(Ok(_)) => Some("done"),
-        Ok(Err(_)) => Some("error"),
-        Err(_) => Some("panic"),
-    };
-    if let Some(outcome) = outcome {
-        crate::metrics::get().job_done(kind, outcome, started.elapsed());
-    }
-    match result {
-        Ok(Ok(outcome)) => Ok(outcome),
-        Ok(Err(e)) => {
-            // Not even the outcome could be written (the database is gone). apalis would
-            // claim the job again at once; back off first so a dead database is not hammered.
-            let pause = backoff(u32::try_from(attempt.current()).unwrap_or(u32::MAX));
-            tracing::error!(parent: &span, error = %format!("{e:#}"), retry_in = ?pause, "job failed without an outcome");
-            tokio::time::sleep(pause).await;
-            Err(format!("{e:#}").into())
-        }
-        Err(panic) => {
-            let message = panic_message(panic.as_ref());
-            let error = format!("the job panicked: {message}");
-            runner::fail_panicked(engine, lease, &payload, &error)
-                .instrument(span)
-                .await
-                .map_err(|e| format!("{e:#}").into())
-        }
-    }
-}
-
-fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
-    panic
-        .downcast_ref::<&str>()
-        .map(|s| (*s).to_owned())
-        .or_else(|| panic.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "(no message)".into())
 }
