@@ -31,12 +31,13 @@ pub enum XeroError {
         detail: String,
     },
     /// 403, or 401 `AuthorizationUnsuccessful`: Xero refuses this endpoint for this tenant (a
-    /// scope the connection was not granted, a plan or user role without it, or the tenant no
+    /// scope the connection was not granted, an app tier or user role without it, or the tenant no
     /// longer connected); or 410, the endpoint is retired. A fresh token does not help; the
     /// pair is not entitled.
     #[error(
         "Xero refuses this request ({status}): {detail}; check the connection's scopes, the \
-         organisation's plan and the user's role, or reconnect with `xero-sync connect`"
+         app's pricing tier (Journals needs Advanced) and the user's role (ManualJournals needs \
+         Adviser), or reconnect with `xero-sync connect`"
     )]
     NotEntitled {
         /// 401, 403 or 410.
