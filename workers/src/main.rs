@@ -214,7 +214,7 @@ enum JobsAction {
 }
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
+async fn main() {
     let cli = Cli::parse();
     let quiet = matches!(
         cli.command,
@@ -232,11 +232,20 @@ async fn main() -> anyhow::Result<()> {
     };
     // Flushes the exporters when main returns.
     let telemetry = telemetry::init(telemetry::Config::from_args(&cli.telemetry, filter));
-    if !run(cli.command, &telemetry).await? {
-        telemetry.shutdown();
-        std::process::exit(1);
+    match run(cli.command, &telemetry).await {
+        Ok(true) => {}
+        Ok(false) => {
+            telemetry.shutdown();
+            std::process::exit(1);
+        }
+        // The error and its causes on one line, never a stack trace (with RUST_BACKTRACE set,
+        // returning it would print one).
+        Err(e) => {
+            telemetry.shutdown();
+            eprintln!("Error: {e:#}");
+            std::process::exit(1);
+        }
     }
-    Ok(())
 }
 
 /// Runs the command; `false` when it says the process should exit non-zero.
