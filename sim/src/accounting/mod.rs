@@ -4,10 +4,12 @@
 //! shared. A report is computed from the tenant's records instead (`Reports/TrialBalance` from
 //! its journals and chart, in `trial_balance`) and rendered in `render_reports`.
 //!
-//! `IDs` is read by Invoices and Contacts (what webhook followers fetch). Not implemented
-//! (ignored if sent): `where`, `order` (the default order always applies), `IDs` elsewhere,
-//! `Statuses` and other list filters, `unitdp`, `paymentsOnly` (the trial balance is always
-//! on the accrual basis).
+//! `IDs` is read by Invoices and Contacts (what webhook followers fetch). `where` and `order`
+//! (Xero's grammar for the fields clients filter on, in `filter`) apply to every list endpoint
+//! that pages by `page` or not at all; a `where` it cannot evaluate, or either on Journals or a
+//! report, is a 400 naming it, never ignored. Not implemented (ignored if sent): `IDs`
+//! elsewhere, `Statuses` and other list filters, `unitdp`, `paymentsOnly` (the trial balance is
+//! always on the accrual basis).
 //!
 //! Layout: `query` (the parsed request and Xero's page sizes), `paging` (selection and pages),
 //! `endpoint` (what an endpoint is, and the envelope), `render`, `render_sets` and
@@ -17,6 +19,7 @@
 //! re-exports nothing.
 
 pub mod endpoint;
+pub mod filter;
 pub mod paging;
 pub mod query;
 mod render;

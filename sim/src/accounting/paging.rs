@@ -23,6 +23,19 @@ pub struct Pagination {
     item_count: usize,
 }
 
+impl Pagination {
+    /// Page `page` of `page_size` records out of `item_count`.
+    pub fn of(page: u32, page_size: u32, item_count: usize) -> Pagination {
+        let size = page_size.max(1) as usize;
+        Pagination {
+            page,
+            page_size,
+            page_count: u32::try_from(item_count.div_ceil(size)).unwrap_or(u32::MAX),
+            item_count,
+        }
+    }
+}
+
 /// The position in the table of the first record a paged request answers (what the
 /// `edit_served` fault edits after serving it).
 pub fn first_served<T: Keyed>(table: &Table<T>, q: &ListQuery) -> Option<usize> {

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 
 use uuid::Uuid;
 
+use super::filter::{self, OrderBy, Where};
 use crate::dates::{MsDate, parse_if_modified_since, parse_report_date};
 
 /// Xero's default and maximum page sizes.
@@ -41,6 +42,17 @@ pub struct ListQuery {
     pub short_page: bool,
     /// A report's `date`: the day it is as at (`None`: today, by the simulator clock).
     pub date: Option<MsDate>,
+    /// `where`, parsed.
+    pub filter: Option<Where>,
+    /// `order`, parsed (empty: the default order).
+    pub order: Vec<OrderBy>,
+}
+
+impl ListQuery {
+    /// Whether `where` or `order` was sent.
+    pub fn filters(&self) -> bool {
+        self.filter.is_some() || !self.order.is_empty()
+    }
 }
 
 /// A query parameter, its name case-insensitive as Xero's.
@@ -63,8 +75,8 @@ pub fn report_date(params: &HashMap<String, String>) -> Result<Option<MsDate>, S
 }
 
 /// Reads `If-Modified-Since` (the header's value, if sent), `page`, `pageSize`, `offset`,
-/// `includeArchived`, `includeDeleted`, `summaryOnly` and `IDs` (query names case-insensitive, as
-/// Xero's).
+/// `includeArchived`, `includeDeleted`, `summaryOnly`, `IDs`, `where` and `order` (query names
+/// case-insensitive, as Xero's).
 pub fn parse(
     params: &HashMap<String, String>,
     if_modified_since: Option<&str>,
@@ -102,6 +114,14 @@ pub fn parse(
         ),
         None => None,
     };
+    let filter = match get("where").filter(|w| !w.is_empty()) {
+        Some(raw) => Some(filter::parse_where(raw)?),
+        None => None,
+    };
+    let order = match get("order").filter(|o| !o.is_empty()) {
+        Some(raw) => filter::parse_order(raw)?,
+        None => Vec::new(),
+    };
     Ok(ListQuery {
         ims_ms,
         page,
@@ -113,5 +133,7 @@ pub fn parse(
         ids,
         short_page: false,
         date: None,
+        filter,
+        order,
     })
 }

@@ -8,6 +8,7 @@
 
 mod egress;
 mod faulted;
+mod filtered;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -134,7 +135,7 @@ async fn serve(
         return problem(
             StatusCode::FORBIDDEN,
             &format!(
-                "AuthorizationUnsuccessful: this organisation's plan or the connected user's \
+                "AuthorizationUnsuccessful: the app's pricing tier or the connected user's \
                  role does not include {}",
                 endpoint.name
             ),
@@ -181,6 +182,13 @@ async fn answer(
         Ok(q) => q,
         Err(message) => return validation_error(&message),
     };
+    if let Some(message) = query
+        .filters()
+        .then(|| filtered::refused(endpoint))
+        .flatten()
+    {
+        return validation_error(&message);
+    }
     if let Some(raw) = ims {
         app.stats.if_modified_since(raw);
     }
@@ -233,6 +241,9 @@ fn render(
     envelope: Envelope,
 ) -> serde_json::Result<Vec<u8>> {
     let data = tenant.read();
+    if query.filters() {
+        return filtered::render(&data, endpoint, query, envelope);
+    }
     (endpoint.render)(&data, query, envelope)
 }
 
