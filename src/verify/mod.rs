@@ -32,6 +32,9 @@ pub enum VerifyError {
     /// What the comparison needs is not synced yet.
     #[error("{0}")]
     NotSynced(String),
+    /// What the comparison needs Xero does not give this app (the journals).
+    #[error("{0}")]
+    Unverifiable(String),
     /// Xero refused the report.
     #[error(
         "Xero refused the Trial Balance: {0}. The connection needs the scope \
@@ -155,6 +158,20 @@ pub async fn verify(
 /// Refuses a comparison that could only fail: the journals, accounts and organisation must
 /// each have completed a run.
 async fn synced(pool: &PgPool, tenant_id: Uuid, date: NaiveDate) -> Result<(), VerifyError> {
+    let journals: Option<String> = sqlx::query_scalar(
+        "SELECT status FROM xero.sync_progress WHERE tenant_id = $1 AND entity = 'journals'",
+    )
+    .bind(tenant_id)
+    .fetch_optional(pool)
+    .await?;
+    if journals.as_deref() == Some("not_entitled") {
+        return Err(VerifyError::Unverifiable(format!(
+            "tenant {tenant_id}: Xero refuses this app its journals (behind the Advanced pricing \
+             tier since 2 March 2026, or a connection without accounting.journals.read), and \
+             verify recomputes the trial balance from them: nothing of this organisation's \
+             ledger can be checked. Its documents are synced as usual"
+        )));
+    }
     let missing: Vec<String> = sqlx::query_scalar(
         "SELECT e FROM unnest(ARRAY['journals', 'accounts', 'organisation']) AS e
           WHERE NOT EXISTS (SELECT 1 FROM xero.sync_progress p

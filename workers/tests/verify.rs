@@ -131,8 +131,10 @@ async fn an_organisation_without_journals_is_not_verified_and_says_why() {
     let (ok, stdout, stderr) = verify(&h).await;
     assert!(!ok, "{stdout}");
     assert!(
-        stderr.contains("journals not synced yet"),
-        "says what is missing: {stderr}"
+        stderr.contains("refuses this app its journals")
+            && stderr.contains("Advanced")
+            && stderr.contains("nothing of this organisation's ledger can be checked"),
+        "says what it cannot check and why: {stderr}"
     );
 }
 
