@@ -3,7 +3,8 @@
 //! of the same contact and direction (a customer credit to a sale, a supplier credit to a
 //! bill). Both change and both are stamped: the document's `Allocations` gains one (with its
 //! `AllocationID`) and its `RemainingCredit` falls, PAID when none is left; the invoice's
-//! `AmountDue` falls and its `AmountCredited` rises, PAID when nothing is due. An allocation
+//! `AmountDue` falls and its `AmountCredited` rises, PAID when nothing is due, and it lists the
+//! document under `CreditNotes`, `Prepayments` or `Overpayments` with the `AppliedAmount`. An allocation
 //! posts no journal (it moves nothing out of receivables or payables), as in Xero.
 
 use rand::Rng;
@@ -12,8 +13,8 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::dates::MsDate;
-use crate::documents::doc::{Doc, Documents, is_sale, touch};
-use crate::documents::kinds::KINDS;
+use crate::documents::doc::{Doc, Documents, is_sale, settle, touch};
+use crate::documents::kinds::{KINDS, Kind};
 use crate::model::{Invoice, Money};
 use crate::outcome::Outcome;
 use crate::postings::new_id;
@@ -43,8 +44,11 @@ pub fn allocate(data: &mut TenantData, kind: usize, stamp: i64, out: &mut Outcom
         "AllocationID": new_id(rng), "Amount": Money(amount), "Date": day,
         "Invoice": {"InvoiceID": invoice_id, "InvoiceNumber": number},
     });
-    set.update(j, |d| credit_document(d, allocation, amount, stamp));
-    invoices.update(i, |inv| credit_invoice(inv, amount, day, stamp));
+    let applied = applied(kind, &set.row(j).body, amount);
+    set.update(j, |d| {
+        credit_document(d, &KINDS[kind], allocation, amount, stamp)
+    });
+    invoices.update(i, |inv| credit_invoice(inv, kind, applied, day, stamp));
     out.allocated += 1;
     out.updated += 1;
     true
@@ -76,11 +80,11 @@ fn pair(set: &Table<Doc>, invoices: &Table<Invoice>, rng: &mut SmallRng) -> Opti
 
 /// The document's side: the allocation listed, its credit down by `amount`, PAID when none is
 /// left.
-fn credit_document(d: &mut Doc, allocation: Value, amount: i64, stamp: i64) {
+fn credit_document(d: &mut Doc, kind: &Kind, allocation: Value, amount: i64, stamp: i64) {
     let left = Money::of(&d.body["RemainingCredit"]).0 - amount;
     d.body["RemainingCredit"] = json!(Money(left));
     if left == 0 {
-        d.body["Status"] = json!("PAID");
+        settle(&mut d.body, kind, MsDate::of_instant(stamp));
     }
     if let Some(list) = d.body["Allocations"].as_array_mut() {
         list.push(allocation);
@@ -88,10 +92,31 @@ fn credit_document(d: &mut Doc, allocation: Value, amount: i64, stamp: i64) {
     touch(d, stamp);
 }
 
-/// The invoice's side: due down and credited up by `amount`, PAID when nothing is due.
-fn credit_invoice(inv: &mut Invoice, amount: i64, day: MsDate, stamp: i64) {
+/// How an invoice lists a document of kind `kind` applied to it: the document's id (and
+/// number), date and total, and the `AppliedAmount`.
+fn applied(kind: usize, doc: &Value, amount: i64) -> Value {
+    let k = &KINDS[kind];
+    let mut summary = json!({
+        k.id_key: doc[k.id_key], "Date": doc["Date"], "Total": doc["Total"],
+        "AppliedAmount": Money(amount),
+    });
+    if let Some((key, _)) = k.number {
+        summary[key] = doc[key].clone();
+    }
+    summary
+}
+
+/// The invoice's side: the document listed, due down and credited up by its `AppliedAmount`,
+/// PAID when nothing is due.
+fn credit_invoice(inv: &mut Invoice, kind: usize, applied: Value, day: MsDate, stamp: i64) {
     inv.touch(stamp);
+    let amount = Money::of(&applied["AppliedAmount"]).0;
     let head = &mut inv.head;
+    match KINDS[kind].endpoint {
+        "CreditNotes" => head.credit_notes.push(applied),
+        "Prepayments" => head.prepayments.push(applied),
+        _ => head.overpayments.push(applied),
+    }
     head.amount_due = Money(head.amount_due.0 - amount);
     head.amount_credited = Money(head.amount_credited.0 + amount);
     if head.amount_due.0 == 0 {

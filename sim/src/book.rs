@@ -1,6 +1,6 @@
 //! What postings need to know about an organisation's chart of accounts: the role accounts
 //! (bank, receivable, payable, GST), the pools invoice lines draw from, and the tracking
-//! categories. Built once with the chart; `/sim/mutate` of accounts adds to the pools.
+//! categories, and the branding theme of sales. Built once with the chart; `/sim/mutate` of accounts adds to the pools.
 
 use std::collections::HashMap;
 
@@ -38,4 +38,7 @@ pub struct Book {
     pub by_id: HashMap<Uuid, AccountInfo>,
     /// The organisation's tracking categories.
     pub tracking: Vec<TrackingDef>,
+    /// The branding theme sales documents are printed with (`BrandingThemeID`): the
+    /// organisation's standard theme, whose id a rename keeps.
+    pub branding_theme: Option<Uuid>,
 }

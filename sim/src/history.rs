@@ -9,9 +9,10 @@ use uuid::Uuid;
 
 use crate::args::SimConfig;
 use crate::book::Book;
+use crate::contact::Contact;
 use crate::dates::{DAY_MS, MsDate};
 use crate::invoices::{self, NewInvoice, STATUSES};
-use crate::model::{Contact, Invoice, Journal};
+use crate::model::{Invoice, Journal};
 use crate::postings::{self, Source};
 use crate::timeline::timeline;
 

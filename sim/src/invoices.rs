@@ -5,10 +5,9 @@ use rand::Rng;
 use rand::rngs::SmallRng;
 
 use crate::book::Book;
+use crate::contact::ContactHead;
 use crate::dates::{DateString, MsDate, MsDateTime, UtcSecondString};
-use crate::model::{
-    ContactHead, ContactRef, Empty, Invoice, InvoiceHead, LineItem, Money, PaymentSummary, Tracking,
-};
+use crate::model::{ContactRef, Invoice, InvoiceHead, LineItem, Money, PaymentSummary, Tracking};
 use crate::names::ITEMS;
 use crate::postings::{gst_on, new_id};
 
@@ -113,10 +112,11 @@ pub fn build(rng: &mut SmallRng, book: &Book, spec: NewInvoice<'_>) -> Invoice {
             invoice_id: new_id(rng),
             invoice_number: spec.number,
             reference,
+            branding_theme_id: book.branding_theme.filter(|_| spec.kind == "ACCREC"),
             payments: Vec::new(),
-            credit_notes: Empty,
-            prepayments: Empty,
-            overpayments: Empty,
+            credit_notes: Vec::new(),
+            prepayments: Vec::new(),
+            overpayments: Vec::new(),
             amount_due: Money(0),
             amount_paid: Money(0),
             amount_credited: Money(0),
@@ -134,6 +134,8 @@ pub fn build(rng: &mut SmallRng, book: &Book, spec: NewInvoice<'_>) -> Invoice {
             date: spec.date,
             due_date_string: DateString(due),
             due_date: due,
+            expected_payment_date: None,
+            planned_payment_date: None,
             status: spec.status,
             line_amount_types: "Exclusive",
             sub_total: Money(0),
@@ -150,7 +152,30 @@ pub fn build(rng: &mut SmallRng, book: &Book, spec: NewInvoice<'_>) -> Invoice {
     };
     let lines = fresh_lines(rng, book, spec.kind);
     set_lines(&mut invoice, lines);
+    plan_payment(&mut invoice.head);
     invoice
+}
+
+/// The payment date one approved invoice in four has set, derived from its id (not drawn, so
+/// the stream stays as it was): the due date, as expected of a sale or planned for a bill.
+fn plan_payment(head: &mut InvoiceHead) {
+    let approved = !matches!(head.status, "DRAFT" | "SUBMITTED" | "DELETED");
+    if !(approved && head.invoice_id.as_bytes()[3].is_multiple_of(4)) {
+        return;
+    }
+    if head.kind == "ACCREC" {
+        head.expected_payment_date = Some(head.due_date);
+    } else {
+        head.planned_payment_date = Some(head.due_date);
+    }
+}
+
+/// Gives the organisation's sales its branding theme, once the settings that hold it exist
+/// (the history's invoices are generated before them).
+pub fn brand(invoices: &mut [Invoice], book: &Book) {
+    for invoice in invoices.iter_mut().filter(|i| i.head.kind == "ACCREC") {
+        invoice.head.branding_theme_id = book.branding_theme;
+    }
 }
 
 /// Pays what is due on an invoice on `date`: status PAID, one payment, nothing due.

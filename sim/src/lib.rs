@@ -43,6 +43,7 @@ mod api;
 mod args;
 mod book;
 mod clock;
+mod contact;
 mod control;
 mod control_drift;
 mod control_identity;

@@ -6,6 +6,7 @@
 use std::sync::Arc;
 
 use serde::{Serialize, Serializer};
+use serde_json::Value;
 use uuid::Uuid;
 
 use crate::dates::{DateString, MsDate, MsDateTime, UtcSecondString};
@@ -106,121 +107,6 @@ pub struct Account {
     pub add_to_watchlist: bool,
 }
 
-/// A contact's fields present in every view.
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct ContactHead {
-    #[serde(rename = "ContactID")]
-    pub contact_id: Uuid,
-    pub contact_number: String,
-    pub contact_status: &'static str,
-    pub name: String,
-    pub first_name: String,
-    pub last_name: String,
-    pub email_address: String,
-    pub bank_account_details: String,
-    pub tax_number: String,
-    pub is_supplier: bool,
-    pub is_customer: bool,
-    pub default_currency: &'static str,
-    #[serde(rename = "UpdatedDateUTC")]
-    pub updated: MsDateTime,
-    pub has_attachments: bool,
-    pub has_validation_errors: bool,
-    /// The contact this one was merged into (it is then ARCHIVED).
-    #[serde(rename = "MergedToContactID", skip_serializing_if = "Option::is_none")]
-    pub merged_to_contact_id: Option<Uuid>,
-}
-
-/// A contact's heavy fields, left out of unpaged (summary) responses.
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct ContactDetail {
-    pub addresses: Vec<Address>,
-    pub phones: Vec<Phone>,
-    pub contact_groups: Empty,
-    pub contact_persons: Vec<ContactPerson>,
-    pub sales_default_line_amount_type: &'static str,
-    pub purchases_default_line_amount_type: &'static str,
-    pub balances: Balances,
-}
-
-/// A contact (`GET /Contacts`).
-#[derive(Debug, Clone)]
-pub struct Contact {
-    /// Fields in every view.
-    pub head: ContactHead,
-    /// Fields only in paged (full) responses.
-    pub detail: ContactDetail,
-}
-
-/// How a contact is rendered: full (paged) or summary (unpaged).
-#[derive(Serialize)]
-pub struct ContactView<'a> {
-    #[serde(flatten)]
-    head: &'a ContactHead,
-    #[serde(flatten, skip_serializing_if = "Option::is_none")]
-    detail: Option<&'a ContactDetail>,
-}
-
-impl Contact {
-    /// The JSON view of this contact; `full` includes addresses, phones and balances.
-    pub fn view(&self, full: bool) -> ContactView<'_> {
-        ContactView {
-            head: &self.head,
-            detail: full.then_some(&self.detail),
-        }
-    }
-}
-
-/// A postal or street address.
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct Address {
-    pub address_type: &'static str,
-    pub address_line1: String,
-    pub city: &'static str,
-    pub region: &'static str,
-    pub postal_code: String,
-    pub country: &'static str,
-}
-
-/// A person at a contact (Xero gives them no id; a contact has at most five).
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct ContactPerson {
-    pub first_name: String,
-    pub last_name: String,
-    pub email_address: String,
-    pub include_in_emails: bool,
-}
-
-/// A phone number.
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct Phone {
-    pub phone_type: &'static str,
-    pub phone_number: String,
-    pub phone_area_code: String,
-    pub phone_country_code: String,
-}
-
-/// Outstanding and overdue amounts (informational; Xero does not bump `UpdatedDateUTC` for them).
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct Balances {
-    pub accounts_receivable: Balance,
-    pub accounts_payable: Balance,
-}
-
-/// One side of [`Balances`].
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct Balance {
-    pub outstanding: Money,
-    pub overdue: Money,
-}
-
 /// The contact summary embedded in an invoice.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "PascalCase")]
@@ -289,10 +175,16 @@ pub struct InvoiceHead {
     pub invoice_id: Uuid,
     pub invoice_number: String,
     pub reference: String,
+    /// The theme a sale is printed with; bills have none.
+    #[serde(rename = "BrandingThemeID", skip_serializing_if = "Option::is_none")]
+    pub branding_theme_id: Option<Uuid>,
     pub payments: Vec<PaymentSummary>,
-    pub credit_notes: Empty,
-    pub prepayments: Empty,
-    pub overpayments: Empty,
+    /// The credit notes allocated to it (see `allocations`), as Xero lists them.
+    pub credit_notes: Vec<Value>,
+    /// The prepayments allocated to it.
+    pub prepayments: Vec<Value>,
+    /// The overpayments allocated to it.
+    pub overpayments: Vec<Value>,
     pub amount_due: Money,
     pub amount_paid: Money,
     pub amount_credited: Money,
@@ -306,6 +198,12 @@ pub struct InvoiceHead {
     pub date: MsDate,
     pub due_date_string: DateString,
     pub due_date: MsDate,
+    /// When the customer said they would pay, on the sales that have it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expected_payment_date: Option<MsDate>,
+    /// When the bill is to be paid, on the bills that have it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub planned_payment_date: Option<MsDate>,
     pub status: &'static str,
     pub line_amount_types: &'static str,
     pub sub_total: Money,

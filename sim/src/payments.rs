@@ -9,7 +9,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use crate::dates::{MsDate, MsDateTime, UtcSecondString};
-use crate::model::{ContactRef, Invoice, Money, PaymentSummary, Shared};
+use crate::model::{ContactRef, Empty, Invoice, Money, PaymentSummary, Shared};
 use crate::outcome::Outcome;
 use crate::postings;
 use crate::state::TenantData;
@@ -23,7 +23,8 @@ struct AccountRef {
     code: Shared,
 }
 
-/// The invoice a payment pays, as `GET /Payments` embeds it.
+/// The invoice a payment pays, as `GET /Payments` embeds it: its ids and contact, with its
+/// lists empty, as Xero's.
 #[derive(Serialize)]
 #[serde(rename_all = "PascalCase")]
 struct InvoiceRef<'a> {
@@ -32,7 +33,14 @@ struct InvoiceRef<'a> {
     #[serde(rename = "InvoiceID")]
     invoice_id: Uuid,
     invoice_number: &'a str,
+    payments: Empty,
+    credit_notes: Empty,
+    prepayments: Empty,
+    overpayments: Empty,
+    has_errors: bool,
+    is_discounted: bool,
     contact: &'a ContactRef,
+    line_items: Empty,
     currency_code: &'static str,
 }
 
@@ -111,7 +119,14 @@ fn view<'a>(
             kind: head.kind,
             invoice_id: head.invoice_id,
             invoice_number: &head.invoice_number,
+            payments: Empty,
+            credit_notes: Empty,
+            prepayments: Empty,
+            overpayments: Empty,
+            has_errors: head.has_errors,
+            is_discounted: head.is_discounted,
             contact: &head.contact,
+            line_items: Empty,
             currency_code: head.currency_code,
         },
         has_validation_errors: false,

@@ -5,8 +5,9 @@
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
+use crate::contact::Contact;
 use crate::dates::floor_to_second;
-use crate::model::{Account, Contact, Invoice, Journal};
+use crate::model::{Account, Invoice, Journal};
 
 /// A record with a Xero id and an `UpdatedDateUTC`.
 pub trait Keyed {

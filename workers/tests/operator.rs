@@ -144,7 +144,13 @@ async fn the_readmes_try_it_block_runs_verbatim_to_a_completed_sync() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_workers_with_default_settings_on_one_host_both_sync() {
-    let h = Harness::new(small_org()).await;
+    // Each call takes a while, so one worker cannot take every batch before the other claims
+    // one, however loaded the machine.
+    let h = Harness::new(xero_sync_sim::SimConfig {
+        latency_ms: 40,
+        ..small_org()
+    })
+    .await;
     let start = || {
         WorkerProcess::start_with(
             &h,

@@ -20,6 +20,7 @@
 
 pub mod endpoint;
 pub mod filter;
+pub mod order;
 pub mod paging;
 pub mod query;
 mod render;

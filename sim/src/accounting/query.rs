@@ -6,7 +6,8 @@ use std::collections::HashMap;
 
 use uuid::Uuid;
 
-use super::filter::{self, OrderBy, Where};
+use super::filter::{self, Where};
+use super::order::{self, OrderBy};
 use crate::dates::{MsDate, parse_if_modified_since, parse_report_date};
 
 /// Xero's default and maximum page sizes.
@@ -119,7 +120,7 @@ pub fn parse(
         None => None,
     };
     let order = match get("order").filter(|o| !o.is_empty()) {
-        Some(raw) => filter::parse_order(raw)?,
+        Some(raw) => order::parse_order(raw)?,
         None => Vec::new(),
     };
     Ok(ListQuery {

@@ -4,8 +4,9 @@
 use super::endpoint::Envelope;
 use super::paging::{page_of, select};
 use super::query::{JOURNALS_PER_CALL, ListQuery, NUMBERED_PAGE_SIZE};
+use crate::contact::Contact;
 use crate::documents::kinds::KINDS;
-use crate::model::{Contact, Invoice};
+use crate::model::Invoice;
 use crate::payments;
 use crate::state::TenantData;
 

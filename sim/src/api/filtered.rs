@@ -5,7 +5,7 @@
 use serde_json::Value;
 
 use crate::accounting::endpoint::{Endpoint, Envelope, Paging};
-use crate::accounting::filter;
+use crate::accounting::order;
 use crate::accounting::paging::Pagination;
 use crate::accounting::query::{ListQuery, NUMBERED_PAGE_SIZE};
 use crate::state::TenantData;
@@ -45,7 +45,7 @@ pub fn render(
         Some(filter) => records.into_iter().filter(|r| filter.matches(r)).collect(),
         None => records,
     };
-    filter::sort(&mut records, &q.order);
+    order::sort(&mut records, &q.order);
     let (pagination, size) = match (endpoint.paging, q.page) {
         (Paging::Pages, Some(page)) => {
             let p = Pagination::of(page, q.page_size, records.len());

@@ -7,10 +7,10 @@ use rand::rngs::SmallRng;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use super::doc::{Doc, Documents, is_sale, touch};
+use super::doc::{Doc, Documents, is_sale, settle, touch};
 use super::kinds::{KINDS, Kind};
 use crate::book::Book;
-use crate::dates::MsDate;
+use crate::dates::{MsDate, MsDateTime, UtcSecondString};
 use crate::model::Money;
 use crate::postings::new_id;
 use crate::store::Table;
@@ -155,10 +155,29 @@ fn kind_fields(
             body["User"] = json!({"UserID": new_id(rng), "FirstName": "Claimant",
                                   "LastName": format!("{}", n % 7 + 1)});
         }
-        _ => {
-            body["RemainingCredit"] = json!(Money(0));
-            body["Allocations"] = json!([]);
-        }
+        _ => credit_fields(body, book, k, ms),
+    }
+}
+
+/// The fields of the kinds whose credit can be allocated: the credit left and its allocations,
+/// the refunds (none: only allocations settle credit here), the second-precision update stamp;
+/// a sale's branding theme, and a credit note's sent flag and errors. A PAID one is settled on
+/// the day of its last change.
+fn credit_fields(body: &mut Value, book: &Book, k: &Kind, ms: i64) {
+    body["RemainingCredit"] = json!(Money(0));
+    body["Allocations"] = json!([]);
+    body["Payments"] = json!([]);
+    body["UpdatedDateUTCString"] = json!(UtcSecondString(MsDateTime(ms)));
+    let sale = is_sale(body);
+    if let Some(theme) = book.branding_theme.filter(|_| sale) {
+        body["BrandingThemeID"] = json!(theme);
+    }
+    if k.dates_paid {
+        body["SentToContact"] = json!(sale && body["Status"] != "DRAFT");
+        body["HasErrors"] = json!(false);
+    }
+    if body["Status"] == "PAID" {
+        settle(body, k, MsDate::of_instant(ms));
     }
 }
 

@@ -4,8 +4,8 @@
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use super::kinds::kind;
-use crate::dates::MsDateTime;
+use super::kinds::{Kind, kind};
+use crate::dates::{MsDate, MsDateTime, UtcSecondString};
 use crate::store::{Keyed, Table};
 
 /// A document, kept as Xero's JSON.
@@ -40,10 +40,22 @@ pub struct Documents {
     pub numbers: Vec<usize>,
 }
 
-/// Stamps a change: `UpdatedDateUTC` in the record and in the index move together.
+/// Stamps a change: `UpdatedDateUTC` in the record and in the index move together, and so does
+/// `UpdatedDateUTCString` on the kinds that have it.
 pub fn touch(doc: &mut Doc, ms: i64) {
     doc.updated_ms = ms;
     doc.body["UpdatedDateUTC"] = json!(MsDateTime(ms));
+    if doc.body.get("UpdatedDateUTCString").is_some() {
+        doc.body["UpdatedDateUTCString"] = json!(UtcSecondString(MsDateTime(ms)));
+    }
+}
+
+/// Settles a document on `day`: PAID, and dated when its kind dates paid ones.
+pub fn settle(body: &mut Value, kind: &Kind, day: MsDate) {
+    body["Status"] = json!("PAID");
+    if kind.dates_paid {
+        body["FullyPaidOnDate"] = json!(day);
+    }
 }
 
 /// Whether a document is a sale or money in (revenue accounts), rather than a purchase.

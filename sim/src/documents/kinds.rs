@@ -1,6 +1,7 @@
 //! The kinds of document served, one row each: endpoint and wire names, ids and numbers, the
 //! types and statuses records take, which statuses may be edited or ended and what they end
-//! as, which journals an authorised one posts, and whether its credit can be allocated.
+//! as, which journals an authorised one posts, whether its credit can be allocated and whether
+//! a paid one is dated.
 
 /// One kind of document.
 #[derive(Debug)]
@@ -26,6 +27,8 @@ pub struct Kind {
     pub posts: Option<(&'static str, &'static str)>,
     /// Whether its credit can be allocated to invoices.
     pub allocates: bool,
+    /// Whether a PAID one carries `FullyPaidOnDate` (the spec gives it to credit notes only).
+    pub dates_paid: bool,
 }
 
 /// Every kind served.
@@ -41,6 +44,7 @@ pub const KINDS: &[Kind] = &[
         ends: &[("DRAFT", "DELETED"), ("AUTHORISED", "VOIDED")],
         posts: Some(("ACCRECCREDIT", "ACCPAYCREDIT")),
         allocates: true,
+        dates_paid: true,
     },
     Kind {
         endpoint: "BankTransactions",
@@ -53,6 +57,7 @@ pub const KINDS: &[Kind] = &[
         ends: &[("AUTHORISED", "DELETED")],
         posts: Some(("CASHREC", "CASHPAID")),
         allocates: false,
+        dates_paid: false,
     },
     Kind {
         endpoint: "Overpayments",
@@ -65,6 +70,7 @@ pub const KINDS: &[Kind] = &[
         ends: &[("AUTHORISED", "VOIDED")],
         posts: Some(("AROVERPAYMENT", "APOVERPAYMENT")),
         allocates: true,
+        dates_paid: false,
     },
     Kind {
         endpoint: "Prepayments",
@@ -77,6 +83,7 @@ pub const KINDS: &[Kind] = &[
         ends: &[("AUTHORISED", "VOIDED")],
         posts: Some(("ARPREPAYMENT", "APPREPAYMENT")),
         allocates: true,
+        dates_paid: false,
     },
     Kind {
         endpoint: "PurchaseOrders",
@@ -93,6 +100,7 @@ pub const KINDS: &[Kind] = &[
         ],
         posts: None,
         allocates: false,
+        dates_paid: false,
     },
     Kind {
         endpoint: "Quotes",
@@ -107,6 +115,7 @@ pub const KINDS: &[Kind] = &[
         ends: &[("DRAFT", "DELETED"), ("SENT", "DELETED")],
         posts: None,
         allocates: false,
+        dates_paid: false,
     },
     Kind {
         endpoint: "Receipts",
@@ -119,6 +128,7 @@ pub const KINDS: &[Kind] = &[
         ends: &[("DRAFT", "VOIDED"), ("SUBMITTED", "DECLINED")],
         posts: None,
         allocates: false,
+        dates_paid: false,
     },
 ];
 

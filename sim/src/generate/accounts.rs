@@ -117,5 +117,7 @@ fn book(rng: &mut SmallRng, accounts: &[Account]) -> Book {
             .map(|a| (a.account_id, info(a)))
             .collect::<HashMap<_, _>>(),
         tracking,
+        // Set once the settings (which hold the themes) are generated.
+        branding_theme: None,
     }
 }

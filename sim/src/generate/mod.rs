@@ -26,7 +26,7 @@ use crate::dates::DAY_MS;
 use crate::documents::build::{self as documents, ContactPick};
 use crate::state::{Tenant, TenantData};
 use crate::store::{JournalLog, Table};
-use crate::{expense_claims, history, links, manual_journals, settings, tax_rates};
+use crate::{expense_claims, history, invoices, links, manual_journals, settings, tax_rates};
 
 /// 2024-06-01T00:00:00Z: the earliest epoch; the seed moves it up to ~180 days later.
 const BASE_EPOCH_MS: i64 = 1_717_200_000_000;
@@ -109,9 +109,10 @@ fn data(
     (start, end): (i64, i64),
 ) -> TenantData {
     let stream = |salt: u64| tenant_rng(config.seed, index, salt);
-    let (accounts, book) = accounts(&mut rng, config.accounts, start);
-    let contacts = contacts(&mut rng, config.contacts.max(1), start, end);
-    let (invoices, journals) = history::generate(&mut rng, &book, &contacts, config, (start, end));
+    let (accounts, mut book) = accounts(&mut rng, config.accounts, start);
+    let contacts = contacts(&mut rng, &book, config.contacts.max(1), start, end);
+    let (mut invoices, journals) =
+        history::generate(&mut rng, &book, &contacts, config, (start, end));
     let manual_journals = manual_journals::generate(
         &mut stream(0x4D4A_4F55_524E_414C),
         &book,
@@ -120,6 +121,11 @@ fn data(
         end,
     );
     let settings = settings::generate(&mut stream(0x5E77_1465), &book, name, start, end);
+    book.branding_theme = settings
+        .branding_themes
+        .first()
+        .and_then(|theme| Uuid::parse_str(&theme.key).ok());
+    invoices::brand(&mut invoices, &book);
     let picks: Vec<ContactPick> = contacts
         .iter()
         .map(|c| (c.head.contact_id, c.head.name.clone()))

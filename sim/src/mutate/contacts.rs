@@ -75,7 +75,7 @@ fn create(data: &mut TenantData, stamp: i64, out: &mut Outcome) {
         .collect();
     let number = data.next_contact_number;
     data.next_contact_number += 1;
-    let contact = contact(&mut data.rng, number, stamp, &mut names);
+    let contact = contact(&mut data.rng, &data.book, number, stamp, &mut names);
     data.contacts.insert(contact);
     out.created += 1;
 }

@@ -2,6 +2,7 @@
 //! the Accounting API and the control API over real HTTP.
 #![allow(clippy::unwrap_used, dead_code)]
 
+pub mod coverage;
 pub mod skip;
 
 use reqwest::{Client, Response, StatusCode};
