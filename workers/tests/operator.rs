@@ -144,10 +144,11 @@ async fn the_readmes_try_it_block_runs_verbatim_to_a_completed_sync() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_workers_with_default_settings_on_one_host_both_sync() {
-    // Each call takes a while, so one worker cannot take every batch before the other claims
-    // one, however loaded the machine.
+    // Each call takes a while and there are eight runs, so one worker cannot carry every run
+    // before the other claims one, however loaded the machine.
     let h = Harness::new(xero_sync_sim::SimConfig {
         latency_ms: 40,
+        tenants: 2,
         ..small_org()
     })
     .await;
@@ -160,9 +161,20 @@ async fn two_workers_with_default_settings_on_one_host_both_sync() {
         )
     };
     let (first, second) = (start(), start());
-    support::eventually("both workers to start", Duration::from_secs(30), || async {
-        (first.logged("worker starting") && second.logged("worker starting")).then_some(())
-    })
+    // Both registered with the queue (their heartbeat rows), not only started.
+    support::eventually(
+        "both workers to register",
+        Duration::from_secs(30),
+        || async {
+            let registered: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM apalis.workers WHERE last_seen > now() - interval '30 seconds'",
+        )
+        .fetch_one(&h.db.pool)
+        .await
+        .unwrap();
+            (registered == 2).then_some(())
+        },
+    )
     .await;
     let runs = h.sync(None, true).await;
     h.wait(&runs, Duration::from_secs(120)).await;
