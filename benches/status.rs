@@ -111,7 +111,8 @@ async fn time_status(pool: &PgPool) -> (Duration, usize) {
     let mut pairs = 0;
     for _ in 0..5 {
         let started = Instant::now();
-        pairs = status(pool).await.unwrap().len();
+        let workers = xero_sync::status::workers(pool).await.unwrap();
+        pairs = status(pool, &workers).await.unwrap().len();
         samples.push(started.elapsed());
     }
     samples.sort();

@@ -158,8 +158,9 @@ struct PairRow {
 
 /// The status of every connected tenant and every entity it has synced or been asked to. Three
 /// queries whatever the number of pairs or finished jobs: the pairs, their runs, and the counts
-/// of unfinished jobs (an index keeps finished jobs, the bulk of the table, out of it).
-pub async fn status(pool: &PgPool) -> Result<Vec<PairStatus>, sqlx::Error> {
+/// of unfinished jobs (an index keeps finished jobs, the bulk of the table, out of it). A pair's
+/// state is read against `workers` (see [`super::workers`]), which the caller shows too.
+pub async fn status(pool: &PgPool, workers: &Workers) -> Result<Vec<PairStatus>, sqlx::Error> {
     let rows = pair_rows(pool).await?;
     let run_ids: Vec<Uuid> = rows
         .iter()
@@ -170,13 +171,12 @@ pub async fn status(pool: &PgPool) -> Result<Vec<PairStatus>, sqlx::Error> {
     let mut jobs = job_counts(pool).await?;
     let mut egress = month_egress(pool).await?;
     let verifications = last_verifications(pool).await?;
-    let workers = super::workers(pool).await?;
     Ok(rows
         .into_iter()
         .map(|row| {
             let key = (row.tenant_id, row.entity.clone());
             let (counts, next_run_at, holders) = jobs.remove(&key).unwrap_or_default();
-            let state = shown_state(row.state, &counts, &holders, &workers);
+            let state = shown_state(row.state, &counts, &holders, workers);
             let xero_unreachable = row
                 .unreachable_since
                 .zip(row.unreachable_error)

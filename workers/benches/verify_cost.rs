@@ -18,8 +18,7 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use support::{CLASSIC, Harness, eventually, small_org};
-use xero_sync::worker::WorkerOptions;
+use support::{Harness, eventually, small_org, sync_for_verify, verifying_worker};
 use xero_sync_sim::SimConfig;
 
 /// The default `VERIFY_EVERY`.
@@ -44,7 +43,8 @@ async fn main() {
         ..small_org()
     })
     .await;
-    sync(&h).await;
+    let ended = sync_for_verify(&h, Duration::from_secs(600)).await;
+    assert!(ended.iter().all(|s| s == "completed"), "{ended:?}");
 
     // As deployed: maintenance every 200 ms, verifying what is due once a day.
     let before = calls(&h).await;
@@ -111,31 +111,6 @@ async fn main() {
             std::process::exit(1);
         }
     }
-}
-
-/// Syncs the entities verify reads, in full.
-async fn sync(h: &Harness) {
-    let entities: Vec<&str> = CLASSIC.iter().chain(&["organisation"]).copied().collect();
-    xero_sync::db::choose_entities(&h.db.pool, &entities)
-        .await
-        .unwrap();
-    let worker = h.worker(10, 4);
-    let runs = h.sync(None, true).await;
-    h.wait(&runs, Duration::from_secs(600)).await;
-    worker.stop().await;
-}
-
-/// A worker whose maintenance runs every 200 ms and verifies each organisation every `every`.
-fn verifying_worker(h: &Harness, every: Duration) -> support::InProcessWorker {
-    let maintenance = xero_sync::sync::maintenance::Maintenance {
-        verify_every: Some(every),
-        ..support::maintenance(Duration::from_millis(200))
-    };
-    let options = WorkerOptions {
-        maintenance: Some(maintenance),
-        ..WorkerOptions::new(4, Duration::from_secs(30))
-    };
-    h.worker_with(&support::sync_args(10), options)
 }
 
 /// Accounting API calls answered so far, by endpoint (identity calls are not Xero API calls).

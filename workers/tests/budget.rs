@@ -232,7 +232,10 @@ async fn the_egress_table_holds_exactly_the_bytes_the_simulator_sent_compressed(
         .unwrap();
     assert_eq!(calls, api_calls);
     // `status` shows each pair's share of the month.
-    let pairs = xero_sync::status::status(&h.db.pool).await.unwrap();
+    let workers = xero_sync::status::workers(&h.db.pool).await.unwrap();
+    let pairs = xero_sync::status::status(&h.db.pool, &workers)
+        .await
+        .unwrap();
     let shown: i64 = pairs.iter().map(|p| p.egress.wire_bytes).sum();
     assert_eq!(shown, wire);
 }

@@ -9,32 +9,19 @@ mod support;
 
 use std::time::Duration;
 
-use support::{CLASSIC, Harness, eventually, small_org};
+use support::{Harness, eventually, small_org, sync_for_verify, verifying_worker};
 use uuid::Uuid;
-use xero_sync::worker::WorkerOptions;
 
 const MINUTE: Duration = Duration::from_secs(60);
+/// The checks of these tests: at once, then hourly.
+const HOUR: Duration = Duration::from_secs(3600);
 
 /// A synced organisation with the entities verify reads.
 async fn synced() -> Harness {
     let h = Harness::new(small_org()).await;
-    let runs = sync_for_verify(&h).await;
-    h.wait(&runs, MINUTE).await;
+    let ended = sync_for_verify(&h, MINUTE).await;
+    assert!(ended.iter().all(|s| s == "completed"), "{ended:?}");
     h
-}
-
-/// Enables the entities verify reads, syncs them in full with a worker that stops once every
-/// run has ended (completed or not); returns the runs.
-async fn sync_for_verify(h: &Harness) -> Vec<Uuid> {
-    let entities: Vec<&str> = CLASSIC.iter().chain(&["organisation"]).copied().collect();
-    xero_sync::db::choose_entities(&h.db.pool, &entities)
-        .await
-        .unwrap();
-    let worker = h.worker(10, 4);
-    let runs = h.sync(None, true).await;
-    h.wait_ended(&runs, MINUTE).await;
-    worker.stop().await;
-    runs
 }
 
 /// Runs `verify` for the first tenant (plus `more` arguments): exit success, stdout, stderr.
@@ -127,7 +114,7 @@ async fn an_organisation_without_journals_is_not_verified_and_says_why() {
         Some(serde_json::json!({"tenant_id": h.tenants[0], "endpoint": "Journals", "entitled": false})),
     )
     .await;
-    sync_for_verify(&h).await;
+    sync_for_verify(&h, MINUTE).await;
     let (ok, stdout, stderr) = verify(&h).await;
     assert!(!ok, "{stdout}");
     assert!(
@@ -136,19 +123,6 @@ async fn an_organisation_without_journals_is_not_verified_and_says_why() {
             && stderr.contains("nothing of this organisation's ledger can be checked"),
         "says what it cannot check and why: {stderr}"
     );
-}
-
-/// A worker whose maintenance verifies every organisation at once (and then hourly).
-fn verifying_worker(h: &Harness) -> support::InProcessWorker {
-    let maintenance = xero_sync::sync::maintenance::Maintenance {
-        verify_every: Some(Duration::from_secs(3600)),
-        ..support::maintenance(Duration::from_millis(200))
-    };
-    let options = WorkerOptions {
-        maintenance: Some(maintenance),
-        ..WorkerOptions::new(4, Duration::from_secs(30))
-    };
-    h.worker_with(&support::sync_args(10), options)
 }
 
 /// The tenant's checks so far: (outcome, differing accounts, healing runs, healed from).
@@ -181,7 +155,7 @@ async fn drift_in_xero_is_found_by_the_daily_check_and_healed_by_reading_the_jou
         .collect();
     let (ok, stdout, _) = verify(&h).await;
     assert!(!ok, "the drift shows against Xero's report:\n{stdout}");
-    let worker = verifying_worker(&h);
+    let worker = verifying_worker(&h, HOUR);
     let done = eventually(
         "the check to find and heal the drift",
         2 * MINUTE,
@@ -241,7 +215,7 @@ async fn a_difference_healing_cannot_mend_is_said_loudly_once_and_not_healed_aga
     .execute(&h.db.pool)
     .await
     .unwrap();
-    let worker = verifying_worker(&h);
+    let worker = verifying_worker(&h, HOUR);
     eventually("the second look", 2 * MINUTE, || async {
         checks(&h)
             .await

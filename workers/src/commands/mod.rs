@@ -139,8 +139,8 @@ pub async fn sync(db: &DbArgs, sync: &StartArgs, request: SyncRequest) -> anyhow
 /// `status`: where every tenant and entity stands.
 pub async fn status(db: &DbArgs, json: bool) -> anyhow::Result<()> {
     let pool = open(db).await?;
-    let pairs = status::status(&pool).await?;
     let workers = status::workers(&pool).await?;
+    let pairs = status::status(&pool, &workers).await?;
     if json {
         let overview = serde_json::json!({ "workers": workers, "pairs": pairs });
         println!("{}", serde_json::to_string_pretty(&overview)?);

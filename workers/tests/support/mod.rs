@@ -467,6 +467,33 @@ impl InProcessWorker {
     }
 }
 
+/// Enables the entities verify reads (the classic four and the organisation) and syncs them in
+/// full with a worker that stops once every run has ended, completed or not; returns each run's
+/// status, in order.
+pub async fn sync_for_verify(h: &Harness, timeout: Duration) -> Vec<String> {
+    let entities: Vec<&str> = CLASSIC.iter().chain(&["organisation"]).copied().collect();
+    xero_sync::db::choose_entities(&h.db.pool, &entities)
+        .await
+        .unwrap();
+    let worker = h.worker(10, 4);
+    let runs = h.sync(None, true).await;
+    let ended = h.wait_ended(&runs, timeout).await;
+    worker.stop().await;
+    ended
+}
+
+/// A worker whose maintenance runs every 200 ms and verifies each organisation every `every`.
+pub fn verifying_worker(h: &Harness, every: Duration) -> InProcessWorker {
+    let options = WorkerOptions {
+        maintenance: Some(xero_sync::sync::maintenance::Maintenance {
+            verify_every: Some(every),
+            ..maintenance(Duration::from_millis(200))
+        }),
+        ..WorkerOptions::new(4, Duration::from_secs(30))
+    };
+    h.worker_with(&sync_args(10), options)
+}
+
 /// Maintenance every `every`, scheduling next runs an hour later (as [`sync_args`]).
 pub fn maintenance(every: Duration) -> xero_sync::sync::maintenance::Maintenance {
     xero_sync::sync::maintenance::Maintenance {
