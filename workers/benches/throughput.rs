@@ -1,13 +1,16 @@
 //! How close a sync comes to what Postgres can ingest, in one run on one machine, over the same
 //! 126,800-journal organisation (357,000 lines):
 //!
-//! - **ceiling**: the project's own upsert statements applied back to back to the response
+//! - **ceiling**: Postgres alone, independent of this project's code: the same number of journal
+//!   and line rows generated server-side and inserted set-based into the same tables (same
+//!   indexes), a thousand journals and their lines per transaction — no JSON, no HTTP;
+//! - **upserts**: the journals entity's own statements applied back to back to the response
 //!   bodies, fetched beforehand (no HTTP, no queue), ten pages per transaction as a batch;
 //! - **sync**: a real `xero-sync worker` process syncing from the simulator over HTTP;
 //! - **seed**: the approach this project replaced: sequential pages, one INSERT per record and
 //!   per line, a commit every ten pages.
 //!
-//! It prints journals per second of each, the ratios (goals: sync ≥ 70 % of the ceiling and ≥ 5×
+//! It prints journals per second of each, the ratios (goals: sync ≥ 50 % of the ceiling and ≥ 5×
 //! the seed), the worker's peak RSS (goal < 100 MB), and then the same sync with 150 ms of
 //! latency per call as wall time ÷ (calls × latency), and the cost of exporting traces and
 //! metrics over OTLP (speed with export ÷ without; goal ≥ 0.95). The full form exits non-zero
@@ -61,13 +64,18 @@ async fn main() {
     let (sync, peak_kib, _) = sync_with_worker(&h, &[]).await;
     let exported = export_overhead(&h, &sync).await;
     let pages = fetch_all(&h).await;
-    let ceiling = ceiling(&h, &pages).await;
+    let lines = stored_lines(&h.db.pool).await;
+    let upserts = upserts(&h, &pages).await;
+    let ceiling = ceiling(&h.db.pool, h.tenants[0], journals as i64, lines).await;
     let seed = seed(&h).await;
 
     let rate = |m: &Measure| journals as f64 / m.elapsed.as_secs_f64();
     println!();
-    println!("throughput: {journals} journals, {} pages", pages.len());
-    for m in [&ceiling, &sync, &seed] {
+    println!(
+        "throughput: {journals} journals, {lines} lines, {} pages",
+        pages.len()
+    );
+    for m in [&ceiling, &upserts, &sync, &seed] {
         println!(
             "  {:<8} {:>8.2} s  {:>9.0} journals/s",
             m.name,
@@ -79,8 +87,9 @@ async fn main() {
     let over_seed = rate(&sync) / rate(&seed);
     let peak_mib = peak_kib as f64 / 1024.0;
     println!(
-        "  sync / ceiling = {:.0} % (goal ≥ 70 %)",
-        of_ceiling * 100.0
+        "  sync / ceiling = {:.0} % (goal ≥ 50 %); upserts / ceiling = {:.0} %",
+        of_ceiling * 100.0,
+        rate(&upserts) / rate(&ceiling) * 100.0
     );
     println!("  sync / seed    = {over_seed:.1}× (goal ≥ 5×)");
     println!("  worker peak RSS {peak_mib:.1} MiB (goal < 100 MB)");
@@ -104,7 +113,7 @@ async fn main() {
     );
 
     let mut missed = Vec::new();
-    if of_ceiling < 0.7 {
+    if of_ceiling < 0.5 {
         missed.push(format!(
             "sync at {:.0} % of the ceiling",
             of_ceiling * 100.0
@@ -268,9 +277,77 @@ async fn empty_journals(pool: &PgPool) {
         .unwrap();
 }
 
+/// How many journal lines the sync stored: the ceiling inserts as many.
+async fn stored_lines(pool: &PgPool) -> i64 {
+    sqlx::query_scalar("SELECT count(*) FROM xero.journal_lines")
+        .fetch_one(pool)
+        .await
+        .unwrap()
+}
+
+/// Postgres's own ingest rate into the same tables, with nothing of this project in the way:
+/// `journals` journals and `lines` lines made up server-side (typed columns filled, `raw`
+/// empty), a thousand journals with their share of lines per transaction, as a batch commits.
+async fn ceiling(pool: &PgPool, tenant: Uuid, journals: i64, lines: i64) -> Measure {
+    empty_journals(pool).await;
+    const PER_TRANSACTION: i64 = 1_000;
+    let started = Instant::now();
+    for first in (1..=journals).step_by(PER_TRANSACTION as usize) {
+        let last = (first + PER_TRANSACTION - 1).min(journals);
+        let mut tx = pool.begin().await.unwrap();
+        sqlx::query(
+            "INSERT INTO xero.journals (tenant_id, journal_id, journal_number, journal_date,
+                    created_date_utc, reference, source_id, source_type, raw)
+             SELECT $1, md5('journal' || n)::uuid, n, date '2020-01-01' + (n % 1500)::int,
+                    timestamptz '2020-01-01' + n * interval '1 minute', 'INV-' || n,
+                    md5('source' || n)::uuid, 'ACCREC', '{}'::jsonb
+               FROM generate_series($2::int8, $3::int8) AS n",
+        )
+        .bind(tenant)
+        .bind(first)
+        .bind(last)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+        // Line n belongs to journal ceil(n × journals ÷ lines): every journal gets its share.
+        sqlx::query(
+            "INSERT INTO xero.journal_lines (tenant_id, journal_line_id, journal_id, account_id,
+                    account_code, account_type, account_name, description, net_amount,
+                    gross_amount, tax_amount, tax_type, tax_name, tracking, raw)
+             SELECT $1, md5('line' || n)::uuid, md5('journal' || ((n * $4 + $5 - 1) / $5))::uuid,
+                    md5('account' || n % 60)::uuid, (200 + n % 60)::text, 'REVENUE',
+                    'Sales ' || n % 60, 'Line ' || n, (n % 100000) / 100.0,
+                    (n % 100000) / 100.0 * 1.15, (n % 100000) / 100.0 * 0.15, 'OUTPUT2',
+                    'GST on Income', '[]'::jsonb, '{}'::jsonb
+               FROM generate_series($2::int8, $3::int8) AS n",
+        )
+        .bind(tenant)
+        .bind((first - 1) * lines / journals + 1)
+        .bind(last * lines / journals)
+        .bind(journals)
+        .bind(lines)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+    }
+    let elapsed = started.elapsed();
+    let (stored_journals, stored_lines): (i64, i64) = sqlx::query_as(
+        "SELECT (SELECT count(*) FROM xero.journals), (SELECT count(*) FROM xero.journal_lines)",
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    assert_eq!((stored_journals, stored_lines), (journals, lines));
+    Measure {
+        name: "ceiling",
+        elapsed,
+    }
+}
+
 /// The entity's statements over the pages, ten pages per transaction and per statement as a
 /// batch runs them (the bodies are combined before the clock starts).
-async fn ceiling(h: &Harness, pages: &[String]) -> Measure {
+async fn upserts(h: &Harness, pages: &[String]) -> Measure {
     empty_journals(&h.db.pool).await;
     let journals = entity("journals").unwrap();
     let fields = Fields {
@@ -305,7 +382,7 @@ async fn ceiling(h: &Harness, pages: &[String]) -> Measure {
     let elapsed = started.elapsed();
     h.assert_equal(Some(&["journals"])).await;
     Measure {
-        name: "ceiling",
+        name: "upserts",
         elapsed,
     }
 }
