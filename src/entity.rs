@@ -86,18 +86,52 @@ pub fn scopes(entities: &[Entity], broad: bool) -> Vec<&'static str> {
     out
 }
 
+/// How a batch's records reach Postgres (see [`Entity`] for the body both read).
+#[derive(Debug, Clone, Copy)]
+pub enum Store {
+    /// Statements that read the batch's body themselves: each runs with two parameters, `$1` the
+    /// tenant id (`uuid`) and `$2` the body (`text`, to be cast `$2::jsonb`).
+    Json(&'static [&'static str]),
+    /// Records decoded here, in Rust, and sent as typed arrays (`unnest($2::uuid[], …)`):
+    /// Postgres then parses no JSON but what it keeps as `jsonb`. For the entities whose volume
+    /// sets the sync's speed (journals). `encode` reads the same body and gives each statement,
+    /// in order, its arguments; an error says which record it cannot store and why.
+    Columns {
+        /// The statements, run in order.
+        statements: &'static [&'static str],
+        /// The tenant id and the body to each statement's arguments.
+        encode: Encode,
+    },
+}
+
+/// What turns a batch's body into the arguments of a [`Store::Columns`] entity's statements.
+pub type Encode =
+    fn(tenant_id: uuid::Uuid, body: &str) -> Result<Vec<sqlx::postgres::PgArguments>, String>;
+
+impl Store {
+    /// The statements, in the order they run.
+    pub fn statements(&self) -> &'static [&'static str] {
+        match self {
+            Store::Json(statements) | Store::Columns { statements, .. } => statements,
+        }
+    }
+}
+
 /// One Xero entity, declared once in `xero-sync-workers` and registered in its `registry()`.
 ///
-/// Every statement of `upsert` runs once per batch, in the batch's transaction, with two
-/// parameters: `$1` the tenant id (`uuid`) and `$2` a JSON object (`text`, to be cast
-/// `$2::jsonb`) holding the records of every page of the batch, in the order Xero sent them,
-/// under the `collection` key. Statements are set-based: one statement per batch, never one per
-/// record. The same record may appear twice (overlapping pages): the later one is the newer.
+/// Its [`Store`] runs once per batch, in the batch's transaction, over a JSON object holding
+/// the records of every page of the batch, in the order Xero sent them, under the `collection`
+/// key. Statements are set-based: one statement per batch, never one per record. The same
+/// record may appear twice (overlapping pages): the later one is the newer.
 /// The object also holds `"run"`, the run's id. When the run has read Xero's whole set (an
 /// unpaged call without `If-Modified-Since`: every run of a full-refresh entity and full runs of
 /// the others; the last batch of a [`Paging::Numbered`] walk without it) the last batch's object
 /// holds `"complete": true`, and a statement may mark what is stored but absent as removed
 /// (a walk over several batches knows what it met by the run id it stamped).
+///
+/// What is stored keeps every field Xero sent: a record's `raw` holds it whole but for the
+/// lines kept in a table of their own, and a line's `raw` holds the fields that have no typed
+/// column of their own, so no line is stored twice.
 #[derive(Debug, Clone, Copy)]
 pub struct Entity {
     /// Stable wire name used in job payloads, `sync_progress` and the CLI, e.g. `invoices`.
@@ -111,8 +145,8 @@ pub struct Entity {
     pub id_field: &'static str,
     /// How the endpoint is walked.
     pub paging: Paging,
-    /// Upsert statements, run in order for each page (see the type's documentation).
-    pub upsert: &'static [&'static str],
+    /// How a batch's records are stored (see the type's documentation).
+    pub store: Store,
     /// A query with `$1` the tenant id returning `(id text, version bigint)` for every stored
     /// record: the lower-case Xero id and `UpdatedDateUTC` in epoch milliseconds (for offset
     /// entities, the number). The engine hashes it exactly as the simulator's `/sim/digest`.

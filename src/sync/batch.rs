@@ -4,7 +4,7 @@
 
 use super::commit::{Batch, commit};
 use super::engine::Engine;
-use super::fetch::fetch;
+use super::fetch::{Fetched, fetch};
 use super::job::BatchJob;
 use super::outcome::{Stop, give_up, token_failure, without_pages};
 use super::prefetch::Prefetched;
@@ -54,19 +54,15 @@ pub(super) async fn run_batch(
                 .map(Done::from);
         }
     };
-    let ahead = prefetched.and_then(|p| p.take_for(&run, &cursor));
-    let mut fetched = match ahead {
-        Some(fetched) => fetched,
-        None => fetch(engine, entity, &run, cursor, token.clone()).await,
+    let (fetched, prepared) = match prefetched.and_then(|p| p.take_for(&run, &cursor)) {
+        Some(ready) => ready,
+        None => (
+            fetch(engine, entity, &run, cursor, token.clone()).await,
+            None,
+        ),
     };
     if fetched.pages.is_empty() {
-        let stop = fetched
-            .stop
-            .take()
-            .unwrap_or(Stop::Xero(XeroError::Malformed("no page".into())));
-        return without_pages(engine, lease, &run, fetched.calls, stop)
-            .await
-            .map(Done::from);
+        return no_pages(engine, lease, &run, fetched).await;
     }
     let batch = Batch {
         entity,
@@ -74,7 +70,23 @@ pub(super) async fn run_batch(
         run: &run,
         token,
     };
-    commit(engine, lease, batch, fetched, carry).await
+    commit(engine, lease, batch, (fetched, prepared), carry).await
+}
+
+/// Ends a batch whose calls brought no page, by what stopped them.
+async fn no_pages(
+    engine: &Engine,
+    lease: Lease<'_>,
+    run: &Run,
+    mut fetched: Fetched,
+) -> anyhow::Result<Done> {
+    let stop = fetched
+        .stop
+        .take()
+        .unwrap_or(Stop::Xero(XeroError::Malformed("no page".into())));
+    without_pages(engine, lease, run, fetched.calls, stop)
+        .await
+        .map(Done::from)
 }
 
 /// The job's identity on its span.

@@ -7,12 +7,13 @@ use std::time::Duration;
 use tracing::Instrument;
 
 use super::engine::Engine;
-use super::fetch::{Fetched, fetch};
+use super::fetch::Fetched;
 use super::job::BatchJob;
-use super::outcome::{Stop, retry_later, stop_delay};
-use super::prefetch::Prefetched;
+use super::outcome::{Stop, give_up, retry_later, stop_delay};
+use super::prefetch::{self, Prefetched, Ready};
 use super::queue::{self, Lease};
 use super::run::{Progress, Run};
+use super::store::{Prepared, StoreError};
 use super::write::{Done, Next, Writing, write_batch};
 use crate::entity::Entity;
 use crate::vault::AccessToken;
@@ -32,12 +33,13 @@ pub(super) async fn commit(
     engine: &Engine,
     lease: Lease<'_>,
     batch: Batch<'_>,
-    fetched: Fetched,
+    (fetched, prepared): Ready,
     carry: bool,
 ) -> anyhow::Result<Done> {
     let run_id = batch.run.run_id;
     let writing = plan(engine, batch.run, &fetched, carry).await?;
-    let (written, prefetched) = write_and_prefetch(engine, lease, batch, &fetched, writing).await;
+    let ready = (&fetched, prepared);
+    let (written, prefetched) = write_and_prefetch(engine, lease, batch, ready, writing).await;
     match written {
         Ok(Some(mut done)) => {
             if done.carried.is_some() {
@@ -49,7 +51,13 @@ pub(super) async fn commit(
             tracing::warn!("lost the job's lease before committing; the batch was rolled back");
             Ok(String::from("lease lost; rolled back").into())
         }
-        Err(e) => {
+        // The same records would fail the same way: the run ends, saying which and why.
+        Err(e @ StoreError::Undecodable { .. }) => {
+            give_up(engine, lease, Some(run_id), &e.to_string())
+                .await
+                .map(Done::from)
+        }
+        Err(StoreError::Db(e)) => {
             // The batch rolled back whole; spend an attempt and try it again later.
             let error = format!("database error committing the batch: {e}");
             tracing::error!(error = %error, "batch rolled back");
@@ -102,9 +110,9 @@ async fn write_and_prefetch(
     engine: &Engine,
     lease: Lease<'_>,
     batch: Batch<'_>,
-    fetched: &Fetched,
+    (fetched, prepared): (&Fetched, Option<Result<Prepared, StoreError>>),
     writing: Writing,
-) -> (Result<Option<Done>, sqlx::Error>, Option<Prefetched>) {
+) -> (Result<Option<Done>, StoreError>, Option<Prefetched>) {
     let Batch {
         entity,
         job,
@@ -126,7 +134,7 @@ async fn write_and_prefetch(
     // a worker cut off by the shutdown timeout while the next batch's calls are still out must
     // not leave a committed batch unlogged.
     let write = async {
-        let written = write_batch(engine, lease, entity, job, fetched, writing)
+        let written = write_batch(engine, lease, entity, job, fetched, writing, prepared)
             .instrument(commit)
             .await;
         if let Ok(Some(_)) = &written {
@@ -143,15 +151,15 @@ async fn write_and_prefetch(
     if !ahead {
         return (write.await, None);
     }
-    let cursor = fetched.cursor.clone();
-    let next = fetch(engine, entity, run, cursor.clone(), token);
-    let (written, next) = tokio::join!(write, next);
-    let prefetched = Prefetched {
-        run_id: run.run_id,
-        seq: job.seq + 1,
-        cursor,
-        fetched: next,
-    };
+    let next = prefetch::ahead(
+        engine,
+        entity,
+        run,
+        job.seq + 1,
+        fetched.cursor.clone(),
+        token,
+    );
+    let (written, prefetched) = tokio::join!(write, next);
     (written, Some(prefetched))
 }
 

@@ -170,7 +170,7 @@ async fn commit(
     for (entity, pages) in &fetched {
         let mut body = Page::combined(pages, entity.collection);
         Page::mark_run(&mut body, Uuid::new_v4());
-        super::write::upsert(&mut tx, entity, tenant_id, &body).await?;
+        super::store::store(&mut tx, entity, tenant_id, &body).await?;
         let records: usize = pages.iter().map(|p| p.records).sum();
         done.push(format!("{} {} fetched by id", records, entity.name));
     }

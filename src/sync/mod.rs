@@ -5,7 +5,7 @@
 //! [`cursor`] (the paging rules, pure; `numbered` for numbered pages), `fetch` (the Xero half of a batch; `prefetch`, the next batch's calls during this one's commit), [`batch`] (the
 //! transaction), `schedule` (a pair's next run, and the sweep), `outcome` (snooze, retry, end
 //! or give up), [`run`] (the SQL of a run),
-//! [`queue`] (every statement on `apalis.jobs`), [`trace`] (a run as one trace) and
+//! [`queue`] (every statement on `apalis.jobs`), [`store`] (a batch's records into their tables), [`trace`] (a run as one trace) and
 //! [`maintenance`] (the leader's housekeeping).
 
 mod batch;
@@ -25,6 +25,7 @@ pub mod run;
 pub mod runner;
 mod schedule;
 pub mod start;
+pub mod store;
 mod tenant;
 pub mod trace;
 pub mod verifying;

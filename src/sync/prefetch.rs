@@ -8,8 +8,12 @@
 use uuid::Uuid;
 
 use super::cursor::Cursor;
-use super::fetch::Fetched;
+use super::engine::Engine;
+use super::fetch::{Fetched, fetch};
 use super::run::Run;
+use super::store::{Prepared, StoreError, prepare_pages};
+use crate::entity::Entity;
+use crate::vault::AccessToken;
 
 /// Pages fetched ahead for a run's next batch.
 #[derive(Debug)]
@@ -22,12 +26,39 @@ pub(super) struct Prefetched {
     pub cursor: Cursor,
     /// What the calls brought.
     pub fetched: Fetched,
+    /// The pages made ready for the entity's statements (none when there are none).
+    pub prepared: Option<Result<Prepared, StoreError>>,
 }
+
+/// Pages ready for a batch: what the calls brought, and the records made ready to store.
+pub(super) type Ready = (Fetched, Option<Result<Prepared, StoreError>>);
 
 impl Prefetched {
     /// The pages, if they are the ones `run`'s next batch needs from `cursor`.
-    pub fn take_for(self, run: &Run, cursor: &Cursor) -> Option<Fetched> {
+    pub fn take_for(self, run: &Run, cursor: &Cursor) -> Option<Ready> {
         (self.run_id == run.run_id && self.seq == run.batches && self.cursor == *cursor)
-            .then_some(self.fetched)
+            .then_some((self.fetched, self.prepared))
+    }
+}
+
+/// Fetches batch `seq` of `run` from `cursor`, and makes its records ready to store as soon as
+/// they arrive: both while the batch before commits.
+pub(super) async fn ahead(
+    engine: &Engine,
+    entity: &Entity,
+    run: &Run,
+    seq: i32,
+    cursor: Cursor,
+    token: AccessToken,
+) -> Prefetched {
+    let fetched = fetch(engine, entity, run, cursor.clone(), token).await;
+    let prepared = (!fetched.pages.is_empty())
+        .then(|| prepare_pages(entity, run.run_id, run.tenant_id, &fetched, run.summary));
+    Prefetched {
+        run_id: run.run_id,
+        seq,
+        cursor,
+        fetched,
+        prepared,
     }
 }

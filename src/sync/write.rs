@@ -5,7 +5,6 @@
 use std::time::Duration;
 
 use sqlx::PgConnection;
-use tracing::Instrument;
 
 use super::engine::{Engine, FollowUp};
 use super::fetch::Fetched;
@@ -13,8 +12,8 @@ use super::job::BatchJob;
 use super::prefetch::Prefetched;
 use super::queue::{self, Enqueue, Lease};
 use super::run::{self, Progress};
+use super::store::{self, Prepared, StoreError, target_table};
 use crate::entity::Entity;
-use crate::xero::Page;
 
 /// What a batch did, and the next batch of its run when this worker carries it on, with the
 /// pages fetched for it while this batch committed.
@@ -57,6 +56,8 @@ pub(super) struct Writing {
 }
 
 /// Writes the batch in one transaction; `None` when the job's lease was lost (rolled back).
+/// `prepared`: its records made ready beforehand (while the batch before committed), else
+/// they are made ready now.
 pub(super) async fn write_batch(
     engine: &Engine,
     lease: Lease<'_>,
@@ -64,10 +65,14 @@ pub(super) async fn write_batch(
     job: &BatchJob,
     fetched: &Fetched,
     writing: Writing,
-) -> Result<Option<Done>, sqlx::Error> {
-    let body = batch_body(entity, job, fetched, writing.summary);
+    prepared: Option<Result<Prepared, StoreError>>,
+) -> Result<Option<Done>, StoreError> {
+    let prepared = match prepared {
+        Some(prepared) => prepared?,
+        None => store::prepare_pages(entity, job.run_id, job.tenant_id, fetched, writing.summary)?,
+    };
     let mut tx = engine.pool.begin().await?;
-    upsert(&mut tx, entity, job.tenant_id, &body).await?;
+    store::execute(&mut tx, prepared).await?;
     if !run::advance(
         &mut tx,
         job.run_id,
@@ -114,7 +119,8 @@ async fn finish(
     fetched: &Fetched,
 ) -> Result<(), sqlx::Error> {
     let table = entity
-        .upsert
+        .store
+        .statements()
         .first()
         .map_or_else(String::new, |s| target_table(s));
     let changed = run::finish(tx, job, &fetched.cursor, &table).await?;
@@ -130,51 +136,6 @@ async fn finish(
         .await?;
         let follow_up = FollowUp { after, ..follow_up };
         run::schedule_next(tx, job.tenant_id, &job.entity, job.run_id, follow_up).await?;
-    }
-    Ok(())
-}
-
-/// The pages of the batch as one body, marked with the run (and as summaries, or as the end
-/// of a whole set) for the entity's statements. One statement per table for the whole batch,
-/// not per page: a tenth of the round trips, each carrying a large parameter.
-fn batch_body(entity: &Entity, job: &BatchJob, fetched: &Fetched, summary: bool) -> String {
-    let mut body = Page::combined(&fetched.pages, entity.collection);
-    Page::mark_run(&mut body, job.run_id);
-    if summary {
-        Page::mark_summary(&mut body);
-    }
-    // The run has read the whole set: say so, so that the entity's statements may mirror
-    // removals (what is stored and was not met in this run is gone in Xero).
-    if fetched.done && fetched.cursor.whole_set() {
-        Page::mark_complete(&mut body);
-    }
-    body
-}
-
-/// Runs the entity's statements over a body of records, each in its span.
-pub(super) async fn upsert(
-    tx: &mut PgConnection,
-    entity: &Entity,
-    tenant_id: uuid::Uuid,
-    body: &str,
-) -> Result<(), sqlx::Error> {
-    for statement in entity.upsert {
-        let table = target_table(statement);
-        let span = tracing::info_span!(
-            "db.upsert",
-            otel.name = format!("upsert {table}"),
-            db.system.name = "postgresql",
-            db.operation.name = "INSERT",
-            db.collection.name = table.as_str(),
-            db.response.returned_rows = tracing::field::Empty,
-        );
-        let done = sqlx::query(*statement)
-            .bind(tenant_id)
-            .bind(body)
-            .execute(&mut *tx)
-            .instrument(span.clone())
-            .await?;
-        span.record("db.response.returned_rows", done.rows_affected());
     }
     Ok(())
 }
@@ -218,21 +179,4 @@ async fn enqueue_next(
     };
     let outcome = format!("batch {} committed; batch {} {how}", job.seq, successor.seq);
     Ok((outcome, carried))
-}
-
-/// The table an entity's statement writes (`xero.invoices`), for its span: the first
-/// `INSERT INTO` or `UPDATE` target, else the kind a `SELECT xero.upsert_documents('…'`
-/// call stores.
-fn target_table(statement: &str) -> String {
-    let named = ["INSERT INTO ", "UPDATE "].iter().find_map(|verb| {
-        let (_, rest) = statement.split_once(verb)?;
-        let table = rest.split_whitespace().next()?.trim_end_matches('(');
-        table.starts_with("xero.").then(|| table.to_owned())
-    });
-    named
-        .or_else(|| {
-            let (_, rest) = statement.split_once("upsert_documents('")?;
-            Some(format!("xero.{}", rest.split('\'').next()?))
-        })
-        .unwrap_or_else(|| "?".to_owned())
 }

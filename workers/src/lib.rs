@@ -4,6 +4,7 @@
 
 use xero_sync::entity::Entity;
 
+pub mod columns;
 pub mod commands;
 pub mod demo;
 pub mod demo_webhooks;

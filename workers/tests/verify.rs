@@ -203,13 +203,20 @@ async fn status(h: &Harness) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_difference_healing_cannot_mend_is_said_loudly_once_and_not_healed_again() {
     let h = synced().await;
-    // Changed in Postgres alone: reading Xero again brings the same record, which is stored
-    // already, so healing leaves it; the second look must say so and stop.
+    // A journal in Postgres alone: reading Xero's journals again cannot remove what Xero never
+    // sent, so healing leaves it; the second look must say so and stop.
     sqlx::query(
-        "UPDATE xero.journal_lines SET net_amount = net_amount + 5
-          WHERE journal_line_id = (SELECT journal_line_id FROM xero.general_ledger
-                                    WHERE tenant_id = $1 AND account_class = 'ASSET'
-                                    ORDER BY journal_number LIMIT 1)",
+        "WITH journal AS (
+             INSERT INTO xero.journals (tenant_id, journal_id, journal_number, journal_date, raw)
+             SELECT $1, gen_random_uuid(), -1, max(journal_date), '{}'
+               FROM xero.journals WHERE tenant_id = $1
+             RETURNING tenant_id, journal_id)
+         INSERT INTO xero.journal_lines (tenant_id, journal_id, journal_line_id, account_id,
+                                         net_amount, raw)
+         SELECT journal.tenant_id, journal.journal_id, gen_random_uuid(), g.account_id, 5, '{}'
+           FROM journal, (SELECT account_id FROM xero.general_ledger
+                           WHERE tenant_id = $1 AND account_class = 'ASSET'
+                           ORDER BY journal_number LIMIT 1) AS g",
     )
     .bind(h.tenants[0])
     .execute(&h.db.pool)

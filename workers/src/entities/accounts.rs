@@ -1,7 +1,7 @@
 //! Accounts: the chart of accounts, small enough that Xero returns it in one unpaged call, which
 //! honours `If-Modified-Since`. Stored in `xero.accounts`.
 
-use xero_sync::entity::{Entity, Paging, Scopes, Webhook};
+use xero_sync::entity::{Entity, Paging, Scopes, Store, Webhook};
 
 /// The Accounts entity.
 pub const ENTITY: Entity = Entity {
@@ -12,7 +12,7 @@ pub const ENTITY: Entity = Entity {
     paging: Paging::Unpaged {
         modified_since: true,
     },
-    upsert: &[include_str!("accounts.upsert.sql")],
+    store: Store::Json(&[include_str!("accounts.upsert.sql")]),
     digest: include_str!("accounts.digest.sql"),
     query: &[],
     scopes: Scopes {

@@ -2,7 +2,7 @@
 //! `UpdatedDateUTC` keyset; deleted ones are kept with their status.
 //! Stored in `xero.bank_transactions` and `xero.bank_transactions_line_items`.
 
-use xero_sync::entity::{Entity, Paging, Scopes, Webhook};
+use xero_sync::entity::{Entity, Paging, Scopes, Store, Webhook};
 
 /// The BankTransactions entity.
 pub const ENTITY: Entity = Entity {
@@ -12,7 +12,7 @@ pub const ENTITY: Entity = Entity {
     id_field: "BankTransactionID",
     paging: Paging::Keyset,
     // Headers and lines in one call (the shape all transaction documents share).
-    upsert: &[include_str!("bank_transactions.upsert.sql")],
+    store: Store::Json(&[include_str!("bank_transactions.upsert.sql")]),
     digest: include_str!("bank_transactions.digest.sql"),
     query: &[],
     scopes: Scopes {

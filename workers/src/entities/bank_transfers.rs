@@ -3,7 +3,7 @@
 //! set (one call): a deleted transfer arrives as an update with `status = 'DELETED'` in
 //! `xero.bank_transfers`.
 
-use xero_sync::entity::{Entity, Paging, Scopes, Webhook};
+use xero_sync::entity::{Entity, Paging, Scopes, Store, Webhook};
 
 /// The BankTransfers entity.
 pub const ENTITY: Entity = Entity {
@@ -14,7 +14,7 @@ pub const ENTITY: Entity = Entity {
     paging: Paging::Unpaged {
         modified_since: false,
     },
-    upsert: &[include_str!("bank_transfers.upsert.sql")],
+    store: Store::Json(&[include_str!("bank_transfers.upsert.sql")]),
     digest: include_str!("bank_transfers.digest.sql"),
     query: &[("includeDeleted", "true")],
     scopes: Scopes {

@@ -2,7 +2,7 @@
 //! batch arrives as an update with `status = 'DELETED'` in `xero.batch_payments`; its payments
 //! are in `xero.payments` (with their `batch_payment_id`).
 
-use xero_sync::entity::{Entity, Paging, Scopes, Webhook};
+use xero_sync::entity::{Entity, Paging, Scopes, Store, Webhook};
 
 /// The BatchPayments entity.
 pub const ENTITY: Entity = Entity {
@@ -13,7 +13,7 @@ pub const ENTITY: Entity = Entity {
     paging: Paging::Unpaged {
         modified_since: true,
     },
-    upsert: &[include_str!("batch_payments.upsert.sql")],
+    store: Store::Json(&[include_str!("batch_payments.upsert.sql")]),
     digest: include_str!("batch_payments.digest.sql"),
     query: &[],
     scopes: Scopes {

@@ -1,6 +1,6 @@
 //! Branding themes: a full-refresh set.
 
-use xero_sync::entity::{Entity, Paging, Scopes, Webhook};
+use xero_sync::entity::{Entity, Paging, Scopes, Store, Webhook};
 
 /// The BrandingThemes entity.
 pub const ENTITY: Entity = Entity {
@@ -12,10 +12,10 @@ pub const ENTITY: Entity = Entity {
         modified_since: false,
     },
     // Order matters: removals compare the stored set with the one just upserted.
-    upsert: &[
+    store: Store::Json(&[
         include_str!("branding_themes.upsert.sql"),
         include_str!("branding_themes.removed.sql"),
-    ],
+    ]),
     digest: include_str!("branding_themes.digest.sql"),
     query: &[],
     scopes: Scopes {

@@ -1,6 +1,6 @@
 //! Contact groups: a full-refresh set; a group deleted in Xero is marked `removed_at`.
 
-use xero_sync::entity::{Entity, Paging, Scopes, Webhook};
+use xero_sync::entity::{Entity, Paging, Scopes, Store, Webhook};
 
 /// The ContactGroups entity.
 pub const ENTITY: Entity = Entity {
@@ -12,10 +12,10 @@ pub const ENTITY: Entity = Entity {
         modified_since: false,
     },
     // Order matters: removals compare the stored set with the one just upserted.
-    upsert: &[
+    store: Store::Json(&[
         include_str!("contact_groups.upsert.sql"),
         include_str!("contact_groups.removed.sql"),
-    ],
+    ]),
     digest: include_str!("contact_groups.digest.sql"),
     query: &[],
     scopes: Scopes {

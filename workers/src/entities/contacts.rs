@@ -2,7 +2,7 @@
 //! requested too (`includeArchived`), or a contact archived in Xero would stay active here.
 //! Stored in `xero.contacts`.
 
-use xero_sync::entity::{Entity, Paging, Scopes, Webhook};
+use xero_sync::entity::{Entity, Paging, Scopes, Store, Webhook};
 
 /// The Contacts entity.
 pub const ENTITY: Entity = Entity {
@@ -11,7 +11,7 @@ pub const ENTITY: Entity = Entity {
     collection: "Contacts",
     id_field: "ContactID",
     paging: Paging::Keyset,
-    upsert: &[include_str!("contacts.upsert.sql")],
+    store: Store::Json(&[include_str!("contacts.upsert.sql")]),
     digest: include_str!("contacts.digest.sql"),
     query: &[("includeArchived", "true")],
     scopes: Scopes {

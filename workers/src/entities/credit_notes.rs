@@ -2,7 +2,7 @@
 //! voided and deleted ones are kept with their status.
 //! Stored in `xero.credit_notes` and `xero.credit_notes_line_items`.
 
-use xero_sync::entity::{Entity, Paging, Scopes, Webhook};
+use xero_sync::entity::{Entity, Paging, Scopes, Store, Webhook};
 
 /// The CreditNotes entity.
 pub const ENTITY: Entity = Entity {
@@ -12,7 +12,7 @@ pub const ENTITY: Entity = Entity {
     id_field: "CreditNoteID",
     paging: Paging::Keyset,
     // Headers and lines in one call (the shape all transaction documents share).
-    upsert: &[include_str!("credit_notes.upsert.sql")],
+    store: Store::Json(&[include_str!("credit_notes.upsert.sql")]),
     digest: include_str!("credit_notes.digest.sql"),
     query: &[],
     scopes: Scopes {

@@ -1,7 +1,7 @@
 //! The organisation's currencies: a full-refresh set keyed by code; a currency removed in Xero
 //! is marked `removed_at`.
 
-use xero_sync::entity::{Entity, Paging, Scopes, Webhook};
+use xero_sync::entity::{Entity, Paging, Scopes, Store, Webhook};
 
 /// The Currencies entity.
 pub const ENTITY: Entity = Entity {
@@ -13,10 +13,10 @@ pub const ENTITY: Entity = Entity {
         modified_since: false,
     },
     // Order matters: removals compare the stored set with the one just upserted.
-    upsert: &[
+    store: Store::Json(&[
         include_str!("currencies.upsert.sql"),
         include_str!("currencies.removed.sql"),
-    ],
+    ]),
     digest: include_str!("currencies.digest.sql"),
     query: &[],
     scopes: Scopes {

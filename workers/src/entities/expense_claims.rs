@@ -3,7 +3,7 @@
 //! disabling the endpoint), so off unless `SYNC_ENTITIES` names it. Stored in
 //! `xero.expense_claims`.
 
-use xero_sync::entity::{Entity, Paging, Scopes, Webhook};
+use xero_sync::entity::{Entity, Paging, Scopes, Store, Webhook};
 
 /// The ExpenseClaims entity.
 pub const ENTITY: Entity = Entity {
@@ -14,7 +14,7 @@ pub const ENTITY: Entity = Entity {
     paging: Paging::Unpaged {
         modified_since: true,
     },
-    upsert: &[include_str!("expense_claims.upsert.sql")],
+    store: Store::Json(&[include_str!("expense_claims.upsert.sql")]),
     digest: include_str!("expense_claims.digest.sql"),
     query: &[],
     scopes: Scopes {

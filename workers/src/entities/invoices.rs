@@ -8,7 +8,7 @@
 //! still carry what Xero changes without moving `UpdatedDateUTC` (`DueDate`,
 //! `SentToContact`), at a fraction of the egress; `invoices.summary.sql` merges them.
 
-use xero_sync::entity::{Entity, Paging, Scopes, Webhook};
+use xero_sync::entity::{Entity, Paging, Scopes, Store, Webhook};
 
 /// The Invoices entity.
 pub const ENTITY: Entity = Entity {
@@ -19,11 +19,11 @@ pub const ENTITY: Entity = Entity {
     paging: Paging::Keyset,
     // Order matters: the line items statement reads the headers the first one stored (or the
     // second merged, which no line follows: a merged `raw` is no record of the batch).
-    upsert: &[
+    store: Store::Json(&[
         include_str!("invoices.upsert.sql"),
         include_str!("invoices.summary.sql"),
         include_str!("invoices.line_items.sql"),
-    ],
+    ]),
     digest: include_str!("invoices.digest.sql"),
     query: &[],
     scopes: Scopes {

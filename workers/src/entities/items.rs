@@ -3,7 +3,7 @@
 //! (`SYNC_FULL_EVERY`) reads the whole set and marks the items gone from it `removed_at` in
 //! `xero.items` — the reconciliation sweep.
 
-use xero_sync::entity::{Entity, Paging, Scopes, Webhook};
+use xero_sync::entity::{Entity, Paging, Scopes, Store, Webhook};
 
 /// The Items entity.
 pub const ENTITY: Entity = Entity {
@@ -15,10 +15,10 @@ pub const ENTITY: Entity = Entity {
         modified_since: true,
     },
     // Order matters: removals compare the stored set with the one just upserted.
-    upsert: &[
+    store: Store::Json(&[
         include_str!("items.upsert.sql"),
         include_str!("items.removed.sql"),
-    ],
+    ]),
     digest: include_str!("items.digest.sql"),
     query: &[],
     scopes: Scopes {

@@ -1,58 +1,57 @@
--- Makes the stored lines of each journal of one page exactly the lines of its stored version.
--- $1 = tenant id, $2 = the response body. Runs after journals.upsert.sql.
---
--- Which journals: those whose stored `raw` is the page's record (the version the header
--- statement kept). A journal without a `JournalLines` array keeps its stored lines: absence
--- means "not sent", not "no lines". Storing the same page twice leaves the same rows: lines are
--- keyed by JournalLineID and identical lines are not rewritten.
+-- Makes the stored lines of each journal of a batch exactly the lines sent, decoded by
+-- journals.rs: $1 = tenant id, $2 = the journals sent with a `JournalLines` array (a journal
+-- without one keeps its stored lines: absence means "not sent", not "no lines"), then one array
+-- per column ($3 JournalLineID … $17 raw), a line per index, each line id once. `raw` holds
+-- the line's fields that no column holds. Runs after journals.upsert.sql. Storing the same
+-- lines twice leaves the same rows: identical lines are not rewritten.
 --
 -- One statement: the DELETE of lines no longer present and the upsert of the present ones act
--- on disjoint rows (a line is deleted only if its id is nowhere in the page's lines).
-WITH journal AS (
-    SELECT DISTINCT ON (j.journal_id) j.journal_id, r -> 'JournalLines' AS lines
-    FROM jsonb_array_elements(coalesce($2::jsonb -> 'Journals', '[]')) AS e(r)
-    JOIN xero.journals AS j
-      ON j.tenant_id = $1 AND j.journal_id = (r ->> 'JournalID')::uuid AND j.raw = r
-    WHERE jsonb_typeof(r -> 'JournalLines') = 'array'
+-- on disjoint rows (a line is deleted only if its id is nowhere in the batch's lines). The
+-- tenant's row is locked as in journals.upsert.sql (the table has no foreign key).
+WITH tenant AS (
+    SELECT tenant_id FROM xero.tenants WHERE tenant_id = $1 FOR KEY SHARE
 ),
 line AS (
     -- Xero always sends a JournalLineID; should one be missing, the line is keyed by its
     -- journal and position rather than dropped.
-    SELECT DISTINCT ON (journal_line_id) journal.journal_id, l.v, journal_line_id
-    FROM journal
-    CROSS JOIN LATERAL jsonb_array_elements(journal.lines) WITH ORDINALITY AS l(v, n)
-    CROSS JOIN LATERAL (
-        SELECT coalesce(nullif(l.v ->> 'JournalLineID', '')::uuid,
-                        md5(journal.journal_id::text || '/' || l.n)::uuid) AS journal_line_id
-    ) AS k
-    ORDER BY journal_line_id, journal.journal_id, l.n DESC
+    SELECT coalesce(l.id, md5(l.journal_id::text || '/' || l.n)::uuid) AS journal_line_id, l.*
+    FROM unnest($3::uuid[], $4::uuid[], $5::smallint[], $6::uuid[], $7::text[], $8::text[],
+                $9::text[], $10::text[], $11::numeric[], $12::numeric[], $13::numeric[],
+                $14::text[], $15::text[], $16::jsonb[], $17::jsonb[])
+        AS l(id, journal_id, n, account_id, account_code, account_type, account_name,
+             description, net_amount, gross_amount, tax_amount, tax_type, tax_name, tracking,
+             raw)
 ),
 removed AS (
+    -- The stored lines of the journals sent, found by one index lookup per journal (the
+    -- lateral subquery, kept apart by OFFSET 0, cannot be merged into a join), then deleted
+    -- by their row address. Joined to the array instead, a table that grew since it was last
+    -- analysed — a first sync — was planned as a scan of every line of the tenant, per batch.
     DELETE FROM xero.journal_lines AS old
-    USING journal
-    WHERE old.tenant_id = $1
-      AND old.journal_id = journal.journal_id
-      -- NOT IN over a CTE becomes a hashed lookup; NOT EXISTS was planned as a nested loop
-      -- (lines x stored lines: seconds for a page of 1,000 invoices). Ids are never NULL.
-      AND old.journal_line_id NOT IN (SELECT line.journal_line_id FROM line)
+    WHERE old.ctid = ANY (ARRAY(
+        SELECT stored.ctid
+        FROM unnest($2::uuid[]) AS sent(journal_id)
+        CROSS JOIN LATERAL (
+            SELECT l.ctid, l.journal_line_id
+            FROM xero.journal_lines AS l
+            WHERE l.tenant_id = $1 AND l.journal_id = sent.journal_id
+            OFFSET 0
+        ) AS stored
+        -- NOT IN over a CTE becomes a hashed lookup. Ids are never NULL.
+        WHERE stored.journal_line_id NOT IN (SELECT line.journal_line_id FROM line)))
 )
 INSERT INTO xero.journal_lines AS t (
-    tenant_id, journal_line_id, journal_id, account_id, account_code, account_type, account_name,
-    description, net_amount, gross_amount, tax_amount, tax_type, tax_name, tracking_name,
-    tracking_option, tracking, raw
+    tenant_id, journal_line_id, journal_id, line_number, account_id, account_code, account_type,
+    account_name, description, net_amount, gross_amount, tax_amount, tax_type, tax_name,
+    tracking_name, tracking_option, tracking, raw
 )
 SELECT
-    $1, journal_line_id, journal_id,
-    nullif(v ->> 'AccountID', '')::uuid,
-    v ->> 'AccountCode', v ->> 'AccountType', v ->> 'AccountName', v ->> 'Description',
-    nullif(v ->> 'NetAmount', '')::numeric, nullif(v ->> 'GrossAmount', '')::numeric,
-    nullif(v ->> 'TaxAmount', '')::numeric,
-    v ->> 'TaxType', v ->> 'TaxName',
-    v -> 'TrackingCategories' -> 0 ->> 'Name', v -> 'TrackingCategories' -> 0 ->> 'Option',
-    v -> 'TrackingCategories', v
-FROM line
-ON CONFLICT (tenant_id, journal_line_id) DO UPDATE SET
-    journal_id = excluded.journal_id,
+    tenant.tenant_id, journal_line_id, journal_id, n, account_id, account_code, account_type, account_name,
+    description, net_amount, gross_amount, tax_amount, tax_type, tax_name,
+    tracking -> 0 ->> 'Name', tracking -> 0 ->> 'Option', tracking, raw
+FROM tenant, line
+ON CONFLICT (tenant_id, journal_id, journal_line_id) DO UPDATE SET
+    line_number = excluded.line_number,
     account_id = excluded.account_id,
     account_code = excluded.account_code,
     account_type = excluded.account_type,
@@ -68,5 +67,11 @@ ON CONFLICT (tenant_id, journal_line_id) DO UPDATE SET
     tracking = excluded.tracking,
     raw = excluded.raw,
     synced_at = now()
-WHERE t.raw IS DISTINCT FROM excluded.raw
-   OR t.journal_id IS DISTINCT FROM excluded.journal_id
+WHERE (t.line_number, t.account_id, t.account_code, t.account_type,
+       t.account_name, t.description, t.net_amount, t.gross_amount, t.tax_amount, t.tax_type,
+       t.tax_name, t.tracking, t.raw)
+      IS DISTINCT FROM
+      (excluded.line_number, excluded.account_id, excluded.account_code,
+       excluded.account_type, excluded.account_name, excluded.description, excluded.net_amount,
+       excluded.gross_amount, excluded.tax_amount, excluded.tax_type, excluded.tax_name,
+       excluded.tracking, excluded.raw)

@@ -5,7 +5,7 @@
 //! stamping what it met with its run; the last batch marks what the run did not meet
 //! `removed_at`. Stored in `xero.linked_transactions`.
 
-use xero_sync::entity::{Entity, Paging, Scopes, Webhook};
+use xero_sync::entity::{Entity, Paging, Scopes, Store, Webhook};
 
 /// The LinkedTransactions entity.
 pub const ENTITY: Entity = Entity {
@@ -18,10 +18,10 @@ pub const ENTITY: Entity = Entity {
         modified_since: false,
     },
     // Order matters: removals look for the run's stamp the first statement left.
-    upsert: &[
+    store: Store::Json(&[
         include_str!("linked_transactions.upsert.sql"),
         include_str!("linked_transactions.removed.sql"),
-    ],
+    ]),
     digest: include_str!("linked_transactions.digest.sql"),
     query: &[],
     scopes: Scopes {

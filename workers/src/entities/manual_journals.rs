@@ -3,7 +3,7 @@
 //! Xero's Advanced tier; for most apps manual journals plus the transaction entities are the
 //! ledger.
 
-use xero_sync::entity::{Entity, Paging, Scopes, Webhook};
+use xero_sync::entity::{Entity, Paging, Scopes, Store, Webhook};
 
 /// The ManualJournals entity.
 pub const ENTITY: Entity = Entity {
@@ -13,10 +13,10 @@ pub const ENTITY: Entity = Entity {
     id_field: "ManualJournalID",
     paging: Paging::Keyset,
     // Order matters: the lines statement reads the headers the first one stored.
-    upsert: &[
+    store: Store::Json(&[
         include_str!("manual_journals.upsert.sql"),
         include_str!("manual_journals.lines.sql"),
-    ],
+    ]),
     digest: include_str!("manual_journals.digest.sql"),
     query: &[],
     scopes: Scopes {

@@ -1,7 +1,7 @@
 //! The organisation itself (`GET /Organisation`, one record): its name, base currency,
 //! financial year, edition and class, refreshed on every run.
 
-use xero_sync::entity::{Entity, Paging, Scopes, Webhook};
+use xero_sync::entity::{Entity, Paging, Scopes, Store, Webhook};
 
 /// The Organisations entity.
 pub const ENTITY: Entity = Entity {
@@ -13,10 +13,10 @@ pub const ENTITY: Entity = Entity {
         modified_since: false,
     },
     // Order matters: removals compare the stored set with the one just upserted.
-    upsert: &[
+    store: Store::Json(&[
         include_str!("organisation.upsert.sql"),
         include_str!("organisation.removed.sql"),
-    ],
+    ]),
     digest: include_str!("organisation.digest.sql"),
     query: &[],
     scopes: Scopes {

@@ -2,7 +2,7 @@
 //! with their status.
 //! Stored in `xero.overpayments` and `xero.overpayments_line_items`.
 
-use xero_sync::entity::{Entity, Paging, Scopes, Webhook};
+use xero_sync::entity::{Entity, Paging, Scopes, Store, Webhook};
 
 /// The Overpayments entity.
 pub const ENTITY: Entity = Entity {
@@ -12,7 +12,7 @@ pub const ENTITY: Entity = Entity {
     id_field: "OverpaymentID",
     paging: Paging::Keyset,
     // Headers and lines in one call (the shape all transaction documents share).
-    upsert: &[include_str!("overpayments.upsert.sql")],
+    store: Store::Json(&[include_str!("overpayments.upsert.sql")]),
     digest: include_str!("overpayments.digest.sql"),
     query: &[],
     scopes: Scopes {

@@ -2,7 +2,7 @@
 //! too), paged by the `UpdatedDateUTC` keyset. Stored in `xero.payments`; a deleted payment is
 //! an update with `status = 'DELETED'`.
 
-use xero_sync::entity::{Entity, Paging, Scopes, Webhook};
+use xero_sync::entity::{Entity, Paging, Scopes, Store, Webhook};
 
 /// The Payments entity.
 pub const ENTITY: Entity = Entity {
@@ -11,7 +11,7 @@ pub const ENTITY: Entity = Entity {
     collection: "Payments",
     id_field: "PaymentID",
     paging: Paging::Keyset,
-    upsert: &[include_str!("payments.upsert.sql")],
+    store: Store::Json(&[include_str!("payments.upsert.sql")]),
     digest: include_str!("payments.digest.sql"),
     query: &[],
     scopes: Scopes {

@@ -2,7 +2,7 @@
 //! kept with their status.
 //! Stored in `xero.purchase_orders` and `xero.purchase_orders_line_items`.
 
-use xero_sync::entity::{Entity, Paging, Scopes, Webhook};
+use xero_sync::entity::{Entity, Paging, Scopes, Store, Webhook};
 
 /// The PurchaseOrders entity.
 pub const ENTITY: Entity = Entity {
@@ -12,7 +12,7 @@ pub const ENTITY: Entity = Entity {
     id_field: "PurchaseOrderID",
     paging: Paging::Keyset,
     // Headers and lines in one call (the shape all transaction documents share).
-    upsert: &[include_str!("purchase_orders.upsert.sql")],
+    store: Store::Json(&[include_str!("purchase_orders.upsert.sql")]),
     digest: include_str!("purchase_orders.digest.sql"),
     query: &[],
     scopes: Scopes {

@@ -4,7 +4,7 @@
 //! whole page. Deleted quotes are kept with their status. Stored in `xero.quotes` and
 //! `xero.quotes_line_items`, the shape every transaction document shares.
 
-use xero_sync::entity::{Entity, Paging, Scopes, Webhook};
+use xero_sync::entity::{Entity, Paging, Scopes, Store, Webhook};
 
 /// The Quotes entity.
 pub const ENTITY: Entity = Entity {
@@ -16,7 +16,7 @@ pub const ENTITY: Entity = Entity {
         size: 100,
         modified_since: true,
     },
-    upsert: &[include_str!("quotes.upsert.sql")],
+    store: Store::Json(&[include_str!("quotes.upsert.sql")]),
     digest: include_str!("quotes.digest.sql"),
     query: &[("order", "UpdatedDateUTC ASC")],
     scopes: Scopes {

@@ -3,7 +3,7 @@
 //! February 2027), so off unless `SYNC_ENTITIES` names it. Stored in `xero.receipts` and
 //! `xero.receipts_line_items`, the shape every transaction document shares.
 
-use xero_sync::entity::{Entity, Paging, Scopes, Webhook};
+use xero_sync::entity::{Entity, Paging, Scopes, Store, Webhook};
 
 /// The Receipts entity.
 pub const ENTITY: Entity = Entity {
@@ -14,7 +14,7 @@ pub const ENTITY: Entity = Entity {
     paging: Paging::Unpaged {
         modified_since: true,
     },
-    upsert: &[include_str!("receipts.upsert.sql")],
+    store: Store::Json(&[include_str!("receipts.upsert.sql")]),
     digest: include_str!("receipts.digest.sql"),
     query: &[],
     scopes: Scopes {

@@ -2,7 +2,7 @@
 //! UpdatedDateUTC). A template deleted in Xero is marked `removed_at` in
 //! `xero.repeating_invoices`.
 
-use xero_sync::entity::{Entity, Paging, Scopes, Webhook};
+use xero_sync::entity::{Entity, Paging, Scopes, Store, Webhook};
 
 /// The RepeatingInvoices entity.
 pub const ENTITY: Entity = Entity {
@@ -14,10 +14,10 @@ pub const ENTITY: Entity = Entity {
         modified_since: false,
     },
     // Order matters: removals compare the stored set with the one just upserted.
-    upsert: &[
+    store: Store::Json(&[
         include_str!("repeating_invoices.upsert.sql"),
         include_str!("repeating_invoices.removed.sql"),
-    ],
+    ]),
     digest: include_str!("repeating_invoices.digest.sql"),
     query: &[],
     scopes: Scopes {

@@ -2,7 +2,7 @@
 //! `UpdatedDateUTC`), keyed by `TaxType`. Every run reads the whole set, so removals are
 //! mirrored: a rate Xero no longer returns is marked `removed_at` in `xero.tax_rates`.
 
-use xero_sync::entity::{Entity, Paging, Scopes, Webhook};
+use xero_sync::entity::{Entity, Paging, Scopes, Store, Webhook};
 
 /// The TaxRates entity.
 pub const ENTITY: Entity = Entity {
@@ -14,10 +14,10 @@ pub const ENTITY: Entity = Entity {
         modified_since: false,
     },
     // Order matters: the removals compare the stored set with the one just upserted.
-    upsert: &[
+    store: Store::Json(&[
         include_str!("tax_rates.upsert.sql"),
         include_str!("tax_rates.removed.sql"),
-    ],
+    ]),
     digest: include_str!("tax_rates.digest.sql"),
     query: &[],
     scopes: Scopes {

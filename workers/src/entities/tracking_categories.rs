@@ -2,7 +2,7 @@
 //! A category or option gone from Xero is marked `removed_at` (in `xero.tracking_categories`
 //! and `xero.tracking_options`); archived ones keep their status.
 
-use xero_sync::entity::{Entity, Paging, Scopes, Webhook};
+use xero_sync::entity::{Entity, Paging, Scopes, Store, Webhook};
 
 /// The TrackingCategories entity.
 pub const ENTITY: Entity = Entity {
@@ -14,11 +14,11 @@ pub const ENTITY: Entity = Entity {
         modified_since: false,
     },
     // Order matters: removals compare the stored set with the one just upserted.
-    upsert: &[
+    store: Store::Json(&[
         include_str!("tracking_categories.upsert.sql"),
         include_str!("tracking_categories.removed.sql"),
         include_str!("tracking_categories.options.sql"),
-    ],
+    ]),
     digest: include_str!("tracking_categories.digest.sql"),
     query: &[("includeArchived", "true")],
     scopes: Scopes {

@@ -1,7 +1,7 @@
 //! The organisation's users: one unpaged call, with `If-Modified-Since` on incremental runs;
 //! a user Xero no longer lists is marked `removed_at` by the next full run.
 
-use xero_sync::entity::{Entity, Paging, Scopes, Webhook};
+use xero_sync::entity::{Entity, Paging, Scopes, Store, Webhook};
 
 /// The Users entity.
 pub const ENTITY: Entity = Entity {
@@ -13,10 +13,10 @@ pub const ENTITY: Entity = Entity {
         modified_since: true,
     },
     // Order matters: removals compare the stored set with the one just upserted.
-    upsert: &[
+    store: Store::Json(&[
         include_str!("users.upsert.sql"),
         include_str!("users.removed.sql"),
-    ],
+    ]),
     digest: include_str!("users.digest.sql"),
     query: &[],
     scopes: Scopes {

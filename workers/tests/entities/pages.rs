@@ -39,19 +39,17 @@ pub async fn tenant(pool: &PgPool) -> Uuid {
     tenant_id
 }
 
-/// Stores one page the way the engine does: every statement of `upsert`, in order, in one
-/// transaction, with the tenant and the body as text.
+/// Stores one page the way the engine does ([`xero_sync::sync::store`]), in one transaction.
 pub async fn store(pool: &PgPool, entity: &Entity, tenant_id: Uuid, page: &Value) {
-    let body = page.to_string();
+    store_text(pool, entity, tenant_id, &page.to_string()).await;
+}
+
+/// [`store`] for a body kept as the text Xero sent.
+pub async fn store_text(pool: &PgPool, entity: &Entity, tenant_id: Uuid, body: &str) {
     let mut tx = pool.begin().await.unwrap();
-    for statement in entity.upsert {
-        sqlx::query(*statement)
-            .bind(tenant_id)
-            .bind(&body)
-            .execute(&mut *tx)
-            .await
-            .unwrap_or_else(|e| panic!("{} upsert failed: {e}", entity.name));
-    }
+    xero_sync::sync::store::store(&mut tx, entity, tenant_id, body)
+        .await
+        .unwrap_or_else(|e| panic!("{} upsert failed: {e}", entity.name));
     tx.commit().await.unwrap();
 }
 
@@ -169,6 +167,17 @@ pub async fn raw(pool: &PgPool, table: &str, key: &str, id: &str) -> Value {
         .fetch_one(pool)
         .await
         .unwrap()
+}
+
+/// A record put back together as Xero sent it, from its row and its lines' rows
+/// (`xero.<table>_as_sent`).
+pub async fn as_sent(pool: &PgPool, table: &str, key: &str, id: &str) -> Value {
+    let sql = format!("SELECT record FROM xero.{table}_as_sent WHERE {key} = $1::uuid");
+    sqlx::query_scalar(AssertSqlSafe(sql))
+        .bind(id)
+        .fetch_one(pool)
+        .await
+        .unwrap_or_else(|e| panic!("no record {id} in {table}_as_sent: {e}"))
 }
 
 pub async fn count(pool: &PgPool, table: &str) -> i64 {
@@ -380,11 +389,14 @@ pub fn journal_records() -> Vec<Value> {
                  "TrackingCategories": [tracking("Region", "North"), tracking("Dept", "Sales")]}
             ]
         }),
-        // A manual journal at the epoch, no source, one line without optional fields.
+        // A manual journal at the epoch, no source, one line without optional fields but an
+        // account id in capitals and a field no column holds.
         json!({
             "JournalID": JOURNAL_2, "JournalDate": "/Date(0+0000)/", "JournalNumber": 30,
             "CreatedDateUTC": "/Date(-1+0000)/",
-            "JournalLines": [{"JournalLineID": JLINE_2A, "NetAmount": 0.0}]
+            "JournalLines": [{"JournalLineID": JLINE_2A, "NetAmount": 0.0,
+                              "AccountID": "B94495D0-44AB-4199-A1D0-427A4877E100",
+                              "ValidationErrors": [{"Message": "none"}]}]
         }),
     ]
 }

@@ -8,6 +8,8 @@ use xero_sync::entity::Entity;
 use xero_sync::testing::TestDb;
 use xero_sync_workers::{line_digests, registry};
 
+use super::pages::store_text;
+
 // ---------------------------------------------------------------------------------------------
 // Against the simulator's real responses
 
@@ -153,20 +155,6 @@ impl SimClient {
             res.status()
         );
     }
-}
-
-/// [`store`] for a body kept as the text Xero sent.
-async fn store_text(pool: &PgPool, entity: &Entity, tenant_id: Uuid, body: &str) {
-    let mut tx = pool.begin().await.unwrap();
-    for statement in entity.upsert {
-        sqlx::query(*statement)
-            .bind(tenant_id)
-            .bind(body)
-            .execute(&mut *tx)
-            .await
-            .unwrap_or_else(|e| panic!("{} upsert failed: {e}", entity.name));
-    }
-    tx.commit().await.unwrap();
 }
 
 /// Every entity and line set digested here equals the simulator's digest of it.

@@ -59,7 +59,7 @@ fn the_registry_lists_every_entity_under_a_unique_name() {
     assert_eq!(deprecated, ["receipts", "expense_claims"]);
     for e in registry() {
         assert_eq!(entity(e.name).map(|found| found.endpoint), Some(e.endpoint));
-        assert!(!e.upsert.is_empty(), "{} has no upsert", e.name);
+        assert!(!e.store.statements().is_empty(), "{} has no upsert", e.name);
     }
     assert!(entity("widgets").is_none());
     assert_eq!(
@@ -101,6 +101,11 @@ async fn every_statement_runs_on_an_empty_page() -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Whether `table`'s records keep their lines in a table of their own.
+fn lines_of(table: &str) -> bool {
+    ["journals"].contains(&table)
+}
+
 #[tokio::test]
 async fn the_official_examples_are_stored_and_digested() -> anyhow::Result<()> {
     let db = TestDb::new().await?;
@@ -124,7 +129,12 @@ async fn the_official_examples_are_stored_and_digested() -> anyhow::Result<()> {
             let id = record[entity.id_field].as_str().unwrap();
             let table = entity.name;
             let key = format!("{}_id", table.trim_end_matches('s'));
-            assert_eq!(&raw(&db.pool, table, &key, id).await, record, "{file}");
+            let stored = if lines_of(table) {
+                as_sent(&db.pool, table, &key, id).await
+            } else {
+                raw(&db.pool, table, &key, id).await
+            };
+            assert_eq!(&stored, record, "{file}");
         }
         all.entry(entity.name)
             .or_default()
@@ -196,7 +206,7 @@ async fn a_page_of_a_thousand_invoices_is_stored_in_one_statement_per_table() ->
     store(&db.pool, &invoices::ENTITY, tenant_id, &body).await;
     println!(
         "1,000 invoices x 3 lines, {} statements: first upsert {:?}",
-        invoices::ENTITY.upsert.len(),
+        invoices::ENTITY.store.statements().len(),
         started.elapsed()
     );
     let started = Instant::now();

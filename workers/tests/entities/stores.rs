@@ -256,7 +256,7 @@ async fn a_journals_page_stores_lines_with_their_first_tracking_category() -> an
     assert_eq!(
         typed(&db.pool, "journal_lines", "journal_line_id", JLINE_1B).await,
         json!({
-            "journal_line_id": JLINE_1B, "journal_id": JOURNAL_1,
+            "journal_line_id": JLINE_1B, "journal_id": JOURNAL_1, "line_number": 2,
             "account_id": "e0a5d892-9f9f-44f0-a153-5cb7db125170", "account_code": "200",
             "account_type": "REVENUE", "account_name": "Sales", "description": "Acme Tires",
             "net_amount": -40.0, "gross_amount": -46.0, "tax_amount": -6.0,
@@ -268,7 +268,8 @@ async fn a_journals_page_stores_lines_with_their_first_tracking_category() -> an
     assert_eq!(
         typed(&db.pool, "journal_lines", "journal_line_id", JLINE_2A).await,
         json!({
-            "journal_line_id": JLINE_2A, "journal_id": JOURNAL_2, "account_id": null,
+            "journal_line_id": JLINE_2A, "journal_id": JOURNAL_2, "line_number": 1,
+            "account_id": "b94495d0-44ab-4199-a1d0-427a4877e100",
             "account_code": null, "account_type": null, "account_name": null,
             "description": null, "net_amount": 0.0, "gross_amount": null, "tax_amount": null,
             "tax_type": null, "tax_name": null, "tracking_name": null, "tracking_option": null,
@@ -278,9 +279,25 @@ async fn a_journals_page_stores_lines_with_their_first_tracking_category() -> an
     let empty_tracking = typed(&db.pool, "journal_lines", "journal_line_id", JLINE_1A).await;
     assert_eq!(empty_tracking["tracking_name"], Value::Null);
     assert_eq!(empty_tracking["tracking"], json!([]));
+    // Every field is stored once: a journal's and a line's `raw` hold what no column holds;
+    // together they are what Xero sent.
     for record in &records {
         let id = record["JournalID"].as_str().unwrap();
-        assert_eq!(&raw(&db.pool, "journals", "journal_id", id).await, record);
+        assert_eq!(raw(&db.pool, "journals", "journal_id", id).await, json!({}));
+        assert_eq!(
+            &as_sent(&db.pool, "journals", "journal_id", id).await,
+            record
+        );
     }
+    assert_eq!(
+        raw(&db.pool, "journal_lines", "journal_line_id", JLINE_1B).await,
+        json!({})
+    );
+    // Capitals a UUID column cannot keep, and a field no column holds, stay as sent.
+    assert_eq!(
+        raw(&db.pool, "journal_lines", "journal_line_id", JLINE_2A).await,
+        json!({"AccountID": "B94495D0-44AB-4199-A1D0-427A4877E100",
+               "ValidationErrors": [{"Message": "none"}]})
+    );
     Ok(())
 }
