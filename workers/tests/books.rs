@@ -400,9 +400,11 @@ async fn the_periodic_re_read_of_invoices_reads_summaries_and_brings_in_what_mov
         entities::invoices::LINE_ITEMS_DIGEST,
     )
     .await;
+    // What summaries leave out stays: the payments in `raw`, the lines in their table.
     let without_lines = scalar_i64(
         &h,
-        "SELECT count(*) FROM xero.invoices WHERE NOT raw ? 'LineItems' OR NOT raw ? 'Payments'",
+        "SELECT count(*) FROM xero.invoices_as_sent
+          WHERE NOT record ? 'LineItems' OR NOT record ? 'Payments'",
     )
     .await;
     assert_eq!(without_lines, 0);

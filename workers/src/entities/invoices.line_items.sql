@@ -1,12 +1,14 @@
 -- Makes the stored lines of each invoice of one page exactly the lines of its stored version.
 -- $1 = tenant id, $2 = the response body. Runs after invoices.upsert.sql.
 --
--- Which invoices: those whose stored `raw` is the page's record, i.e. the version the header
--- statement kept. So a stale version that the header refused does not touch the lines either,
+-- Which invoices: those whose stored `raw` is the page's record (but its lines), i.e. the
+-- version the header statement kept. So a stale version that the header refused does not touch the lines either,
 -- and of an invoice repeated in the page only the version kept is used.
 -- An invoice without a `LineItems` array (a summary fetch) keeps its stored lines: absence
 -- means "not sent", not "no lines". The engine pages Invoices, and paged responses carry the
 -- lines, so a present array — even an empty one — is the invoice's whole set of lines.
+--
+-- Each line goes in whole; a trigger keeps in `raw` only the fields no column holds.
 --
 -- One statement: the DELETE of lines no longer present and the upsert of the present ones act
 -- on disjoint rows (a line is deleted only if its id is nowhere in the page's lines).
@@ -14,7 +16,8 @@ WITH invoice AS (
     SELECT DISTINCT ON (i.invoice_id) i.invoice_id, r -> 'LineItems' AS lines
     FROM jsonb_array_elements(coalesce($2::jsonb -> 'Invoices', '[]')) AS e(r)
     JOIN xero.invoices AS i
-      ON i.tenant_id = $1 AND i.invoice_id = (r ->> 'InvoiceID')::uuid AND i.raw = r
+      ON i.tenant_id = $1 AND i.invoice_id = (r ->> 'InvoiceID')::uuid
+     AND i.raw = xero.without_lines(r, 'LineItems')
     WHERE jsonb_typeof(r -> 'LineItems') = 'array'
 ),
 line AS (
@@ -66,6 +69,11 @@ ON CONFLICT (tenant_id, line_item_id) DO UPDATE SET
     tracking = excluded.tracking,
     raw = excluded.raw,
     synced_at = now()
-WHERE t.raw IS DISTINCT FROM excluded.raw
-   OR t.invoice_id IS DISTINCT FROM excluded.invoice_id
-   OR t.line_number IS DISTINCT FROM excluded.line_number
+WHERE (t.invoice_id, t.line_number, t.description, t.quantity, t.unit_amount, t.item_code,
+       t.account_code, t.tax_type, t.tax_amount, t.line_amount, t.discount_rate, t.tracking,
+       t.raw)
+      IS DISTINCT FROM
+      (excluded.invoice_id, excluded.line_number, excluded.description, excluded.quantity,
+       excluded.unit_amount, excluded.item_code, excluded.account_code, excluded.tax_type,
+       excluded.tax_amount, excluded.line_amount, excluded.discount_rate, excluded.tracking,
+       excluded.raw)

@@ -1,4 +1,5 @@
 -- Stores the invoice headers of one page of Invoices. $1 = tenant id, $2 = the response body.
+-- `raw` is the invoice as sent but its line items, which invoices.line_items.sql stores.
 -- A page may hold the same invoice twice (the keyset cursor overlaps by a second): keep the
 -- newest (then the last) of each id, since ON CONFLICT cannot touch one row twice in a statement.
 -- An identical record rewrites nothing; an older version never overwrites a newer one.
@@ -20,7 +21,7 @@ SELECT DISTINCT ON (invoice_id)
     nullif(r ->> 'AmountPaid', '')::numeric, nullif(r ->> 'AmountCredited', '')::numeric,
     r ->> 'CurrencyCode', nullif(r ->> 'CurrencyRate', '')::numeric,
     xero.ms_date(r ->> 'FullyPaidOnDate'),
-    updated, r
+    updated, xero.without_lines(r, 'LineItems')
 FROM jsonb_array_elements(coalesce($2::jsonb -> 'Invoices', '[]')) WITH ORDINALITY AS e(r, n),
     LATERAL (SELECT (r ->> 'InvoiceID')::uuid AS invoice_id,
                     xero.ms_timestamp(r ->> 'UpdatedDateUTC') AS updated) AS k

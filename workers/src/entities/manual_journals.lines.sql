@@ -3,12 +3,14 @@
 --
 -- Which journals: those whose stored `raw` is the batch's record (the version the header
 -- statement kept). A journal sent without `JournalLines` keeps its stored lines. Lines have no
--- Xero id: a line is its journal and 1-based position, and lines past the new count go.
+-- Xero id: a line is its journal and 1-based position, and lines past the new count go. Each
+-- line goes in whole; a trigger keeps in `raw` only the fields no column holds.
 WITH journal AS (
     SELECT DISTINCT ON (m.manual_journal_id) m.manual_journal_id, r -> 'JournalLines' AS lines
     FROM jsonb_array_elements(coalesce($2::jsonb -> 'ManualJournals', '[]')) AS e(r)
     JOIN xero.manual_journals AS m
-      ON m.tenant_id = $1 AND m.manual_journal_id = (r ->> 'ManualJournalID')::uuid AND m.raw = r
+      ON m.tenant_id = $1 AND m.manual_journal_id = (r ->> 'ManualJournalID')::uuid
+     AND m.raw = xero.without_lines(r, 'JournalLines')
     WHERE jsonb_typeof(r -> 'JournalLines') = 'array'
 ),
 removed AS (
@@ -39,4 +41,8 @@ ON CONFLICT (tenant_id, manual_journal_id, line_number) DO UPDATE SET
     tracking = excluded.tracking,
     raw = excluded.raw,
     synced_at = now()
-WHERE t.raw IS DISTINCT FROM excluded.raw
+WHERE (t.account_id, t.account_code, t.description, t.tax_type, t.tax_amount, t.line_amount,
+       t.tracking, t.raw)
+      IS DISTINCT FROM
+      (excluded.account_id, excluded.account_code, excluded.description, excluded.tax_type,
+       excluded.tax_amount, excluded.line_amount, excluded.tracking, excluded.raw)

@@ -1,5 +1,5 @@
 -- Stores the manual journal headers of one batch. $1 = tenant id, $2 = the batch's records
--- under `ManualJournals`. Of a journal sent twice keep the newest (then the last); an identical
+-- under `ManualJournals`; `raw` is a journal as sent but its lines (manual_journals.lines.sql). Of a journal sent twice keep the newest (then the last); an identical
 -- record rewrites nothing and an older version never overwrites a newer one. Voided and
 -- deleted journals arrive as updates and keep their status.
 INSERT INTO xero.manual_journals AS t (
@@ -10,7 +10,7 @@ SELECT DISTINCT ON (manual_journal_id)
     $1, manual_journal_id,
     r ->> 'Narration', xero.ms_date(r ->> 'Date'), r ->> 'Status', r ->> 'LineAmountTypes',
     (r ->> 'ShowOnCashBasisReports')::boolean,
-    updated, r
+    updated, xero.without_lines(r, 'JournalLines')
 FROM jsonb_array_elements(coalesce($2::jsonb -> 'ManualJournals', '[]')) WITH ORDINALITY AS e(r, n),
     LATERAL (SELECT (r ->> 'ManualJournalID')::uuid AS manual_journal_id,
                     xero.ms_timestamp(r ->> 'UpdatedDateUTC') AS updated) AS k

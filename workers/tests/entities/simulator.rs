@@ -1,5 +1,7 @@
 //! Pages the simulator serves, stored exactly as it digests them.
 
+use std::collections::BTreeMap;
+
 use serde_json::{Value, json};
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -74,11 +76,13 @@ impl SimClient {
         res.text().await.unwrap()
     }
 
-    /// Fetches every record of `entity` and stores each page as the engine would.
-    async fn sync(&self, pool: &PgPool, entity: &Entity, tenant_id: Uuid) {
+    /// Fetches every record of `entity` and stores each page as the engine would; returns the
+    /// records served.
+    async fn sync(&self, pool: &PgPool, entity: &Entity, tenant_id: Uuid) -> Vec<Value> {
         use xero_sync::entity::Paging;
         let run = Uuid::new_v4();
         let mut cursor = 0i64;
+        let mut served = Vec::new();
         loop {
             let extra = match entity.paging {
                 Paging::Unpaged { .. } => vec![],
@@ -91,15 +95,16 @@ impl SimClient {
             };
             let text = self.get(entity, &extra).await;
             let body: Value = serde_json::from_str(&text).unwrap();
-            let records = body[entity.collection].as_array().unwrap();
+            let records = body[entity.collection].as_array().unwrap().clone();
             let last = match entity.paging {
                 Paging::Unpaged { .. } => true,
                 Paging::Numbered { size, .. } => records.len() < size as usize,
                 _ => records.is_empty(),
             };
             if records.is_empty() && !matches!(entity.paging, Paging::Numbered { .. }) {
-                return;
+                return served;
             }
+            served.extend(records.iter().cloned());
             // Stamped with the run; a whole set read to its end is marked, as the engine does.
             let mut text = text;
             xero_sync::xero::Page::mark_run(&mut text, run);
@@ -116,7 +121,7 @@ impl SimClient {
             }
             store_text(pool, entity, tenant_id, &text).await;
             if last {
-                return;
+                return served;
             }
             cursor = match entity.paging {
                 Paging::Offset { field } => records.last().unwrap()[field].as_i64().unwrap(),
@@ -237,4 +242,47 @@ async fn pages_served_by_the_simulator_are_stored_exactly_as_it_digests_them() -
     }
     assert_same_as_simulator(&db.pool, &sim, sim.tenant_id).await;
     Ok(())
+}
+
+#[tokio::test]
+async fn every_record_the_simulator_sends_reads_back_exactly_as_sent() -> anyhow::Result<()> {
+    let db = TestDb::new().await?;
+    let sim = SimClient::start().await;
+    let tenant_id = super::pages::tenant(&db.pool).await;
+    for entity in registry() {
+        let served = sim.sync(&db.pool, entity, tenant_id).await;
+        let mut sent: BTreeMap<String, Value> = BTreeMap::new();
+        for record in served {
+            sent.insert(record[entity.id_field].to_string(), record);
+        }
+        let stored = as_sent(&db.pool, entity, tenant_id).await;
+        assert_eq!(stored.len(), sent.len(), "{}", entity.name);
+        for record in stored {
+            let id = record[entity.id_field].to_string();
+            let expected = sent.get(&id);
+            assert_eq!(Some(&record), expected, "{} {id}", entity.name);
+        }
+    }
+    Ok(())
+}
+
+/// Every stored record of `entity` put back together as Xero sent it: from its `_as_sent` view
+/// where its lines have a table of their own, else its `raw`.
+async fn as_sent(pool: &PgPool, entity: &Entity, tenant_id: Uuid) -> Vec<Value> {
+    let view = format!("xero.{}_as_sent", entity.name);
+    let has_view: bool = sqlx::query_scalar("SELECT to_regclass($1) IS NOT NULL")
+        .bind(&view)
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    let sql = if has_view {
+        format!("SELECT record FROM {view} WHERE tenant_id = $1")
+    } else {
+        format!("SELECT raw FROM xero.{} WHERE tenant_id = $1", entity.name)
+    };
+    sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+        .bind(tenant_id)
+        .fetch_all(pool)
+        .await
+        .unwrap()
 }
