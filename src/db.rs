@@ -54,14 +54,12 @@ pub enum DbError {
 /// a transaction is a token refresh, bounded at 15 s). Migrations lift these on their own
 /// connection, since replicas starting together wait for each other's migrations.
 ///
-/// And every statement is planned for its own parameters: after five runs Postgres may switch
-/// a prepared statement to a generic plan, which for the upserts (a JSON document of a whole
-/// batch as a parameter) was measured six times slower, once table statistics went stale.
-pub const SESSION_LIMITS: [(&str, &str); 4] = [
+/// (The statements that store a batch are planned for their own parameters, in their own
+/// transaction: see `sync::store`.)
+pub const SESSION_LIMITS: [(&str, &str); 3] = [
     ("statement_timeout", "300s"),
     ("lock_timeout", "30s"),
     ("idle_in_transaction_session_timeout", "120s"),
-    ("plan_cache_mode", "force_custom_plan"),
 ];
 
 /// Connects a pool of at most `max_connections`, creating the database first if it is missing

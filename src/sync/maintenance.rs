@@ -256,7 +256,7 @@ async fn lost_schedules(conn: &mut PgConnection, follow_up: FollowUp) -> Result<
     let lost: Vec<(Uuid, String, Uuid, f64)> = sqlx::query_as(
         "SELECT p.tenant_id, p.entity, p.last_run,
                 greatest(0, extract(epoch FROM coalesce(l.finished_at, now())
-                                    + make_interval(secs => coalesce(p.interval_secs, $2))
+                                    + make_interval(secs => coalesce(p.interval_secs, $1))
                                     - now()))::float8
            FROM xero.sync_progress p
            JOIN xero.entities e ON e.name = p.entity
@@ -265,12 +265,10 @@ async fn lost_schedules(conn: &mut PgConnection, follow_up: FollowUp) -> Result<
           WHERE p.current_run IS NULL AND p.last_run IS NOT NULL
             AND NOT EXISTS (
                 SELECT 1 FROM apalis.jobs j
-                 WHERE j.job_type = $1 AND j.status <> 'Done'
-                   AND starts_with(j.idempotency_key,
-                                   'next:' || p.tenant_id || ':' || p.entity || ':'))
+                 WHERE xero.open_schedule(j.status, j.idempotency_key)
+                       = 'next:' || p.tenant_id || ':' || p.entity || ':')
           FOR UPDATE OF p",
     )
-    .bind(QUEUE)
     .bind(follow_up.after.as_secs_f64())
     .fetch_all(&mut *conn)
     .await?;

@@ -264,12 +264,16 @@ async fn schedule(
     follow_up: FollowUp,
 ) -> Result<(), sqlx::Error> {
     let prefix = schedule_prefix(tenant_id, entity);
+    // The pair's open schedules by the index on their key's prefix (only this queue's keys
+    // start `next:`), then those still pending: written so, no other index of the table —
+    // which a table grown since its statistics were taken made look cheaper — can serve it.
     sqlx::query(
-        "UPDATE apalis.jobs SET status = 'Done', done_at = now(),
+        "WITH open AS MATERIALIZED (
+             SELECT id FROM apalis.jobs WHERE xero.open_schedule(status, idempotency_key) = $1)
+         UPDATE apalis.jobs AS j SET status = 'Done', done_at = now(),
                 last_result = '{\"Ok\": \"superseded by a later schedule\"}'
-          WHERE job_type = $1 AND status = 'Pending' AND starts_with(idempotency_key, $2)",
+           FROM open WHERE j.id = open.id AND j.status = 'Pending'",
     )
-    .bind(queue::QUEUE)
     .bind(&prefix)
     .execute(&mut *conn)
     .await?;

@@ -13,12 +13,19 @@
 -- One statement: the DELETE of lines no longer present and the upsert of the present ones act
 -- on disjoint rows (a line is deleted only if its id is nowhere in the page's lines).
 WITH invoice AS (
-    SELECT DISTINCT ON (i.invoice_id) i.invoice_id, r -> 'LineItems' AS lines
+    -- Each record's stored version found by its key: the lateral subquery, kept apart by
+    -- OFFSET 0, is an index lookup per record whatever the table's statistics say (joined
+    -- instead, a table grown since it was analysed was planned to re-read the whole batch
+    -- for every stored invoice).
+    SELECT DISTINCT ON (i.invoice_id) i.invoice_id, e.r -> 'LineItems' AS lines
     FROM jsonb_array_elements(coalesce($2::jsonb -> 'Invoices', '[]')) AS e(r)
-    JOIN xero.invoices AS i
-      ON i.tenant_id = $1 AND i.invoice_id = (r ->> 'InvoiceID')::uuid
-     AND i.raw = xero.without_lines(r, 'LineItems')
-    WHERE jsonb_typeof(r -> 'LineItems') = 'array'
+    CROSS JOIN LATERAL (
+        SELECT s.invoice_id FROM xero.invoices AS s
+        WHERE s.tenant_id = $1 AND s.invoice_id = (e.r ->> 'InvoiceID')::uuid
+          AND s.raw = xero.without_lines(e.r, 'LineItems')
+        OFFSET 0
+    ) AS i
+    WHERE jsonb_typeof(e.r -> 'LineItems') = 'array'
 ),
 line AS (
     -- Xero always sends a LineItemID; should one be missing, the line is keyed by its invoice
@@ -33,13 +40,19 @@ line AS (
     ORDER BY line_item_id, invoice.invoice_id, l.n DESC
 ),
 removed AS (
+    -- The stored lines of those invoices, by an index lookup per invoice (as above), deleted
+    -- by their row address when their id is nowhere in the batch's lines. NOT IN over a CTE
+    -- becomes a hashed lookup; ids are never NULL.
     DELETE FROM xero.invoice_line_items AS old
-    USING invoice
-    WHERE old.tenant_id = $1
-      AND old.invoice_id = invoice.invoice_id
-      -- NOT IN over a CTE becomes a hashed lookup; NOT EXISTS was planned as a nested loop
-      -- (lines x stored lines: seconds for a page of 1,000 invoices). Ids are never NULL.
-      AND old.line_item_id NOT IN (SELECT line.line_item_id FROM line)
+    WHERE old.ctid = ANY (ARRAY(
+        SELECT stored.ctid
+        FROM invoice
+        CROSS JOIN LATERAL (
+            SELECT l.ctid, l.line_item_id FROM xero.invoice_line_items AS l
+            WHERE l.tenant_id = $1 AND l.invoice_id = invoice.invoice_id
+            OFFSET 0
+        ) AS stored
+        WHERE stored.line_item_id NOT IN (SELECT line.line_item_id FROM line)))
 )
 INSERT INTO xero.invoice_line_items AS t (
     tenant_id, line_item_id, invoice_id, line_number, description, quantity, unit_amount,

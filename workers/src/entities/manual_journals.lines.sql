@@ -6,19 +6,29 @@
 -- Xero id: a line is its journal and 1-based position, and lines past the new count go. Each
 -- line goes in whole; a trigger keeps in `raw` only the fields no column holds.
 WITH journal AS (
-    SELECT DISTINCT ON (m.manual_journal_id) m.manual_journal_id, r -> 'JournalLines' AS lines
+    -- Each record's stored version found by its key, an index lookup per record whatever the
+    -- statistics say (see invoices.line_items.sql).
+    SELECT DISTINCT ON (m.manual_journal_id) m.manual_journal_id, e.r -> 'JournalLines' AS lines
     FROM jsonb_array_elements(coalesce($2::jsonb -> 'ManualJournals', '[]')) AS e(r)
-    JOIN xero.manual_journals AS m
-      ON m.tenant_id = $1 AND m.manual_journal_id = (r ->> 'ManualJournalID')::uuid
-     AND m.raw = xero.without_lines(r, 'JournalLines')
-    WHERE jsonb_typeof(r -> 'JournalLines') = 'array'
+    CROSS JOIN LATERAL (
+        SELECT s.manual_journal_id FROM xero.manual_journals AS s
+        WHERE s.tenant_id = $1 AND s.manual_journal_id = (e.r ->> 'ManualJournalID')::uuid
+          AND s.raw = xero.without_lines(e.r, 'JournalLines')
+        OFFSET 0
+    ) AS m
+    WHERE jsonb_typeof(e.r -> 'JournalLines') = 'array'
 ),
 removed AS (
     DELETE FROM xero.manual_journal_lines AS old
-    USING journal
-    WHERE old.tenant_id = $1
-      AND old.manual_journal_id = journal.manual_journal_id
-      AND old.line_number > jsonb_array_length(journal.lines)
+    WHERE old.ctid = ANY (ARRAY(
+        SELECT stored.ctid
+        FROM journal
+        CROSS JOIN LATERAL (
+            SELECT l.ctid FROM xero.manual_journal_lines AS l
+            WHERE l.tenant_id = $1 AND l.manual_journal_id = journal.manual_journal_id
+              AND l.line_number > jsonb_array_length(journal.lines)
+            OFFSET 0
+        ) AS stored))
 )
 INSERT INTO xero.manual_journal_lines AS t (
     tenant_id, manual_journal_id, line_number, account_id, account_code, description, tax_type,
