@@ -78,7 +78,10 @@ async fn main() {
         took.as_secs_f64(),
         mib(sent)
     );
-    println!("  {:<30} {:>9} {:>9} {:>7}", "table", "data", "indexes", "share");
+    println!(
+        "  {:<30} {:>9} {:>9} {:>7}",
+        "table", "data", "indexes", "share"
+    );
     for (name, table, index) in tables.iter().filter(|(_, t, i)| t + i > stored / 100) {
         println!(
             "  {:<30} {:>5.1} MiB {:>5.1} MiB {:>6.1} %",

@@ -219,7 +219,10 @@ async fn an_invoices_page_stores_headers_and_line_items_in_order() -> anyhow::Re
         let mut header = record.clone();
         header.as_object_mut().unwrap().remove("LineItems");
         assert_eq!(raw(&db.pool, "invoices", "invoice_id", id).await, header);
-        assert_eq!(&as_sent(&db.pool, "invoices", "invoice_id", id).await, record);
+        assert_eq!(
+            &as_sent(&db.pool, "invoices", "invoice_id", id).await,
+            record
+        );
     }
     assert_eq!(
         raw(&db.pool, "invoice_line_items", "line_item_id", LINE_A1).await,

@@ -174,7 +174,10 @@ async fn a_page_with_the_same_record_twice_keeps_its_newest_version() -> anyhow:
     )
     .await;
     assert_eq!(count(&db.pool, "invoices").await, 3);
-    assert_eq!(as_sent(&db.pool, "invoices", "invoice_id", INV_A).await, newer);
+    assert_eq!(
+        as_sent(&db.pool, "invoices", "invoice_id", INV_A).await,
+        newer
+    );
     assert_eq!(
         line_ids(&db.pool, INV_A).await,
         vec![(1, LINE_A1.to_owned())]
@@ -240,7 +243,10 @@ async fn an_older_version_never_overwrites_a_newer_one() -> anyhow::Result<()> {
         &page("Invoices", vec![older]),
     )
     .await;
-    assert_eq!(as_sent(&db.pool, "invoices", "invoice_id", INV_A).await, newer);
+    assert_eq!(
+        as_sent(&db.pool, "invoices", "invoice_id", INV_A).await,
+        newer
+    );
     assert_eq!(
         line_ids(&db.pool, INV_A).await,
         vec![(1, LINE_A1.to_owned())]
