@@ -126,9 +126,11 @@ pub struct SimConfig {
     pub legacy_app: bool,
     /// Size of the invoices' largest one-second bulk import (0: the default rule).
     pub bulk_import: usize,
-    /// The first tenant's journals, when it is to be larger than the others (a mixed set: one
-    /// large organisation among small ones).
+    /// The first tenants' journals, when they are to be larger than the others (a mixed set: a
+    /// few large organisations among small ones); how many: `large_tenants`.
     pub first_tenant_journals: Option<usize>,
+    /// How many of the first tenants have `first_tenant_journals` journals (1 by default).
+    pub large_tenants: usize,
     /// A webhook subscription active from the start (none: no webhooks until
     /// `POST /sim/webhooks`).
     pub webhooks: Option<WebhookSettings>,
@@ -153,6 +155,7 @@ impl Default for SimConfig {
             legacy_app: false,
             bulk_import: 0,
             first_tenant_journals: None,
+            large_tenants: 1,
             webhooks: None,
         }
     }
@@ -179,6 +182,7 @@ impl From<SimArgs> for SimConfig {
             legacy_app: args.legacy_app,
             bulk_import: args.bulk_import,
             first_tenant_journals: None,
+            large_tenants: 1,
             webhooks: args.webhook_url.map(|url| WebhookSettings {
                 url,
                 key: args.webhook_key.unwrap_or_default(),

@@ -153,6 +153,8 @@ pub struct Admitted<'a> {
     pub remaining: Remaining,
     /// Calls in flight for the tenant, this one included.
     pub in_flight: u32,
+    /// When the app's minute window this call counts in started (epoch milliseconds).
+    pub app_window_ms: i64,
 }
 
 impl Limiter {
@@ -222,6 +224,7 @@ impl Limiter {
         state.app.count += 1;
         t.in_flight += 1;
         let in_flight = t.in_flight;
+        let app_window_ms = state.app.start_ms;
         let remaining = if self.enabled {
             remaining(t, &state.app)
         } else {
@@ -234,6 +237,7 @@ impl Limiter {
             },
             remaining,
             in_flight,
+            app_window_ms,
         })
     }
 

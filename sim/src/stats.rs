@@ -12,7 +12,9 @@ use uuid::Uuid;
 struct Counters {
     requests: BTreeMap<String, BTreeMap<u16, u64>>,
     rate_limited: BTreeMap<&'static str, u64>,
+    rate_limited_tenants: BTreeMap<Uuid, u64>,
     max_concurrent: BTreeMap<Uuid, u32>,
+    app_windows: BTreeMap<i64, BTreeMap<Uuid, u64>>,
     served: BTreeMap<(String, Uuid, String), u64>,
     token_grants: BTreeMap<String, u64>,
     invalid_grant: u64,
@@ -30,6 +32,10 @@ struct Egress {
 
 /// Distinct `If-Modified-Since` values kept for `/sim/stats` (enough to check their format).
 const IMS_KEPT: usize = 1_000;
+
+/// The app's minute windows whose calls `/sim/stats` lists (the latest; a simulator serving for
+/// days keeps no more).
+const APP_WINDOWS_KEPT: usize = 120;
 
 /// One entry of `served`: how often a (endpoint, tenant, cursor) was answered in full.
 #[derive(Debug, Serialize)]
@@ -61,9 +67,24 @@ impl Stats {
             .or_default() += 1;
     }
 
-    /// Counts a 429 by its `X-Rate-Limit-Problem`.
-    pub fn rate_limited(&self, problem: &'static str) {
-        *self.lock().rate_limited.entry(problem).or_default() += 1;
+    /// Counts a 429 by its `X-Rate-Limit-Problem`, and for the tenant it refused.
+    pub fn rate_limited(&self, tenant: Uuid, problem: &'static str) {
+        let mut c = self.lock();
+        *c.rate_limited.entry(problem).or_default() += 1;
+        *c.rate_limited_tenants.entry(tenant).or_default() += 1;
+    }
+
+    /// Counts a call admitted for `tenant` in the app's minute window that began at `window_ms`.
+    pub fn admitted(&self, tenant: Uuid, window_ms: i64) {
+        let mut c = self.lock();
+        *c.app_windows
+            .entry(window_ms)
+            .or_default()
+            .entry(tenant)
+            .or_default() += 1;
+        while c.app_windows.len() > APP_WINDOWS_KEPT {
+            c.app_windows.pop_first();
+        }
     }
 
     /// Records how many calls a tenant had in flight.
@@ -143,11 +164,24 @@ impl Stats {
                 count: *count,
             })
             .collect();
+        let app_windows: Vec<Value> = c
+            .app_windows
+            .iter()
+            .map(|(start, by)| {
+                json!({
+                    "start_ms": start,
+                    "calls": by.values().sum::<u64>(),
+                    "by_tenant": by,
+                })
+            })
+            .collect();
         json!({
             "total_requests": total,
             "requests": requests,
             "rate_limited": c.rate_limited,
+            "rate_limited_tenants": c.rate_limited_tenants,
             "max_concurrent": c.max_concurrent,
+            "app_windows": app_windows,
             "served": served,
             "token_grants": c.token_grants,
             "invalid_grant": c.invalid_grant,

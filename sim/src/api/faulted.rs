@@ -61,7 +61,7 @@ pub fn failure(app: &App, fault: Fault, tenant_id: Uuid) -> Option<Response<Body
 /// A scripted 429: the limit it names reads as spent in the headers, the others as they are.
 fn rate_limited(app: &App, fault: Fault, tenant_id: Uuid) -> Response<Body> {
     let problem = fault.problem;
-    app.stats.rate_limited(problem);
+    app.stats.rate_limited(tenant_id, problem);
     let mut remaining = app.limiter.remaining(tenant_id, app.clock.now_ms());
     match problem {
         "day" => remaining.day = 0,

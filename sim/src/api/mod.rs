@@ -144,12 +144,13 @@ async fn serve(
     let admitted = match app.limiter.admit(tenant_id, now_ms) {
         Ok(admitted) => admitted,
         Err(refused) => {
-            app.stats.rate_limited(refused.problem.as_str());
+            app.stats.rate_limited(tenant_id, refused.problem.as_str());
             let problem = refused.problem.as_str();
             return too_many(problem, refused.retry_after_secs, Some(refused.remaining));
         }
     };
     app.stats.in_flight(tenant_id, admitted.in_flight);
+    app.stats.admitted(tenant_id, admitted.app_window_ms);
     let mut response = answer(app, endpoint, params, headers, tenant_id).await;
     // Without rate limits there is no budget to report: no X-*-Remaining headers at all.
     if response.status() != StatusCode::TOO_MANY_REQUESTS && app.config.rate_limits {

@@ -80,13 +80,16 @@ pub fn tenants(config: &SimConfig) -> Vec<Tenant> {
 
 /// Generates one tenant's organisation.
 pub fn tenant(config: &SimConfig, index: usize) -> Tenant {
-    if let (0, Some(journals)) = (index, config.first_tenant_journals) {
+    if let Some(journals) = config
+        .first_tenant_journals
+        .filter(|_| index < config.large_tenants)
+    {
         let first = SimConfig {
             journals,
             first_tenant_journals: None,
             ..config.clone()
         };
-        return tenant(&first, 0);
+        return tenant(&first, index);
     }
     let mut rng = tenant_rng(config.seed, index, 0);
     let start = history_start_ms(config.seed);
