@@ -14,10 +14,12 @@ pub enum DbError {
     #[error("DATABASE_URL is not a valid Postgres URL: {0}")]
     BadUrl(#[source] sqlx::Error),
     /// The server could not be reached or refused us.
-    #[error("cannot connect to Postgres at {url} (DATABASE_URL): {source}")]
+    #[error("cannot connect to Postgres at {url} ({variable}): {source}")]
     Connect {
         /// The URL without its password.
         url: String,
+        /// The variable that gave it.
+        variable: &'static str,
         /// What the driver said.
         #[source]
         source: sqlx::Error,
@@ -39,6 +41,17 @@ pub enum DbError {
         name: String,
         /// What is missing.
         why: String,
+    },
+    /// Something that needs a session of its own, with only a transaction-mode pooler to
+    /// reach.
+    #[error(
+        "{what} needs a Postgres session of its own, which PgBouncer in transaction mode \
+         (DATABASE_POOL_MODE=transaction) cannot give: set DATABASE_DIRECT_URL to Postgres \
+         itself, or to PgBouncer in session mode"
+    )]
+    NoDirectUrl {
+        /// What needed it.
+        what: &'static str,
     },
     /// A migration failed.
     #[error("migrating the database failed: {0}")]
@@ -62,24 +75,117 @@ pub const SESSION_LIMITS: [(&str, &str); 3] = [
     ("idle_in_transaction_session_timeout", "120s"),
 ];
 
+/// How the URL the pool connects to shares server connections.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum PoolMode {
+    /// A session is ours from connect to close: Postgres itself, or PgBouncer in session mode.
+    #[default]
+    Session,
+    /// Each transaction may run on another server connection (PgBouncer in transaction
+    /// mode): statements are unnamed, parsed with their execution (see
+    /// `vendor/sqlx-postgres/PATCHED.md`), and no session setting is sent at connect (set
+    /// [`SESSION_LIMITS`] on the role instead).
+    Transaction,
+}
+
+/// Where the database is: the URL the pool connects to, how that URL pools, and the URL straight
+/// to Postgres for what needs a session (migrations, creating the database, LISTEN).
+#[derive(Debug, Clone)]
+pub struct Target {
+    /// `DATABASE_URL`.
+    pub url: String,
+    /// `DATABASE_DIRECT_URL`; `None`: `url`.
+    pub direct_url: Option<String>,
+    /// `DATABASE_POOL_MODE`.
+    pub mode: PoolMode,
+}
+
+impl Target {
+    /// Postgres itself at `url`.
+    pub fn direct(url: &str) -> Target {
+        Target {
+            url: url.to_owned(),
+            direct_url: None,
+            mode: PoolMode::Session,
+        }
+    }
+
+    /// What the pool connects with.
+    fn pooled_options(&self) -> Result<PgConnectOptions, DbError> {
+        let options = PgConnectOptions::from_str(&self.url).map_err(DbError::BadUrl)?;
+        Ok(match self.mode {
+            PoolMode::Session => options.options(SESSION_LIMITS),
+            // PgBouncer refuses startup parameters it does not know (`options`,
+            // `extra_float_digits`), and a statement prepared by name may not be there next time.
+            PoolMode::Transaction => options.extra_float_digits(None).statement_cache_capacity(0),
+        })
+    }
+
+    /// What a session of its own connects with, with the variable that gave it; `what` needs
+    /// it, and is named when there is none.
+    fn direct_options(
+        &self,
+        what: &'static str,
+    ) -> Result<(PgConnectOptions, &'static str), DbError> {
+        let (url, variable) = match (&self.direct_url, self.mode) {
+            (Some(url), _) => (url, "DATABASE_DIRECT_URL"),
+            (None, PoolMode::Session) => (&self.url, "DATABASE_URL"),
+            (None, PoolMode::Transaction) => return Err(DbError::NoDirectUrl { what }),
+        };
+        let options = PgConnectOptions::from_str(url)
+            .map_err(DbError::BadUrl)?
+            .options(SESSION_LIMITS);
+        Ok((options, variable))
+    }
+
+    /// Whether what needs a session goes elsewhere than the pool.
+    fn separate_direct(&self) -> bool {
+        self.direct_url.as_ref().is_some_and(|d| *d != self.url) || self.mode != PoolMode::Session
+    }
+
+    /// A pool of one connection straight to Postgres, opened when first used, when the pool's
+    /// URL is not one: what the workers LISTEN on for new jobs. `None`: the pool serves.
+    pub fn direct_pool(&self) -> Result<Option<PgPool>, DbError> {
+        if !self.separate_direct() {
+            return Ok(None);
+        }
+        let (options, _) = self.direct_options("listening for new jobs")?;
+        Ok(Some(
+            PgPoolOptions::new()
+                .max_connections(1)
+                .acquire_timeout(Duration::from_secs(30))
+                .connect_lazy_with(options),
+        ))
+    }
+}
+
 /// Connects a pool of at most `max_connections`, creating the database first if it is missing
 /// (so the README's commands work on a fresh machine). Connections lost (a Postgres restart,
 /// a terminated backend) are replaced on the next acquire.
 pub async fn connect(url: &str, max_connections: u32) -> Result<PgPool, DbError> {
-    let options = PgConnectOptions::from_str(url)
-        .map_err(DbError::BadUrl)?
-        .options(SESSION_LIMITS);
-    create_database_if_missing(&options).await?;
-    pool(options, max_connections).await
+    connect_to(&Target::direct(url), max_connections).await
+}
+
+/// [`connect`] to a [`Target`]: the database is created over its direct URL.
+pub async fn connect_to(target: &Target, max_connections: u32) -> Result<PgPool, DbError> {
+    // Behind a transaction-mode pooler with no direct URL the database must exist already.
+    if target.direct_url.is_some() || target.mode == PoolMode::Session {
+        let (options, variable) = target.direct_options("creating the database")?;
+        create_database_if_missing(&options, variable).await?;
+    }
+    pool(target.pooled_options()?, max_connections).await
 }
 
 /// Connects to a database that must exist and carry this binary's schema, creating and
 /// migrating nothing: what the read-only commands (`status`, `entities`, `jobs`,
 /// `connections`) use, so a mistyped name is an error naming it, not a new empty database.
 pub async fn open(url: &str, max_connections: u32) -> Result<PgPool, DbError> {
-    let options = PgConnectOptions::from_str(url)
-        .map_err(DbError::BadUrl)?
-        .options(SESSION_LIMITS);
+    open_target(&Target::direct(url), max_connections).await
+}
+
+/// [`open`] a [`Target`].
+pub async fn open_target(target: &Target, max_connections: u32) -> Result<PgPool, DbError> {
+    let options = target.pooled_options()?;
     let name = options.get_database().unwrap_or("").to_owned();
     let pool = match pool(options.clone(), max_connections).await {
         Err(DbError::Connect { source, .. }) if is_missing_database(&source) => {
@@ -131,17 +237,22 @@ async fn pool(options: PgConnectOptions, max_connections: u32) -> Result<PgPool,
         .await
         .map_err(|source| DbError::Connect {
             url: redacted(&options),
+            variable: "DATABASE_URL",
             source,
         })
 }
 
-async fn create_database_if_missing(options: &PgConnectOptions) -> Result<(), DbError> {
+async fn create_database_if_missing(
+    options: &PgConnectOptions,
+    variable: &'static str,
+) -> Result<(), DbError> {
     let Some(name) = options.get_database().map(str::to_owned) else {
         return Ok(());
     };
     let admin = options.clone().database("postgres");
     let mut conn = admin.connect().await.map_err(|source| DbError::Connect {
         url: redacted(options),
+        variable,
         source,
     })?;
     let exists: bool =
@@ -250,6 +361,37 @@ pub async fn enabled_entities(pool: &PgPool) -> Result<Vec<String>, DbError> {
 /// `xero.request_sync` can validate its argument and list what is valid.
 pub async fn prepare(pool: &PgPool, registry: &[crate::entity::Entity]) -> Result<(), DbError> {
     migrate(pool).await?;
+    register(pool, registry).await
+}
+
+/// [`prepare`] for a [`Target`]: migrations run over its direct URL when the pool's is not one
+/// (they hold a session's advisory lock).
+pub async fn prepare_target(
+    pool: &PgPool,
+    target: &Target,
+    registry: &[crate::entity::Entity],
+) -> Result<(), DbError> {
+    if target.separate_direct() {
+        let (options, variable) = target.direct_options("migrating the database")?;
+        let direct = PgPoolOptions::new()
+            .max_connections(1)
+            .connect_with(options.clone())
+            .await
+            .map_err(|source| DbError::Connect {
+                url: redacted(&options),
+                variable,
+                source,
+            })?;
+        migrate(&direct).await?;
+        direct.close().await;
+    } else {
+        migrate(pool).await?;
+    }
+    register(pool, registry).await
+}
+
+/// Records the deployment's entities in `xero.entities`.
+async fn register(pool: &PgPool, registry: &[crate::entity::Entity]) -> Result<(), DbError> {
     let names: Vec<&str> = registry.iter().map(|e| e.name).collect();
     // A deprecated entity starts off; an entity already recorded keeps the deployment's choice.
     let enabled: Vec<bool> = registry.iter().map(|e| e.deprecated.is_none()).collect();

@@ -1,5 +1,7 @@
 //! The database.
 
+use crate::db::{PoolMode, Target};
+
 /// Where the database is when `DATABASE_URL` is not set.
 pub const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/xero_sync";
 
@@ -7,9 +9,26 @@ pub const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/xero_
 #[derive(Debug, Clone, clap::Args)]
 #[command(next_help_heading = "Database")]
 pub struct DbArgs {
-    /// Postgres URL; the database is created if missing.
-    #[arg(long, env = "DATABASE_URL", value_name = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL, value_parser = DatabaseUrl)]
+    /// Postgres URL; the database is created if missing. May point at PgBouncer (see
+    /// `DATABASE_POOL_MODE`).
+    #[arg(long, env = "DATABASE_URL", value_name = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL, value_parser = DatabaseUrl("DATABASE_URL"))]
     pub database_url: String,
+    /// A URL straight to Postgres, for what needs a session of its own: migrations (they hold
+    /// an advisory lock), creating the database, and the workers' LISTEN for new jobs. Unset:
+    /// `DATABASE_URL`.
+    #[arg(long, env = "DATABASE_DIRECT_URL", value_name = "DATABASE_DIRECT_URL", value_parser = DatabaseUrl("DATABASE_DIRECT_URL"))]
+    pub database_direct_url: Option<String>,
+    /// How `DATABASE_URL` pools server connections: `session` (Postgres itself, or PgBouncer
+    /// in session mode) or `transaction` (PgBouncer in transaction mode: no statement is
+    /// prepared by name and no session setting is sent).
+    #[arg(
+        long,
+        env = "DATABASE_POOL_MODE",
+        value_name = "DATABASE_POOL_MODE",
+        value_enum,
+        default_value_t = PoolMode::Session
+    )]
+    pub database_pool_mode: PoolMode,
     /// The entities this deployment syncs: comma-separated names, or `all`. Unset leaves the
     /// stored choice (every entity, on a new database); see `xero-sync entities`.
     #[arg(
@@ -20,10 +39,22 @@ pub struct DbArgs {
     pub sync_entities: Option<String>,
 }
 
-/// Parses `DATABASE_URL` with [`parse_database_url`]. Its own parser rather than a function,
-/// since clap prints a function's rejected value, and this one may hold a password.
+impl DbArgs {
+    /// Where the database is, as the database layer takes it.
+    pub fn target(&self) -> Target {
+        Target {
+            url: self.database_url.clone(),
+            direct_url: self.database_direct_url.clone(),
+            mode: self.database_pool_mode,
+        }
+    }
+}
+
+/// Parses a database URL (the variable named) with [`parse_database_url`]. Its own parser
+/// rather than a function, since clap prints a function's rejected value, and this one may
+/// hold a password.
 #[derive(Debug, Clone, Copy)]
-struct DatabaseUrl;
+struct DatabaseUrl(&'static str);
 
 impl clap::builder::TypedValueParser for DatabaseUrl {
     type Value = String;
@@ -39,14 +70,14 @@ impl clap::builder::TypedValueParser for DatabaseUrl {
         };
         let value = value
             .to_str()
-            .ok_or_else(|| refuse("DATABASE_URL is not valid UTF-8".to_owned()))?;
-        parse_database_url(value).map_err(refuse)
+            .ok_or_else(|| refuse(format!("{} is not valid UTF-8", self.0)))?;
+        parse_database_url(value, self.0).map_err(refuse)
     }
 }
 
 /// The driver reads any scheme as Postgres (`mysql://h/db` would dial `h:5432`), so the scheme
 /// is checked here, where the message can name the variable.
-fn parse_database_url(value: &str) -> Result<String, String> {
+fn parse_database_url(value: &str, variable: &str) -> Result<String, String> {
     let scheme_ok = ["postgres://", "postgresql://"]
         .iter()
         .any(|scheme| value.starts_with(scheme));
@@ -55,23 +86,23 @@ fn parse_database_url(value: &str) -> Result<String, String> {
             .split_once("://")
             .map_or("no scheme", |(scheme, _)| scheme);
         return Err(format!(
-            "DATABASE_URL is not a Postgres URL ({scheme}): write postgres://user@host:port/database"
+            "{variable} is not a Postgres URL ({scheme}): write postgres://user@host:port/database"
         ));
     }
-    check_user_info(value)?;
+    check_user_info(value, variable)?;
     Ok(value.to_owned())
 }
 
 /// A password holding `/`, `#` or `?` ends the URL's host part early, and the driver then
 /// reports "invalid port number": say what is really wrong, without printing the password.
-fn check_user_info(value: &str) -> Result<(), String> {
+fn check_user_info(value: &str, variable: &str) -> Result<(), String> {
     let rest = value.split_once("://").map_or(value, |(_, rest)| rest);
     let Some((user_info, _)) = rest.rsplit_once('@') else {
         return Ok(());
     };
     match user_info.chars().find(|c| matches!(c, '/' | '#' | '?')) {
         Some(c) => Err(format!(
-            "the user or password in DATABASE_URL contains `{c}`: percent-encode the password \
+            "the user or password in {variable} contains `{c}`: percent-encode the password \
              (`/` as %2F, `#` as %23, `?` as %3F, `@` as %40)"
         )),
         None => Ok(()),
@@ -84,21 +115,25 @@ mod tests {
 
     #[test]
     fn database_urls_must_be_postgres() {
-        assert!(parse_database_url(DEFAULT_DATABASE_URL).is_ok());
-        assert!(parse_database_url("postgresql://u@h/db").is_ok());
-        assert!(parse_database_url("mysql://nowhere").is_err());
-        assert!(parse_database_url("").is_err());
+        assert!(parse_database_url(DEFAULT_DATABASE_URL, "DATABASE_URL").is_ok());
+        assert!(parse_database_url("postgresql://u@h/db", "DATABASE_URL").is_ok());
+        assert!(
+            parse_database_url("mysql://nowhere", "DATABASE_DIRECT_URL")
+                .expect_err("refused")
+                .starts_with("DATABASE_DIRECT_URL is not a Postgres URL")
+        );
+        assert!(parse_database_url("", "DATABASE_URL").is_err());
         for bad in [
             "postgres://u:s3cr/et@h/db",
             "postgres://u:s3cr#et@h:5432/db",
         ] {
-            let error = parse_database_url(bad).expect_err("refused");
+            let error = parse_database_url(bad, "DATABASE_URL").expect_err("refused");
             assert!(error.contains("percent-encode the password"), "{error}");
             assert!(
                 !error.contains("s3cr"),
                 "the password is never printed: {error}"
             );
         }
-        assert!(parse_database_url("postgres://u:pa%2Fss@h/db").is_ok());
+        assert!(parse_database_url("postgres://u:pa%2Fss@h/db", "DATABASE_URL").is_ok());
     }
 }

@@ -64,6 +64,9 @@ pub struct WorkerOptions {
     /// `http` is the default address, not one set: when another process holds it, the worker
     /// warns and serves nothing instead of failing (several replicas on one host).
     pub http_optional: bool,
+    /// Where to LISTEN for new jobs when the engine's pool cannot (a transaction-mode pooler
+    /// drops notifications): a pool straight to Postgres. `None`: the engine's pool.
+    pub listen: Option<sqlx::PgPool>,
 }
 
 /// How often a worker samples its gauges (queue depth, oldest due job, lag).
@@ -80,6 +83,7 @@ impl WorkerOptions {
             heartbeat: HEARTBEAT,
             http: None,
             http_optional: false,
+            listen: None,
         }
     }
 }
@@ -253,7 +257,10 @@ async fn run_once(
         // completed or snoozed the job. Our lease guard accepts `Queued`.
         .lock_tasks(false);
     let strategy = Strategy::new()
-        .stream(Pubsub::new(pool.clone(), QUEUE.to_owned()))
+        .stream(Pubsub::new(
+            options.listen.clone().unwrap_or_else(|| pool.clone()),
+            QUEUE.to_owned(),
+        ))
         .interval(POLL_INTERVAL);
     let backend = PostgresStorage::<Value>::new(&pool)
         .with_config(config)
