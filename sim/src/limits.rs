@@ -223,8 +223,7 @@ impl Limiter {
         t.day.count += 1;
         state.app.count += 1;
         t.in_flight += 1;
-        let in_flight = t.in_flight;
-        let app_window_ms = state.app.start_ms;
+        let (in_flight, app_window_ms) = (t.in_flight, state.app.start_ms);
         let remaining = if self.enabled {
             remaining(t, &state.app)
         } else {

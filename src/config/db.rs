@@ -1,7 +1,5 @@
 //! The database.
 
-use crate::db::{PoolMode, Target};
-
 /// Where the database is when `DATABASE_URL` is not set.
 pub const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/xero_sync";
 
@@ -39,15 +37,17 @@ pub struct DbArgs {
     pub sync_entities: Option<String>,
 }
 
-impl DbArgs {
-    /// Where the database is, as the database layer takes it.
-    pub fn target(&self) -> Target {
-        Target {
-            url: self.database_url.clone(),
-            direct_url: self.database_direct_url.clone(),
-            mode: self.database_pool_mode,
-        }
-    }
+/// How the URL the pool connects to shares server connections.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum PoolMode {
+    /// A session is ours from connect to close: Postgres itself, or PgBouncer in session mode.
+    #[default]
+    Session,
+    /// Each transaction may run on another server connection (PgBouncer in transaction
+    /// mode): statements are unnamed, parsed with their execution (see
+    /// `vendor/sqlx-postgres/PATCHED.md`), and no session setting is sent at connect (set
+    /// the session limits on the role instead).
+    Transaction,
 }
 
 /// Parses a database URL (the variable named) with [`parse_database_url`]. Its own parser

@@ -14,7 +14,7 @@ mod webhooks;
 mod worker;
 mod xero;
 
-pub use db::{DEFAULT_DATABASE_URL, DbArgs};
+pub use db::{DEFAULT_DATABASE_URL, DbArgs, PoolMode};
 pub use keys::TokenKeyArgs;
 pub use sync::{
     DEFAULT_BATCH_BYTES, DEFAULT_BATCH_SIZE, DEFAULT_CARRY, DEFAULT_ENTITLEMENT_RECHECK,

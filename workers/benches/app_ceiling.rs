@@ -30,7 +30,6 @@ use serde_json::Value;
 use support::Harness;
 use uuid::Uuid;
 use xero_sync_sim::{LimitSettings, SimConfig};
-use xero_sync_workers::registry;
 
 /// Worker processes.
 const REPLICAS: usize = 3;
@@ -103,14 +102,7 @@ async fn run(shape: &Shape) -> Vec<String> {
         ..SimConfig::default()
     })
     .await;
-    let current: Vec<&str> = registry()
-        .iter()
-        .filter(|e| e.deprecated.is_none())
-        .map(|e| e.name)
-        .collect();
-    xero_sync::db::choose_entities(&h.db.pool, &current)
-        .await
-        .unwrap();
+    h.choose_current_entities().await;
     let large: Vec<Uuid> = h.sim.tenant_ids()[..shape.large].to_vec();
     let workers = start_workers(&h).await;
     let cpu = Cpu::start(&workers);
@@ -323,18 +315,7 @@ async fn start_workers(h: &Harness) -> Vec<tokio::process::Child> {
                 .unwrap()
         })
         .collect();
-    support::eventually(
-        "the workers to register",
-        Duration::from_secs(30),
-        || async {
-            let live: i64 = sqlx::query_scalar("SELECT count(*) FROM apalis.workers")
-                .fetch_one(&h.db.pool)
-                .await
-                .unwrap();
-            (live >= REPLICAS as i64).then_some(())
-        },
-    )
-    .await;
+    h.workers_registered(REPLICAS as i64).await;
     workers
 }
 

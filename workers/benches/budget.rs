@@ -140,16 +140,8 @@ async fn start_workers(h: &Harness, n: usize) -> Vec<tokio::process::Child> {
                 .unwrap()
         })
         .collect();
-    loop {
-        let live: i64 = sqlx::query_scalar("SELECT count(*) FROM apalis.workers")
-            .fetch_one(&h.db.pool)
-            .await
-            .unwrap();
-        if live >= n as i64 {
-            return workers;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    h.workers_registered(n as i64).await;
+    workers
 }
 
 async fn stop_workers(workers: Vec<tokio::process::Child>) {

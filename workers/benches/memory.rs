@@ -84,16 +84,7 @@ async fn measure(journals: usize) -> Measure {
         .unwrap();
     let pid = worker.id().unwrap();
     // Time the sync, not the process start: wait until the worker has registered.
-    loop {
-        let live: i64 = sqlx::query_scalar("SELECT count(*) FROM apalis.workers")
-            .fetch_one(&h.db.pool)
-            .await
-            .unwrap();
-        if live > 0 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    h.workers_registered(1).await;
     let started = Instant::now();
     let runs = h.sync(Some(&["journals"]), true).await;
     h.wait(&runs, Duration::from_secs(1800)).await;

@@ -150,16 +150,7 @@ async fn sync_with_worker(h: &Harness, env: &[(&str, &str)]) -> (Measure, u64, i
     }
     let mut worker = command.spawn().unwrap();
     let pid = worker.id().unwrap();
-    loop {
-        let live: i64 = sqlx::query_scalar("SELECT count(*) FROM apalis.workers")
-            .fetch_one(&h.db.pool)
-            .await
-            .unwrap();
-        if live > 0 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    h.workers_registered(1).await;
     let started = Instant::now();
     let runs = h.sync(Some(&["journals"]), true).await;
     h.wait(&runs, Duration::from_secs(3600)).await;

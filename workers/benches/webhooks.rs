@@ -142,14 +142,7 @@ async fn day(shape: &Shape, webhooks: bool) -> Day {
     })
     .await;
     // Every entity, as a deployment syncs by default.
-    let all: Vec<&str> = xero_sync_workers::registry()
-        .iter()
-        .filter(|e| e.deprecated.is_none())
-        .map(|e| e.name)
-        .collect();
-    xero_sync::db::choose_entities(&h.db.pool, &all)
-        .await
-        .unwrap();
+    h.choose_current_entities().await;
     let worker = h.worker_with(
         &compressed(shape.speedup),
         WorkerOptions::new(4, Duration::from_secs(30)),

@@ -24,7 +24,6 @@ use sqlx::postgres::PgConnectOptions;
 use support::process::WorkerProcess;
 use support::skip::skip;
 use support::{Harness, eventually, small_org};
-use xero_sync_workers::registry;
 
 /// Server connections PgBouncer opens to the test's database: fewer than the workers' pools.
 const SERVER_CONNECTIONS: i64 = 2;
@@ -169,14 +168,7 @@ async fn two_workers_sync_in_full_and_incrementally_through_pgbouncer_in_transac
         return;
     };
     let h = Harness::new(small_org()).await;
-    let current: Vec<&str> = registry()
-        .iter()
-        .filter(|e| e.deprecated.is_none())
-        .map(|e| e.name)
-        .collect();
-    xero_sync::db::choose_entities(&h.db.pool, &current)
-        .await
-        .unwrap();
+    h.choose_current_entities().await;
     let bouncer = Bouncer::start(&binary, &h.db.url).await;
     let application = format!("bounced-{}", bouncer.port);
     let pooled = bouncer.url(&h.db.url, &application);

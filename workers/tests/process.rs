@@ -344,18 +344,7 @@ async fn two_worker_processes_on_one_queue_process_every_batch_exactly_once() {
         WorkerProcess::start(&h, &env),
         WorkerProcess::start(&h, &env),
     ];
-    eventually(
-        "both replicas registered",
-        Duration::from_secs(30),
-        || async {
-            let live: i64 = sqlx::query_scalar("SELECT count(*) FROM apalis.workers")
-                .fetch_one(&h.db.pool)
-                .await
-                .unwrap();
-            (live >= 2).then_some(())
-        },
-    )
-    .await;
+    h.workers_registered(2).await;
     let runs = h.sync(None, true).await;
     assert_eq!(runs.len(), 8, "four entities of two tenants");
     h.wait(&runs, Duration::from_secs(90)).await;

@@ -54,7 +54,7 @@ pub async fn connect(
     options: &ConnectOptions,
 ) -> anyhow::Result<()> {
     let keys = keys(token_keys)?;
-    let pool = db::connect_to(&db.target(), 4).await?;
+    let pool = db::connect_to(&db::Target::from_args(db), 4).await?;
     prepare(&pool, db).await?;
     if let Some(tenant) = options.tenant {
         check_reauthorizable(&pool, tenant).await?;
@@ -167,7 +167,7 @@ pub async fn disconnect(
     options: &DisconnectOptions,
 ) -> anyhow::Result<()> {
     let keys = keys(token_keys)?;
-    let pool = db::connect_to(&db.target(), 4).await?;
+    let pool = db::connect_to(&db::Target::from_args(db), 4).await?;
     prepare(&pool, db).await?;
     let http = app::http_client()?;
     let oauth = app::oauth_app(&http, xero)?;
@@ -200,7 +200,7 @@ pub async fn disconnect(
 
 /// `pause`: no new work for the tenant; what runs finishes its batch.
 pub async fn pause(db: &DbArgs, tenant: Uuid) -> anyhow::Result<()> {
-    let pool = db::connect_to(&db.target(), 2).await?;
+    let pool = db::connect_to(&db::Target::from_args(db), 2).await?;
     prepare(&pool, db).await?;
     println!("{}", lifecycle::pause(&pool, tenant).await?);
     Ok(())
@@ -208,7 +208,7 @@ pub async fn pause(db: &DbArgs, tenant: Uuid) -> anyhow::Result<()> {
 
 /// `resume`: the paused tenant's work goes on.
 pub async fn resume(db: &DbArgs, tenant: Uuid) -> anyhow::Result<()> {
-    let pool = db::connect_to(&db.target(), 2).await?;
+    let pool = db::connect_to(&db::Target::from_args(db), 2).await?;
     prepare(&pool, db).await?;
     println!("{}", lifecycle::resume(&pool, tenant).await?);
     Ok(())

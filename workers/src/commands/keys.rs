@@ -18,7 +18,7 @@ pub async fn rotate_keys(db: &DbArgs, token_keys: &TokenKeyArgs) -> anyhow::Resu
     let Some(current) = keys.current_id() else {
         anyhow::bail!("XERO_TOKEN_KEY is not set: there is no key to rotate to");
     };
-    let pool = db::connect_to(&db.target(), 2).await?;
+    let pool = db::connect_to(&db::Target::from_args(db), 2).await?;
     prepare(&pool, db).await?;
     let rotated = xero_sync::vault::rotate(&pool, &keys).await?;
     println!(

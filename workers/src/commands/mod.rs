@@ -32,7 +32,7 @@ use crate::{demo, registry};
 /// `migrate`: creates or upgrades the schema, and seals tokens stored in plain text by a
 /// version before sealing (when a key is given).
 pub async fn migrate(db: &DbArgs, token_keys: &TokenKeyArgs) -> anyhow::Result<()> {
-    let pool = db::connect_to(&db.target(), 2).await?;
+    let pool = db::connect_to(&db::Target::from_args(db), 2).await?;
     prepare(&pool, db).await?;
     println!("database migrated");
     let plain: i64 = sqlx::query_scalar(
@@ -96,7 +96,7 @@ pub struct SyncRequest {
 /// `sync`: starts runs (or finds them running) and, with `--wait`, follows them; `false` when
 /// one failed.
 pub async fn sync(db: &DbArgs, sync: &StartArgs, request: SyncRequest) -> anyhow::Result<bool> {
-    let pool = db::connect_to(&db.target(), 4).await?;
+    let pool = db::connect_to(&db::Target::from_args(db), 4).await?;
     prepare(&pool, db).await?;
     let selection = Selection {
         tenants: (!request.all_tenants).then_some(request.tenants),
@@ -220,7 +220,8 @@ pub async fn worker(
         keys: token_keys,
     } = settings;
     let keys = keys(token_keys)?;
-    let pool = db::connect_to(&db.target(), options.concurrency as u32 + 4).await?;
+    let target = db::Target::from_args(db);
+    let pool = db::connect_to(&target, options.concurrency as u32 + 4).await?;
     prepare(&pool, db).await?;
     let http = app::http_client()?;
     let engine = app::engine(pool, &http, xero, sync, registry(), keys)?;
@@ -230,7 +231,7 @@ pub async fn worker(
         heartbeat: Duration::from_secs(options.heartbeat_secs),
         http: http_addr.0.map(|addr| (addr, telemetry.clone())),
         http_optional: !chosen,
-        listen: db.target().direct_pool()?,
+        listen: target.direct_pool()?,
         ..worker::WorkerOptions::new(
             options.concurrency,
             Duration::from_secs(options.shutdown_timeout_secs),

@@ -32,7 +32,7 @@ pub async fn verify(
     options: &VerifyOptions,
 ) -> anyhow::Result<bool> {
     let keys = keys(token_keys)?;
-    let pool = db::connect_to(&db.target(), 4).await?;
+    let pool = db::connect_to(&db::Target::from_args(db), 4).await?;
     prepare(&pool, db).await?;
     let http = app::http_client()?;
     let engine = app::engine(

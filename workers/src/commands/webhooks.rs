@@ -22,7 +22,7 @@ pub async fn serve(db: &DbArgs, args: &WebhookArgs, telemetry: &Telemetry) -> an
             "XERO_WEBHOOK_KEY is not set: give the webhook key Xero's developer portal shows \
              for the app (Webhooks), as it is shown",
         )?;
-    let pool = db::connect_to(&db.target(), 8).await?;
+    let pool = db::connect_to(&db::Target::from_args(db), 8).await?;
     prepare(&pool, db).await?;
     let listener = webhooks::bind(args.addr).await?;
     if let Some(addr) = args.http_addr.0 {

@@ -201,6 +201,34 @@ impl Harness {
         }
     }
 
+    /// Makes every current entity (all but the deprecated ones) the deployment's choice.
+    pub async fn choose_current_entities(&self) {
+        let current: Vec<&str> = registry()
+            .iter()
+            .filter(|e| e.deprecated.is_none())
+            .map(|e| e.name)
+            .collect();
+        xero_sync::db::choose_entities(&self.db.pool, &current)
+            .await
+            .unwrap();
+    }
+
+    /// Waits until at least `n` workers are registered with the queue.
+    pub async fn workers_registered(&self, n: i64) {
+        eventually(
+            "the workers to register",
+            Duration::from_secs(30),
+            || async {
+                let live: i64 = sqlx::query_scalar("SELECT count(*) FROM apalis.workers")
+                    .fetch_one(&self.db.pool)
+                    .await
+                    .unwrap();
+                (live >= n).then_some(())
+            },
+        )
+        .await;
+    }
+
     /// Starts runs for all tenants and the given entities (None: all); returns the run ids.
     pub async fn sync(&self, entities: Option<&[&str]>, full: bool) -> Vec<Uuid> {
         let selection = Selection {

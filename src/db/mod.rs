@@ -1,163 +1,16 @@
 //! The database: connecting (creating the database when it does not exist yet) and migrating,
 //! apalis's schema first and then ours, which guards `apalis.jobs`.
 
-use std::str::FromStr;
 use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{ConnectOptions, Connection, PgPool};
 
-/// Errors at the database boundary that a caller branches on.
-#[derive(Debug, thiserror::Error)]
-pub enum DbError {
-    /// `DATABASE_URL` is not a Postgres URL.
-    #[error("DATABASE_URL is not a valid Postgres URL: {0}")]
-    BadUrl(#[source] sqlx::Error),
-    /// The server could not be reached or refused us.
-    #[error("cannot connect to Postgres at {url} ({variable}): {source}")]
-    Connect {
-        /// The URL without its password.
-        url: String,
-        /// The variable that gave it.
-        variable: &'static str,
-        /// What the driver said.
-        #[source]
-        source: sqlx::Error,
-    },
-    /// A read-only command was pointed at a database that does not exist.
-    #[error(
-        "database `{name}` does not exist (DATABASE_URL {url}): check its name, or create it with `xero-sync migrate`"
-    )]
-    NoDatabase {
-        /// The database's name.
-        name: String,
-        /// The URL without its password.
-        url: String,
-    },
-    /// A read-only command was pointed at a database without this binary's schema.
-    #[error("database `{name}` {why}: run `xero-sync migrate` first")]
-    Unmigrated {
-        /// The database's name.
-        name: String,
-        /// What is missing.
-        why: String,
-    },
-    /// Something that needs a session of its own, with only a transaction-mode pooler to
-    /// reach.
-    #[error(
-        "{what} needs a Postgres session of its own, which PgBouncer in transaction mode \
-         (DATABASE_POOL_MODE=transaction) cannot give: set DATABASE_DIRECT_URL to Postgres \
-         itself, or to PgBouncer in session mode"
-    )]
-    NoDirectUrl {
-        /// What needed it.
-        what: &'static str,
-    },
-    /// A migration failed.
-    #[error("migrating the database failed: {0}")]
-    Migrate(String),
-    /// Any other database error.
-    #[error(transparent)]
-    Sqlx(#[from] sqlx::Error),
-}
+mod error;
+mod target;
 
-/// What every pooled connection sets, so nothing can hang on the database. No statement of
-/// ours runs for minutes; a lock held that long is a stuck session; and a transaction idle for
-/// two minutes is a client that died with it open (the longest legitimate idle stretch inside
-/// a transaction is a token refresh, bounded at 15 s). Migrations lift these on their own
-/// connection, since replicas starting together wait for each other's migrations.
-///
-/// (The statements that store a batch are planned for their own parameters, in their own
-/// transaction: see `sync::store`.)
-pub const SESSION_LIMITS: [(&str, &str); 3] = [
-    ("statement_timeout", "300s"),
-    ("lock_timeout", "30s"),
-    ("idle_in_transaction_session_timeout", "120s"),
-];
-
-/// How the URL the pool connects to shares server connections.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
-pub enum PoolMode {
-    /// A session is ours from connect to close: Postgres itself, or PgBouncer in session mode.
-    #[default]
-    Session,
-    /// Each transaction may run on another server connection (PgBouncer in transaction
-    /// mode): statements are unnamed, parsed with their execution (see
-    /// `vendor/sqlx-postgres/PATCHED.md`), and no session setting is sent at connect (set
-    /// [`SESSION_LIMITS`] on the role instead).
-    Transaction,
-}
-
-/// Where the database is: the URL the pool connects to, how that URL pools, and the URL straight
-/// to Postgres for what needs a session (migrations, creating the database, LISTEN).
-#[derive(Debug, Clone)]
-pub struct Target {
-    /// `DATABASE_URL`.
-    pub url: String,
-    /// `DATABASE_DIRECT_URL`; `None`: `url`.
-    pub direct_url: Option<String>,
-    /// `DATABASE_POOL_MODE`.
-    pub mode: PoolMode,
-}
-
-impl Target {
-    /// Postgres itself at `url`.
-    pub fn direct(url: &str) -> Target {
-        Target {
-            url: url.to_owned(),
-            direct_url: None,
-            mode: PoolMode::Session,
-        }
-    }
-
-    /// What the pool connects with.
-    fn pooled_options(&self) -> Result<PgConnectOptions, DbError> {
-        let options = PgConnectOptions::from_str(&self.url).map_err(DbError::BadUrl)?;
-        Ok(match self.mode {
-            PoolMode::Session => options.options(SESSION_LIMITS),
-            // PgBouncer refuses startup parameters it does not know (`options`,
-            // `extra_float_digits`), and a statement prepared by name may not be there next time.
-            PoolMode::Transaction => options.extra_float_digits(None).statement_cache_capacity(0),
-        })
-    }
-
-    /// What a session of its own connects with, with the variable that gave it; `what` needs
-    /// it, and is named when there is none.
-    fn direct_options(
-        &self,
-        what: &'static str,
-    ) -> Result<(PgConnectOptions, &'static str), DbError> {
-        let (url, variable) = match (&self.direct_url, self.mode) {
-            (Some(url), _) => (url, "DATABASE_DIRECT_URL"),
-            (None, PoolMode::Session) => (&self.url, "DATABASE_URL"),
-            (None, PoolMode::Transaction) => return Err(DbError::NoDirectUrl { what }),
-        };
-        let options = PgConnectOptions::from_str(url)
-            .map_err(DbError::BadUrl)?
-            .options(SESSION_LIMITS);
-        Ok((options, variable))
-    }
-
-    /// Whether what needs a session goes elsewhere than the pool.
-    fn separate_direct(&self) -> bool {
-        self.direct_url.as_ref().is_some_and(|d| *d != self.url) || self.mode != PoolMode::Session
-    }
-
-    /// A pool of one connection straight to Postgres, opened when first used, when the pool's
-    /// URL is not one: what the workers LISTEN on for new jobs. `None`: the pool serves.
-    pub fn direct_pool(&self) -> Result<Option<PgPool>, DbError> {
-        if !self.separate_direct() {
-            return Ok(None);
-        }
-        let (options, _) = self.direct_options("listening for new jobs")?;
-        Ok(Some(
-            PgPoolOptions::new()
-                .max_connections(1)
-                .acquire_timeout(Duration::from_secs(30))
-                .connect_lazy_with(options),
-        ))
-    }
-}
+pub use error::DbError;
+pub use target::{SESSION_LIMITS, Target};
 
 /// Connects a pool of at most `max_connections`, creating the database first if it is missing
 /// (so the README's commands work on a fresh machine). Connections lost (a Postgres restart,
@@ -169,7 +22,7 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<PgPool, DbError>
 /// [`connect`] to a [`Target`]: the database is created over its direct URL.
 pub async fn connect_to(target: &Target, max_connections: u32) -> Result<PgPool, DbError> {
     // Behind a transaction-mode pooler with no direct URL the database must exist already.
-    if target.direct_url.is_some() || target.mode == PoolMode::Session {
+    if target.reaches_postgres() {
         let (options, variable) = target.direct_options("creating the database")?;
         create_database_if_missing(&options, variable).await?;
     }
