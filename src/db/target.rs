@@ -107,3 +107,62 @@ impl Target {
         ))
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    const POSTGRES: &str = "postgres://app@db:5432/xero_sync";
+    const BOUNCER: &str = "postgres://app@bouncer:6432/xero_sync";
+
+    fn target(direct: Option<&str>, mode: PoolMode) -> Target {
+        Target {
+            url: BOUNCER.to_owned(),
+            direct_url: direct.map(str::to_owned),
+            mode,
+        }
+    }
+
+    #[test]
+    fn a_session_pool_is_its_own_direct_connection() {
+        let t = Target::direct(POSTGRES);
+        assert!(!t.separate_direct() && t.reaches_postgres());
+        let (options, variable) = t.direct_options("migrating").unwrap();
+        assert_eq!((options.get_host(), variable), ("db", "DATABASE_URL"));
+        assert!(
+            t.direct_pool().unwrap().is_none(),
+            "LISTEN shares the pool's URL"
+        );
+    }
+
+    #[test]
+    fn a_direct_url_carries_what_needs_a_session_in_either_mode() {
+        for mode in [PoolMode::Session, PoolMode::Transaction] {
+            let t = target(Some(POSTGRES), mode);
+            assert!(t.separate_direct() && t.reaches_postgres());
+            let (options, variable) = t.direct_options("migrating").unwrap();
+            assert_eq!(
+                (options.get_host(), variable),
+                ("db", "DATABASE_DIRECT_URL")
+            );
+            assert_eq!(t.pooled_options().unwrap().get_host(), "bouncer");
+        }
+    }
+
+    #[test]
+    fn transaction_pooling_without_a_direct_url_names_what_cannot_be_done() {
+        let t = target(None, PoolMode::Transaction);
+        assert!(t.separate_direct() && !t.reaches_postgres());
+        let error = t.direct_options("migrating the database").unwrap_err();
+        let message = error.to_string();
+        assert!(
+            message.starts_with("migrating the database needs a Postgres session")
+                && message.contains("DATABASE_DIRECT_URL"),
+            "{message}"
+        );
+        assert!(t.direct_pool().is_err(), "no LISTEN through the pooler");
+        // The pool itself still opens: read-only commands need nothing more.
+        assert_eq!(t.pooled_options().unwrap().get_host(), "bouncer");
+    }
+}
