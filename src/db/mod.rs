@@ -32,12 +32,7 @@ pub async fn connect_to(target: &Target, max_connections: u32) -> Result<PgPool,
 /// Connects to a database that must exist and carry this binary's schema, creating and
 /// migrating nothing: what the read-only commands (`status`, `entities`, `jobs`,
 /// `connections`) use, so a mistyped name is an error naming it, not a new empty database.
-pub async fn open(url: &str, max_connections: u32) -> Result<PgPool, DbError> {
-    open_target(&Target::direct(url), max_connections).await
-}
-
-/// [`open`] a [`Target`].
-pub async fn open_target(target: &Target, max_connections: u32) -> Result<PgPool, DbError> {
+pub async fn open(target: &Target, max_connections: u32) -> Result<PgPool, DbError> {
     let options = target.pooled_options()?;
     let name = options.get_database().unwrap_or("").to_owned();
     let pool = match pool(options.clone(), max_connections).await {

@@ -118,7 +118,7 @@ async fn run(shape: &Shape) -> Vec<String> {
     samples.abort();
     let timeline = samples_of(&cpu);
     let cpu = cpu.stop(wall);
-    stop_workers(workers).await;
+    support::process::stop(workers).await;
     let stats = h.sim_stats().await;
     println!();
     println!(
@@ -317,17 +317,6 @@ async fn start_workers(h: &Harness) -> Vec<tokio::process::Child> {
         .collect();
     h.workers_registered(REPLICAS as i64).await;
     workers
-}
-
-async fn stop_workers(workers: Vec<tokio::process::Child>) {
-    for mut w in workers {
-        if let Some(pid) = w.id() {
-            let _ = std::process::Command::new("kill")
-                .args(["-TERM", &pid.to_string()])
-                .status();
-        }
-        let _ = tokio::time::timeout(Duration::from_secs(40), w.wait()).await;
-    }
 }
 
 /// When (epoch milliseconds) and the CPU seconds of workers, Postgres and this process so far.

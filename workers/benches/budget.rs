@@ -144,17 +144,6 @@ async fn start_workers(h: &Harness, n: usize) -> Vec<tokio::process::Child> {
     workers
 }
 
-async fn stop_workers(workers: Vec<tokio::process::Child>) {
-    for mut w in workers {
-        if let Some(pid) = w.id() {
-            let _ = std::process::Command::new("kill")
-                .args(["-TERM", &pid.to_string()])
-                .status();
-        }
-        let _ = tokio::time::timeout(Duration::from_secs(40), w.wait()).await;
-    }
-}
-
 /// N organisations, each needing a little over one minute's calls, synced in full.
 async fn pacing(tenants: usize, replicas: usize) -> Case {
     let window_ms = (tenants * 60 * 100 * 1000 / INGEST_PER_SEC).max(5_000) as u64;
@@ -177,7 +166,7 @@ async fn pacing(tenants: usize, replicas: usize) -> Case {
     let runs = h.sync(None, true).await;
     h.wait(&runs, Duration::from_secs(3600)).await;
     let wall = started.elapsed();
-    stop_workers(workers).await;
+    support::process::stop(workers).await;
     h.assert_equal(None).await;
     let calls_max: i64 = sqlx::query_scalar(
         "SELECT max(calls)::bigint FROM (SELECT tenant_id, sum(api_calls) AS calls
@@ -261,6 +250,6 @@ async fn mixed(big: Option<usize>) -> Duration {
     let small = sync(h.tenants[1..].to_vec()).await;
     h.wait(&small, Duration::from_secs(600)).await;
     let took = started.elapsed();
-    stop_workers(workers).await;
+    support::process::stop(workers).await;
     took
 }

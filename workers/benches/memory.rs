@@ -76,7 +76,7 @@ async fn measure(journals: usize) -> Measure {
         ..SimConfig::default()
     })
     .await;
-    let mut worker = h
+    let worker = h
         .command(&["worker"])
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
@@ -91,10 +91,7 @@ async fn measure(journals: usize) -> Measure {
     let elapsed = started.elapsed();
     // VmHWM is the process's high-water mark since it started: one read at the end suffices.
     let peak_kib = vm_hwm_kib(pid);
-    let _ = std::process::Command::new("kill")
-        .args(["-TERM", &pid.to_string()])
-        .status();
-    let _ = tokio::time::timeout(Duration::from_secs(30), worker.wait()).await;
+    support::process::stop(vec![worker]).await;
     h.assert_equal(Some(&["journals"])).await;
     eprintln!(
         "{journals} journals: peak {peak_kib} KiB, {:.2} s",

@@ -148,7 +148,7 @@ async fn sync_with_worker(h: &Harness, env: &[(&str, &str)]) -> (Measure, u64, i
     for (k, v) in env {
         command.env(k, v);
     }
-    let mut worker = command.spawn().unwrap();
+    let worker = command.spawn().unwrap();
     let pid = worker.id().unwrap();
     h.workers_registered(1).await;
     let started = Instant::now();
@@ -156,10 +156,7 @@ async fn sync_with_worker(h: &Harness, env: &[(&str, &str)]) -> (Measure, u64, i
     h.wait(&runs, Duration::from_secs(3600)).await;
     let elapsed = started.elapsed();
     let peak_kib = vm_hwm_kib(pid);
-    let _ = std::process::Command::new("kill")
-        .args(["-TERM", &pid.to_string()])
-        .status();
-    let _ = tokio::time::timeout(Duration::from_secs(30), worker.wait()).await;
+    support::process::stop(vec![worker]).await;
     h.assert_equal(Some(&["journals"])).await;
     let calls: i32 = sqlx::query_scalar("SELECT api_calls FROM xero.sync_log WHERE run_id = $1")
         .bind(runs[0])

@@ -235,6 +235,12 @@ async fn two_workers_sync_in_full_and_incrementally_through_pgbouncer_in_transac
     // client's was) fails its batch, which would then be retried.
     let ids: Vec<uuid::Uuid> = runs.iter().map(|(id, _)| *id).collect();
     h.assert_jobs_done_first_time(&ids).await;
+    for (name, worker) in [("first", &first), ("second", &second)] {
+        assert!(
+            !worker.committed_batches().is_empty(),
+            "the {name} worker committed batches through PgBouncer"
+        );
+    }
 
     // A read-only command needs no session of its own: DATABASE_URL alone.
     let status = h

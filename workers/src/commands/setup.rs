@@ -33,7 +33,7 @@ pub async fn prepare(pool: &sqlx::PgPool, db: &DbArgs) -> anyhow::Result<()> {
 /// The database of a command that only reads (or re-queues) what is there: it must exist and
 /// be migrated, and nothing is created or migrated; `SYNC_ENTITIES`, when given, is recorded.
 pub async fn open(db: &DbArgs) -> anyhow::Result<sqlx::PgPool> {
-    let pool = db::open_target(&db::Target::from_args(db), 2).await?;
+    let pool = db::open(&db::Target::from_args(db), 2).await?;
     if let Some(list) = &db.sync_entities {
         let names = chosen_entities(list)?;
         db::choose_entities(&pool, &names).await?;

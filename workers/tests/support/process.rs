@@ -124,3 +124,16 @@ impl WorkerProcess {
             .collect()
     }
 }
+
+/// Stops processes started without a [`WorkerProcess`] (the benches', whose output is not
+/// read): SIGTERM to each, then up to 40 s for it to exit.
+pub async fn stop(processes: Vec<tokio::process::Child>) {
+    for mut process in processes {
+        if let Some(pid) = process.id() {
+            let _ = std::process::Command::new("kill")
+                .args(["-TERM", &pid.to_string()])
+                .status();
+        }
+        let _ = tokio::time::timeout(Duration::from_secs(40), process.wait()).await;
+    }
+}
