@@ -4,8 +4,10 @@
 //! bill). Both change and both are stamped: the document's `Allocations` gains one (with its
 //! `AllocationID`) and its `RemainingCredit` falls, PAID when none is left; the invoice's
 //! `AmountDue` falls and its `AmountCredited` rises, PAID when nothing is due, and it lists the
-//! document under `CreditNotes`, `Prepayments` or `Overpayments` with the `AppliedAmount`. An allocation
-//! posts no journal (it moves nothing out of receivables or payables), as in Xero.
+//! document under `CreditNotes`, `Prepayments` or `Overpayments` with the `AppliedAmount`.
+//! Allocating a credit note or an overpayment posts no journal (their credit already sits in
+//! receivables or payables), as in Xero; allocating a prepayment moves the amount from the
+//! account it was posted to into the control account.
 
 use rand::Rng;
 use rand::rngs::SmallRng;
@@ -17,7 +19,7 @@ use crate::documents::doc::{Doc, Documents, is_sale, settle, touch};
 use crate::documents::kinds::{KINDS, Kind};
 use crate::model::{Invoice, Money};
 use crate::outcome::Outcome;
-use crate::postings::new_id;
+use crate::postings::{self, new_id};
 use crate::state::TenantData;
 use crate::store::Table;
 
@@ -27,6 +29,8 @@ pub fn allocate(data: &mut TenantData, kind: usize, stamp: i64, out: &mut Outcom
     let TenantData {
         documents,
         invoices,
+        journals,
+        book,
         rng,
         ..
     } = data;
@@ -49,6 +53,25 @@ pub fn allocate(data: &mut TenantData, kind: usize, stamp: i64, out: &mut Outcom
         credit_document(d, &KINDS[kind], allocation, amount, stamp)
     });
     invoices.update(i, |inv| credit_invoice(inv, kind, applied, day, stamp));
+    if KINDS[kind].endpoint == "Prepayments" {
+        let body = &set.row(j).body;
+        let items = body["LineItems"].as_array().cloned().unwrap_or_default();
+        let lines =
+            postings::prepayment_allocation_lines(rng, book, is_sale(body), &items, Money(amount));
+        let source = postings::Source {
+            id: set.row(j).id,
+            kind: if is_sale(body) {
+                "ARPREPAYMENT"
+            } else {
+                "APPREPAYMENT"
+            },
+            reference: body["Reference"].as_str().unwrap_or_default().to_owned(),
+            date: day,
+        };
+        let number = journals.next_number();
+        journals.post(postings::journal(rng, number, stamp, source, lines));
+        out.journals_posted += 1;
+    }
     out.allocated += 1;
     out.updated += 1;
     true

@@ -1,6 +1,7 @@
 //! The initial history of an organisation: invoices in every status, and the journals they
-//! posted (authorisation, payment, void reversal), topped up with manual journals and cash
-//! transactions to the requested journal count. Journals are numbered in `CreatedDateUTC`
+//! posted (authorisation, payment, void reversal), the postings of its authorised documents
+//! (credit notes, overpayments, prepayments, bank transactions), topped up with manual journals
+//! and cash transactions to the requested journal count. Journals are numbered in `CreatedDateUTC`
 //! order, so `JournalNumber` and `CreatedDateUTC` ascend together.
 
 use rand::Rng;
@@ -25,8 +26,21 @@ enum Event {
     Pay(usize, Uuid, MsDate),
     /// An authorised invoice is voided.
     Void(usize),
+    /// An authorised document is posted (its place in the postings asked for).
+    Document(usize),
     /// A journal that is not an invoice's.
     Other(&'static str),
+}
+
+/// A generated document's posting: when, about what, and the line items it posts.
+#[derive(Debug, Clone)]
+pub struct DocPosting {
+    /// `CreatedDateUTC`, epoch ms.
+    pub at: i64,
+    /// The document and its `SourceType`.
+    pub source: Source,
+    /// Its `LineItems`.
+    pub items: Vec<serde_json::Value>,
 }
 
 /// Journals each status needs: authorisation, plus payment or void reversal.
@@ -51,14 +65,18 @@ fn random_status(rng: &mut SmallRng) -> &'static str {
 
 /// Generates the invoices and the journal log. The first six invoices cycle through every
 /// status so even a tiny data set has them all; if the journal budget (`config.journals`) runs
-/// out, later invoices stay DRAFT or SUBMITTED rather than posting beyond it.
+/// out, later invoices stay DRAFT or SUBMITTED rather than posting beyond it. The documents'
+/// postings (`docs`) come out of what the invoices leave of the budget (all of them are posted,
+/// so a budget too small for them is exceeded); the journals posting them are returned by index,
+/// in `docs`' order.
 pub fn generate(
     rng: &mut SmallRng,
     book: &Book,
     contacts: &[Contact],
     config: &SimConfig,
     (start, end): (i64, i64),
-) -> (Vec<Invoice>, Vec<Journal>) {
+    docs: &[DocPosting],
+) -> (Vec<Invoice>, Vec<Journal>, Vec<usize>) {
     let stamps = timeline(rng, config.invoices, start, end, config.bulk_import);
     let mut budget = config.journals;
     let mut events: Vec<(i64, Event)> = Vec::with_capacity(config.journals);
@@ -80,6 +98,12 @@ pub fn generate(
         );
         invoices.push(invoice);
     }
+    budget = budget.saturating_sub(docs.len());
+    events.extend(
+        docs.iter()
+            .enumerate()
+            .map(|(n, d)| (d.at, Event::Document(n))),
+    );
     for _ in 0..budget {
         let kind = match rng.random_range(0..10) {
             0..4 => "MANJOURNAL",
@@ -90,8 +114,8 @@ pub fn generate(
     }
     // Stable: an invoice's authorisation stays before its payment or void at equal times.
     events.sort_by_key(|(at, _)| *at);
-    let journals = post_all(rng, book, &mut invoices, &events);
-    (invoices, journals)
+    let (journals, posted) = post_all(rng, book, &mut invoices, (&events, docs));
+    (invoices, journals, posted)
 }
 
 /// The status of invoice `i`: the cycle, then random; taken from the journal `budget`, or
@@ -170,14 +194,16 @@ fn events_of(
     }
 }
 
-/// Posts every event in time order, numbering the journals as they come.
+/// Posts every event in time order, numbering the journals as they come; also returns the
+/// index of each document's journal.
 fn post_all(
     rng: &mut SmallRng,
     book: &Book,
     invoices: &mut [Invoice],
-    events: &[(i64, Event)],
-) -> Vec<Journal> {
+    (events, docs): (&[(i64, Event)], &[DocPosting]),
+) -> (Vec<Journal>, Vec<usize>) {
     let mut journals: Vec<Journal> = Vec::with_capacity(events.len());
+    let mut posted = vec![0; docs.len()];
     for &(at, event) in events {
         let number = journals.len() as u64 + 1;
         let (source, lines) = match event {
@@ -205,6 +231,12 @@ fn post_all(
                 };
                 (source, lines)
             }
+            Event::Document(n) => {
+                posted[n] = journals.len();
+                let doc = &docs[n];
+                let lines = postings::document_lines(rng, book, doc.source.kind, &doc.items);
+                (doc.source.clone(), lines)
+            }
             Event::Other(kind) => {
                 let lines = postings::other_lines(rng, book, kind);
                 let source = Source {
@@ -222,5 +254,5 @@ fn post_all(
         };
         journals.push(postings::journal(rng, number, at, source, lines));
     }
-    journals
+    (journals, posted)
 }

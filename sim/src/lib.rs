@@ -11,7 +11,8 @@
 //! `model`/`store` (records and their indexes), `dates` (Xero's date formats), `identity`
 //! (authorize, token, grants and their connections, revocation) and `identity_routes` (their
 //! handlers), `accounting` (the Accounting endpoints, one table row each), `trial_balance` (the
-//! Trial Balance report's sums from the journals), `api` (the request flow), `limits`,
+//! Trial Balance report's sums from the journals), `statements` (Profit and Loss, Balance Sheet
+//! and Bank Summary from the same), `api` (the request flow), `limits`,
 //! `faults`, `stats`, `control`, `control_identity` and `control_webhooks` (`/sim/*`),
 //! `mutate`, `webhooks` (events, signed deliveries, retries, intent to receive) and `server`
 //! (wiring and start/stop).
@@ -25,7 +26,8 @@
 //! Beside them, `webhooks::{settings, event, payload, send, counters, hub}`: the subscription
 //! the state holds. Then `state`; then the changes that reach across a tenant (`payments`,
 //! `links`, `expense_claims`, `allocations`, `documents::change`, `mutate`'s files),
-//! `trial_balance` (it reads a tenant's journals and chart), the endpoints' bodies, and
+//! `trial_balance` and `statements` (they read a tenant's journals and chart), the endpoints'
+//! bodies, and
 //! `webhooks::{watch, delivery, intent}` (which changes notify, and the sending). On top, the
 //! modules that list every entity — the endpoint table (`accounting`), `generate`, `mutate`,
 //! `control` — then `api`, the identity side's handlers (`identity_routes`, `control_identity`,
@@ -71,6 +73,7 @@ mod responses;
 mod server;
 mod settings;
 mod state;
+mod statements;
 mod stats;
 mod store;
 mod tax_rates;

@@ -10,6 +10,9 @@ use crate::book::Book;
 use crate::dates::{MsDate, MsDateTime};
 use crate::model::{AccountInfo, Invoice, Journal, JournalLine, Money, Tracking};
 
+/// The equity account of the owner's funds introduced (in the base chart).
+const OWNER_FUNDS_CODE: &str = "970";
+
 /// GST rate of the simulated (New Zealand) organisations, in percent.
 pub const GST_PERCENT: i64 = 15;
 
@@ -128,10 +131,30 @@ pub fn reversal_lines(rng: &mut SmallRng, original: &[JournalLine]) -> Vec<Journ
         .collect()
 }
 
-/// Lines of a journal that is not an invoice's: a manual journal between two accounts, or a
+/// Lines of a journal that is not an invoice's: a manual journal between two accounts (an
+/// expense and a revenue account, or now and then the owner's funds paid into the bank), or a
 /// cash receipt / payment straight through the bank with GST.
 pub fn other_lines(rng: &mut SmallRng, book: &Book, source_type: &str) -> Vec<JournalLine> {
     let net = Money(rng.random_range(1_000..500_000));
+    // The owner's funds introduced, straight into the bank: now and then a manual journal.
+    let owner = book
+        .by_id
+        .values()
+        .find(|a| a.kind == "EQUITY" && &*a.code.0 == OWNER_FUNDS_CODE);
+    if let (true, Some(owner)) = (source_type == "MANJOURNAL" && rng.random_ratio(1, 5), owner) {
+        return vec![
+            line(
+                rng,
+                &book.bank,
+                "Funds introduced",
+                net,
+                Money(0),
+                None,
+                &[],
+            ),
+            line(rng, owner, "Funds introduced", -net, Money(0), None, &[]),
+        ];
+    }
     match source_type {
         "CASHREC" => cash_lines(rng, book, net, true),
         "CASHPAID" => cash_lines(rng, book, net, false),
@@ -253,6 +276,52 @@ pub fn document_lines(
         ));
     }
     lines
+}
+
+/// The lines allocating `amount` of a prepayment to an invoice: the amount leaves the account
+/// the prepayment's first line was posted to and settles the control account — a customer's
+/// prepayment credits receivable, a prepayment to a supplier debits payable — so the control
+/// account follows the invoice's amount due. (Credit notes and overpayments already sit in the
+/// control account: allocating them posts nothing.)
+pub fn prepayment_allocation_lines(
+    rng: &mut SmallRng,
+    book: &Book,
+    sale: bool,
+    items: &[serde_json::Value],
+    amount: Money,
+) -> Vec<JournalLine> {
+    let (control, sign) = if sale {
+        (&book.receivable, 1)
+    } else {
+        (&book.payable, -1)
+    };
+    let posted_to = items
+        .first()
+        .and_then(|item| item["AccountID"].as_str())
+        .and_then(|id| Uuid::parse_str(id).ok())
+        .and_then(|id| book.by_id.get(&id))
+        .unwrap_or(&book.bank);
+    let description = "Prepayment allocated";
+    vec![
+        line(
+            rng,
+            posted_to,
+            description,
+            Money(sign * amount.0),
+            Money(0),
+            None,
+            &[],
+        ),
+        line(
+            rng,
+            control,
+            description,
+            Money(-sign * amount.0),
+            Money(0),
+            None,
+            &[],
+        ),
+    ]
 }
 
 /// What a journal is about: its source and dates.

@@ -173,17 +173,20 @@ impl JournalLog {
     }
 
     /// Drift, as Xero sometimes shows it: the amounts of the first journal with exactly two
-    /// lines, both on balance sheet accounts (a payment: bank and receivable), grow by `cents`
+    /// lines, both on balance sheet accounts other than `spared` (the control accounts, whose
+    /// balances documents account for: the owner's funds paid into the bank), grow by `cents`
     /// each (the debit more debit, the credit more credit, so it still balances) with no new
     /// journal, number or date — an offset walk that read it already never sees the change.
     /// Returns the journal and its two accounts.
-    pub fn drift(&mut self, cents: i64) -> Option<(Uuid, [Uuid; 2])> {
+    pub fn drift(&mut self, cents: i64, spared: &[Uuid]) -> Option<(Uuid, [Uuid; 2])> {
         const BALANCE_SHEET: [&str; 5] = ["BANK", "CURRENT", "CURRLIAB", "FIXED", "EQUITY"];
         let journal = self.journals.iter_mut().find(|j| {
             j.journal_lines.len() == 2
-                && j.journal_lines
-                    .iter()
-                    .all(|l| l.net_amount.0 != 0 && BALANCE_SHEET.contains(&l.account_type))
+                && j.journal_lines.iter().all(|l| {
+                    l.net_amount.0 != 0
+                        && BALANCE_SHEET.contains(&l.account_type)
+                        && !spared.contains(&l.account_id)
+                })
         })?;
         for line in &mut journal.journal_lines {
             let grow = cents * line.net_amount.0.signum();

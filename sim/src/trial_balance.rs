@@ -135,7 +135,7 @@ fn balances(data: &TenantData, period: Period) -> HashMap<Uuid, Balance> {
 }
 
 /// The organisation's `(FinancialYearEndMonth, FinancialYearEndDay)`.
-fn year_end(data: &TenantData) -> (u32, u32) {
+pub fn year_end(data: &TenantData) -> (u32, u32) {
     let Some(org) = data.settings.organisation.first() else {
         return DEFAULT_YEAR_END;
     };
@@ -159,7 +159,7 @@ fn period(day: MsDate, year_end: (u32, u32)) -> Period {
 
 /// The first day of the financial year containing `date`: the day after the latest year end
 /// strictly before it.
-fn year_start(date: NaiveDate, (month, day): (u32, u32)) -> NaiveDate {
+pub fn year_start(date: NaiveDate, (month, day): (u32, u32)) -> NaiveDate {
     let end_in = |year: i32| {
         // A year end past the month's last day (29 February in other years) is its last day.
         (1..=day)

@@ -140,8 +140,24 @@ async fn the_data_is_consistent() {
         }
     }
 
+    // Authorised documents of the kinds that post, by id, with their endpoint.
+    let mut documents: HashMap<String, &str> = HashMap::new();
+    for (endpoint, key) in [
+        ("CreditNotes", "CreditNoteID"),
+        ("Overpayments", "OverpaymentID"),
+        ("Prepayments", "PrepaymentID"),
+        ("BankTransactions", "BankTransactionID"),
+    ] {
+        let body = h.get_json(endpoint, &[("page", "1")], None).await;
+        for d in body[endpoint].as_array().unwrap() {
+            if d["Status"] == "AUTHORISED" {
+                documents.insert(d[key].as_str().unwrap().to_owned(), endpoint);
+            }
+        }
+    }
     let journals = all_journals(&h).await;
     let mut posted_invoices = HashSet::new();
+    let mut posted_documents = 0;
     for j in &journals {
         let lines = j["JournalLines"].as_array().unwrap();
         assert!(lines.len() >= 2);
@@ -167,12 +183,25 @@ async fn the_data_is_consistent() {
                 posted_invoices.insert(source);
             }
             "ACCRECPAYMENT" | "ACCPAYPAYMENT" => assert!(payment_ids.contains(source)),
+            kind @ ("ACCRECCREDIT" | "ACCPAYCREDIT" | "AROVERPAYMENT" | "APOVERPAYMENT"
+            | "ARPREPAYMENT" | "APPREPAYMENT") => {
+                let endpoint = match kind {
+                    "ACCRECCREDIT" | "ACCPAYCREDIT" => "CreditNotes",
+                    "AROVERPAYMENT" | "APOVERPAYMENT" => "Overpayments",
+                    _ => "Prepayments",
+                };
+                assert_eq!(documents.get(source), Some(&endpoint), "{kind} {source}");
+                posted_documents += 1;
+            }
+            "CASHREC" | "CASHPAID" if documents.contains_key(source) => posted_documents += 1,
             other => assert!(
                 ["MANJOURNAL", "CASHREC", "CASHPAID"].contains(&other),
                 "{other}"
             ),
         }
     }
+    // Every authorised document is posted once.
+    assert_eq!(posted_documents, documents.len());
     for inv in &invoices {
         let posted = posted_invoices.contains(inv["InvoiceID"].as_str().unwrap());
         let should = ["AUTHORISED", "PAID", "VOIDED"].contains(&inv["Status"].as_str().unwrap());

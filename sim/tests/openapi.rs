@@ -128,7 +128,7 @@ async fn every_accounting_response_validates_against_the_official_schema() {
         h.post("mutate", json!({ "entity": entity, "count": 30 }))
             .await;
     }
-    let cases: [Case; 33] = [
+    let cases: [Case; 38] = [
         ("/Accounts", "Accounts", vec![]),
         (
             "/Contacts",
@@ -190,6 +190,23 @@ async fn every_accounting_response_validates_against_the_official_schema() {
             vec![("date", "2024-03-31")],
         ),
         ("/Reports/TrialBalance", "Reports", vec![]),
+        (
+            "/Reports/ProfitAndLoss",
+            "Reports",
+            vec![("fromDate", "2023-04-01"), ("toDate", "2024-03-31")],
+        ),
+        ("/Reports/ProfitAndLoss", "Reports", vec![]),
+        (
+            "/Reports/BalanceSheet",
+            "Reports",
+            vec![("date", "2024-03-31")],
+        ),
+        ("/Reports/BalanceSheet", "Reports", vec![]),
+        (
+            "/Reports/BankSummary",
+            "Reports",
+            vec![("fromDate", "2024-01-01"), ("toDate", "2024-03-31")],
+        ),
     ];
     for (path, endpoint, query) in cases {
         // The path names the endpoint, `endpoint` the collection (`/Organisation` answers

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Datelike, NaiveDate};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use support::{Harness, cents, header, ms, small};
+use support::{Harness, all_journals, cents, header, ms, small};
 use xero_sync_sim::SimConfig;
 
 const REPORT: &str = "Reports/TrialBalance";
@@ -23,21 +23,6 @@ struct Chart {
     class: HashMap<String, String>,
     retained: String,
     year_end: (u32, u32),
-}
-
-async fn all_journals(h: &Harness) -> Vec<Value> {
-    let mut out: Vec<Value> = Vec::new();
-    let mut offset = 0;
-    loop {
-        let body = h
-            .get_json("Journals", &[("offset", &offset.to_string())], None)
-            .await;
-        let page = body["Journals"].as_array().unwrap().clone();
-        let Some(last) = page.last() else { break };
-        offset = last["JournalNumber"].as_u64().unwrap();
-        out.extend(page);
-    }
-    out
 }
 
 async fn chart(h: &Harness) -> Chart {

@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use super::paging::Pagination;
 use super::query::ListQuery;
-use crate::dates::{envelope_date, floor_to_second, iso_millis};
+use crate::dates::{MsDate, envelope_date, floor_to_second, iso_millis};
 use crate::state::TenantData;
 
 /// The envelope's `ProviderName` (Xero puts the app's name there).
@@ -49,10 +49,16 @@ impl Endpoint {
     /// `Reports/TrialBalance?date=2024-03-31` (`date=-`: today).
     pub fn cursor_key(&self, q: &ListQuery) -> String {
         if self.paging == Paging::Report {
-            let date = q
-                .date
-                .map_or_else(|| "-".to_owned(), |d| d.day().to_string());
-            return format!("{}?date={date}", self.name);
+            let day = |d: Option<MsDate>| d.map_or_else(|| "-".to_owned(), |d| d.day().to_string());
+            let mut key = format!("{}?date={}", self.name, day(q.date));
+            if q.from_date.is_some() || q.to_date.is_some() {
+                key.push_str(&format!(
+                    "&fromDate={}&toDate={}",
+                    day(q.from_date),
+                    day(q.to_date)
+                ));
+            }
+            return key;
         }
         let ims = q
             .ims_ms

@@ -2,7 +2,8 @@
 //! `model`, a table in `TenantData`, a render function in `render` (or `render_sets`) and a row
 //! in [`ENDPOINTS`]; the request flow (auth, tenant, limits, faults, headers, stats) in `api` is
 //! shared. A report is computed from the tenant's records instead (`Reports/TrialBalance` from
-//! its journals and chart, in `trial_balance`) and rendered in `render_reports`.
+//! its journals and chart, in `trial_balance`; `ProfitAndLoss`, `BalanceSheet` and
+//! `BankSummary` in `statements`) and rendered in `render_reports` and `render_statements`.
 //!
 //! `IDs` is read by Invoices and Contacts (what webhook followers fetch). `where` and `order`
 //! (Xero's grammar for the fields clients filter on, in `filter`) apply to every list endpoint
@@ -26,6 +27,7 @@ pub mod query;
 mod render;
 mod render_reports;
 mod render_sets;
+mod render_statements;
 
 use endpoint::{Endpoint, Paging};
 
@@ -239,6 +241,33 @@ pub const ENDPOINTS: &[Endpoint] = &[
         paging: Paging::Report,
         scopes: TRIAL_BALANCE_SCOPES,
         render: render_reports::trial_balance,
+    },
+    Endpoint {
+        name: "Reports/ProfitAndLoss",
+        paging: Paging::Report,
+        scopes: &[
+            "accounting.reports.profitandloss.read",
+            "accounting.reports.read",
+        ],
+        render: render_statements::profit_and_loss,
+    },
+    Endpoint {
+        name: "Reports/BalanceSheet",
+        paging: Paging::Report,
+        scopes: &[
+            "accounting.reports.balancesheet.read",
+            "accounting.reports.read",
+        ],
+        render: render_statements::balance_sheet,
+    },
+    Endpoint {
+        name: "Reports/BankSummary",
+        paging: Paging::Report,
+        scopes: &[
+            "accounting.reports.banksummary.read",
+            "accounting.reports.read",
+        ],
+        render: render_statements::bank_summary,
     },
 ];
 

@@ -43,6 +43,10 @@ pub struct ListQuery {
     pub short_page: bool,
     /// A report's `date`: the day it is as at (`None`: today, by the simulator clock).
     pub date: Option<MsDate>,
+    /// A report's `fromDate` and `toDate`: the days its period starts and ends (inclusive).
+    pub from_date: Option<MsDate>,
+    /// See `from_date`.
+    pub to_date: Option<MsDate>,
     /// `where`, parsed.
     pub filter: Option<Where>,
     /// `order`, parsed (empty: the default order).
@@ -64,13 +68,14 @@ fn param<'a>(params: &'a HashMap<String, String>, name: &str) -> Option<&'a str>
         .map(|(_, v)| v.trim())
 }
 
-/// A report's `date` (`2019-10-31`), if sent and not empty. Only the reports read it, so a
-/// list endpoint ignores a `date` it does not take, as Xero ignores unknown parameters.
-pub fn report_date(params: &HashMap<String, String>) -> Result<Option<MsDate>, String> {
-    match param(params, "date").filter(|d| !d.is_empty()) {
+/// A report's day parameter (`date`, `fromDate`, `toDate`: `2019-10-31`), if sent and not
+/// empty. Only the reports read them, so a list endpoint ignores a `date` it does not take, as
+/// Xero ignores unknown parameters.
+pub fn report_day(params: &HashMap<String, String>, name: &str) -> Result<Option<MsDate>, String> {
+    match param(params, name).filter(|d| !d.is_empty()) {
         Some(raw) => parse_report_date(raw)
             .map(Some)
-            .ok_or_else(|| format!("'{raw}' is not a valid date (use yyyy-mm-dd)")),
+            .ok_or_else(|| format!("{name} '{raw}' is not a valid date (use yyyy-mm-dd)")),
         None => Ok(None),
     }
 }
@@ -132,9 +137,8 @@ pub fn parse(
         include_deleted: flag("includeDeleted"),
         summary_only: flag("summaryOnly"),
         ids,
-        short_page: false,
-        date: None,
         filter,
         order,
+        ..ListQuery::default()
     })
 }

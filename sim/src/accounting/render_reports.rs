@@ -1,4 +1,5 @@
-//! The bodies of the reports, shaped as Xero's `ReportWithRows`: `Reports/TrialBalance`.
+//! The bodies of the reports, shaped as Xero's `ReportWithRows`: `Reports/TrialBalance` here,
+//! and the shapes the other reports (`render_statements`) share.
 //!
 //! A report is rows of cells whose values are all strings: amounts with exactly two decimals
 //! and no thousands separators, a display label ("Sales (200)") for the account, and on every
@@ -11,7 +12,7 @@ use uuid::Uuid;
 use super::endpoint::Envelope;
 use super::query::ListQuery;
 use crate::dates::{MsDate, envelope_date, report_date};
-use crate::model::{Empty, Money};
+use crate::model::{Account, Empty, Money};
 use crate::state::TenantData;
 use crate::trial_balance::{Balance, Section, as_at};
 
@@ -21,47 +22,47 @@ const COLUMNS: [&str; 5] = ["Account", "Debit", "Credit", "YTD Debit", "YTD Cred
 /// One report of the `Reports` array.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
-struct Report {
+pub(super) struct Report {
     #[serde(rename = "ReportID")]
-    report_id: &'static str,
-    report_name: &'static str,
-    report_type: &'static str,
-    report_titles: [String; 3],
-    report_date: String,
+    pub(super) report_id: &'static str,
+    pub(super) report_name: &'static str,
+    pub(super) report_type: &'static str,
+    pub(super) report_titles: [String; 3],
+    pub(super) report_date: String,
     #[serde(rename = "UpdatedDateUTC")]
-    updated: String,
-    fields: Empty,
-    rows: Vec<Row>,
+    pub(super) updated: String,
+    pub(super) fields: Empty,
+    pub(super) rows: Vec<Row>,
 }
 
 /// A row: a header, a section of rows, an account row or a summary row.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
-struct Row {
-    row_type: &'static str,
+pub(super) struct Row {
+    pub(super) row_type: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
-    title: Option<&'static str>,
+    pub(super) title: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    cells: Option<Vec<Cell>>,
+    pub(super) cells: Option<Vec<Cell>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    rows: Option<Vec<Row>>,
+    pub(super) rows: Option<Vec<Row>>,
 }
 
 /// A cell: its text, and the account it is about.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
-struct Cell {
-    value: String,
+pub(super) struct Cell {
+    pub(super) value: String,
     #[serde(skip_serializing_if = "Option::is_none")]
-    attributes: Option<[Attribute; 1]>,
+    pub(super) attributes: Option<[Attribute; 1]>,
 }
 
 /// A cell's attribute (`Id: "account"`, the AccountID as its value).
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
-struct Attribute {
-    value: Uuid,
-    id: &'static str,
+pub(super) struct Attribute {
+    pub(super) value: Uuid,
+    pub(super) id: &'static str,
 }
 
 /// `GET /Reports/TrialBalance?date=`: the trial balance as at `date` (default: today by the
@@ -73,12 +74,7 @@ pub fn trial_balance(
 ) -> serde_json::Result<Vec<u8>> {
     let day = q.date.unwrap_or_else(|| MsDate::of_instant(env.now_ms));
     let sections = as_at(data, day);
-    let organisation = data
-        .settings
-        .organisation
-        .first()
-        .and_then(|o| o.body["Name"].as_str())
-        .unwrap_or_default();
+    let organisation = organisation_name(data);
     let date = report_date(day);
     let mut rows = vec![Row {
         row_type: "Header",
@@ -105,33 +101,46 @@ pub fn trial_balance(
     env.write("Reports", None, std::iter::once(report), 4_096)
 }
 
+/// The organisation's name, for the report's titles.
+pub(super) fn organisation_name(data: &TenantData) -> &str {
+    data.settings
+        .organisation
+        .first()
+        .and_then(|o| o.body["Name"].as_str())
+        .unwrap_or_default()
+}
+
 /// A section and its account rows.
 fn section(section: &Section<'_>) -> Row {
     let rows = section.lines.iter().map(|line| {
         let account = line.account;
         let name = format!("{} ({})", account.name, account.code.0);
-        let cells = std::iter::once(name)
-            .chain(amounts(line.balance))
-            .map(|value| Cell {
-                value,
-                attributes: Some([Attribute {
-                    value: account.account_id,
-                    id: "account",
-                }]),
-            })
-            .collect();
-        Row {
-            row_type: "Row",
-            title: None,
-            cells: Some(cells),
-            rows: None,
-        }
+        account_row(account, std::iter::once(name).chain(amounts(line.balance)))
     });
     Row {
         row_type: "Section",
         title: Some(section.title),
         cells: None,
         rows: Some(rows.collect()),
+    }
+}
+
+/// A row about an account: every cell carries the account's attribute.
+pub(super) fn account_row(account: &Account, values: impl Iterator<Item = String>) -> Row {
+    let cells = values
+        .map(|value| Cell {
+            value,
+            attributes: Some([Attribute {
+                value: account.account_id,
+                id: "account",
+            }]),
+        })
+        .collect();
+    Row {
+        row_type: "Row",
+        title: None,
+        cells: Some(cells),
+        rows: None,
     }
 }
 
@@ -160,7 +169,7 @@ fn total(sections: &[Section<'_>]) -> Row {
 }
 
 /// A cell without attributes.
-fn label(text: &str) -> Cell {
+pub(super) fn label(text: &str) -> Cell {
     Cell {
         value: text.to_owned(),
         attributes: None,
@@ -181,7 +190,7 @@ fn amounts(b: Balance) -> impl Iterator<Item = String> {
 }
 
 /// `1234.50`: cents as exactly two decimals, without thousands separators.
-fn decimal(m: Money) -> String {
+pub(super) fn decimal(m: Money) -> String {
     let sign = if m.0 < 0 { "-" } else { "" };
     let cents = m.0.unsigned_abs();
     format!("{sign}{}.{:02}", cents / 100, cents % 100)

@@ -221,7 +221,8 @@ async fn answer(
     response
 }
 
-/// The request as the endpoint reads it: a report reads its `date` too.
+/// The request as the endpoint reads it: a report reads its `date`, `fromDate` and `toDate`
+/// too (a period that ends before it starts is refused).
 fn parse(
     endpoint: &Endpoint,
     params: &HashMap<String, String>,
@@ -229,7 +230,14 @@ fn parse(
 ) -> Result<ListQuery, String> {
     let mut query = query::parse(params, ims)?;
     if endpoint.paging == Paging::Report {
-        query.date = query::report_date(params)?;
+        query.date = query::report_day(params, "date")?;
+        query.from_date = query::report_day(params, "fromDate")?;
+        query.to_date = query::report_day(params, "toDate")?;
+        if let (Some(from), Some(to)) = (query.from_date, query.to_date)
+            && from > to
+        {
+            return Err("fromDate is after toDate".to_owned());
+        }
     }
     Ok(query)
 }

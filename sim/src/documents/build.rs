@@ -49,8 +49,36 @@ pub fn lines(rng: &mut SmallRng, book: &Book, sale: bool) -> (Vec<Value>, Money,
     (lines, Money(sub), Money(tax))
 }
 
+/// Fresh line items of a document of kind `k`: an overpayment's one line is on the control
+/// account (receivable for money in, payable for money out) without tax, as Xero codes it, so
+/// its credit sits in the control account until allocated; every other kind's lines are
+/// [`lines`].
+pub fn lines_of(
+    rng: &mut SmallRng,
+    book: &Book,
+    k: &Kind,
+    sale: bool,
+) -> (Vec<Value>, Money, Money) {
+    if k.endpoint != "Overpayments" {
+        return lines(rng, book, sale);
+    }
+    let account = if sale {
+        &book.receivable
+    } else {
+        &book.payable
+    };
+    let amount = rng.random_range(500..200_000_i64);
+    let line = json!({
+        "LineItemID": new_id(rng), "Description": "Overpayment",
+        "Quantity": 1.0, "UnitAmount": Money(amount),
+        "AccountCode": account.code, "AccountID": account.id, "TaxType": "NONE",
+        "TaxAmount": Money(0), "LineAmount": Money(amount), "Tracking": [],
+    });
+    (vec![line], Money(amount), Money(0))
+}
+
 /// Replaces a document's lines and recomputes its totals (and the credit left, for kinds that
-/// have one).
+/// have one: the total less what is allocated).
 pub fn set_lines(body: &mut Value, lines: Vec<Value>, sub: Money, tax: Money) {
     let total = Money(sub.0 + tax.0);
     body["LineItems"] = Value::Array(lines);
@@ -59,7 +87,14 @@ pub fn set_lines(body: &mut Value, lines: Vec<Value>, sub: Money, tax: Money) {
     body["Total"] = json!(total);
     if body.get("RemainingCredit").is_some() {
         let paid = body["Status"] == "PAID" || body["Status"] == "VOIDED";
-        body["RemainingCredit"] = json!(if paid { Money(0) } else { total });
+        let allocated: i64 = body["Allocations"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|a| Money::of(&a["Amount"]).0)
+            .sum();
+        let left = Money((total.0 - allocated).max(0));
+        body["RemainingCredit"] = json!(if paid { Money(0) } else { left });
     }
 }
 
@@ -80,7 +115,10 @@ pub fn build(
         .copied();
     let mut body = common_fields(k, id, kind, spec, contact);
     kind_fields(&mut body, book, rng, k, (n, ms), contact);
-    let (items, sub, tax) = lines(rng, book, is_sale(&body));
+    if k.endpoint == "Overpayments" {
+        body["LineAmountTypes"] = json!("NoTax");
+    }
+    let (items, sub, tax) = lines_of(rng, book, k, is_sale(&body));
     set_lines(&mut body, items, sub, tax);
     let mut doc = Doc {
         id,

@@ -6,7 +6,7 @@
 use rand::Rng;
 use serde_json::json;
 
-use super::build::{build, lines, set_lines};
+use super::build::{build, lines_of, set_lines};
 use super::doc::{is_sale, touch};
 use super::kinds::{KINDS, kind};
 use crate::allocations::allocate;
@@ -57,7 +57,7 @@ pub fn change(data: &mut TenantData, entity: &str, stamp: i64, out: &mut Outcome
 /// anew.
 fn edit(data: &mut TenantData, i: usize, j: usize, stamp: i64, out: &mut Outcome) {
     let sale = is_sale(&data.documents.sets[i].row(j).body);
-    let (items, sub, tax) = lines(&mut data.rng, &data.book, sale);
+    let (items, sub, tax) = lines_of(&mut data.rng, &data.book, &KINDS[i], sale);
     data.documents.sets[i].update(j, |d| {
         set_lines(&mut d.body, items, sub, tax);
         touch(d, stamp);

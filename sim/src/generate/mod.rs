@@ -23,7 +23,12 @@ use contacts::{company_name, contacts};
 
 use crate::args::SimConfig;
 use crate::dates::DAY_MS;
+use crate::dates::MsDate;
 use crate::documents::build::{self as documents, ContactPick};
+use crate::documents::doc::{Documents, is_sale};
+use crate::documents::kinds::KINDS;
+use crate::history::DocPosting;
+use crate::postings::Source;
 use crate::state::{Tenant, TenantData};
 use crate::store::{JournalLog, Table};
 use crate::{expense_claims, history, invoices, links, manual_journals, settings, tax_rates};
@@ -114,8 +119,24 @@ fn data(
     let stream = |salt: u64| tenant_rng(config.seed, index, salt);
     let (accounts, mut book) = accounts(&mut rng, config.accounts, start);
     let contacts = contacts(&mut rng, &book, config.contacts.max(1), start, end);
-    let (mut invoices, journals) =
-        history::generate(&mut rng, &book, &contacts, config, (start, end));
+    // The settings and documents draw from streams of their own, so they can come first: the
+    // history journals the documents generated authorised.
+    let settings = settings::generate(&mut stream(0x5E77_1465), &book, name, start, end);
+    book.branding_theme = settings
+        .branding_themes
+        .first()
+        .and_then(|theme| Uuid::parse_str(&theme.key).ok());
+    let picks: Vec<ContactPick> = contacts
+        .iter()
+        .map(|c| (c.head.contact_id, c.head.name.clone()))
+        .collect();
+    let mut documents = documents::generate(&mut stream(0xD0C5), &book, &picks, start, end);
+    let (docs, places) = doc_postings(&documents);
+    let (mut invoices, journals, posted) =
+        history::generate(&mut rng, &book, &contacts, config, (start, end), &docs);
+    for ((i, j), journal) in places.into_iter().zip(posted) {
+        documents.sets[i].update(j, |d| d.posting = Some(journal));
+    }
     let manual_journals = manual_journals::generate(
         &mut stream(0x4D4A_4F55_524E_414C),
         &book,
@@ -123,17 +144,7 @@ fn data(
         start,
         end,
     );
-    let settings = settings::generate(&mut stream(0x5E77_1465), &book, name, start, end);
-    book.branding_theme = settings
-        .branding_themes
-        .first()
-        .and_then(|theme| Uuid::parse_str(&theme.key).ok());
     invoices::brand(&mut invoices, &book);
-    let picks: Vec<ContactPick> = contacts
-        .iter()
-        .map(|c| (c.head.contact_id, c.head.name.clone()))
-        .collect();
-    let documents = documents::generate(&mut stream(0xD0C5), &book, &picks, start, end);
     let invoices = Table::new(invoices);
     let links = links::generate(&mut stream(0x11_4E_C5), &invoices, start, end);
     let expense_claims = expense_claims::generate(&mut stream(0xC1_A1_35), &documents, start, end);
@@ -154,4 +165,39 @@ fn data(
         book,
         rng: stream(0x5EED_0FC4_A96E_5000),
     }
+}
+
+/// The postings of the documents generated authorised (of the kinds that post), for the
+/// history to journal, and where each document is (`(kind, position)`).
+fn doc_postings(documents: &Documents) -> (Vec<DocPosting>, Vec<(usize, usize)>) {
+    let mut postings = Vec::new();
+    let mut places = Vec::new();
+    for (i, k) in KINDS.iter().enumerate() {
+        let Some((sale, purchase)) = k.posts else {
+            continue;
+        };
+        for (j, doc) in documents.sets[i].rows().iter().enumerate() {
+            if doc.body["Status"] != "AUTHORISED" {
+                continue;
+            }
+            postings.push(DocPosting {
+                at: doc.updated_ms,
+                source: Source {
+                    id: doc.id,
+                    kind: if is_sale(&doc.body) { sale } else { purchase },
+                    reference: doc.body["Reference"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_owned(),
+                    date: MsDate::of_instant(doc.updated_ms),
+                },
+                items: doc.body["LineItems"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default(),
+            });
+            places.push((i, j));
+        }
+    }
+    (postings, places)
 }

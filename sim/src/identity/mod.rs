@@ -43,7 +43,10 @@ const DEFAULT_SCOPE: &str = "accounting.invoices.read accounting.payments.read \
                              accounting.banktransactions.read accounting.manualjournals.read \
                              accounting.contacts.read accounting.settings.read \
                              accounting.journals.read accounting.classicexpenses.read \
-                             accounting.reports.trialbalance.read";
+                             accounting.reports.trialbalance.read \
+                             accounting.reports.profitandloss.read \
+                             accounting.reports.balancesheet.read \
+                             accounting.reports.banksummary.read";
 /// The broad scopes that apps created on or after 2 March 2026 may no longer request.
 const BROAD_SCOPES: &[&str] = &[
     "accounting.transactions",

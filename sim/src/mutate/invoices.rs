@@ -8,7 +8,7 @@ use rand::rngs::SmallRng;
 use crate::book::Book;
 use crate::dates::{DateString, MsDate};
 use crate::invoices::{self, NewInvoice};
-use crate::model::Invoice;
+use crate::model::{Invoice, Money};
 use crate::outcome::Outcome;
 use crate::postings::{self, Source};
 use crate::state::TenantData;
@@ -69,6 +69,35 @@ pub fn silent_change(data: &mut TenantData, out: &mut Outcome) {
         inv.head.sent_to_contact = true;
     });
     out.updated += 1;
+}
+
+/// Drift for healing tests: the first authorised sale with nothing paid or credited is voided
+/// and its posting reversed (the journal is there for any reader), but its `UpdatedDateUTC`
+/// does not move, so an incremental read of the invoices keeps it authorised and due. Returns
+/// the invoice and the amount it no longer has due.
+pub fn void_quietly(data: &mut TenantData, stamp: i64) -> Option<(uuid::Uuid, Money)> {
+    let TenantData {
+        invoices,
+        journals,
+        rng,
+        ..
+    } = data;
+    let i = (0..invoices.len()).find(|&i| {
+        let head = &invoices.row(i).head;
+        head.kind == "ACCREC"
+            && head.status == "AUTHORISED"
+            && head.amount_due.0 > 0
+            && head.amount_due == head.total
+    })?;
+    let mut out = Outcome::default();
+    let mut voided = None;
+    invoices.update(i, |inv| {
+        reverse(inv, journals, rng, stamp, &mut out);
+        voided = Some((inv.head.invoice_id, inv.head.amount_due));
+        inv.head.status = "VOIDED";
+        inv.head.amount_due = Money(0);
+    });
+    voided
 }
 
 /// A random record index whose status is one of `statuses` (a few tries, then none).

@@ -9,7 +9,7 @@
 
 mod accounts;
 mod contacts;
-mod invoices;
+pub mod invoices;
 mod journals;
 
 use crate::accounting::paging::first_served;

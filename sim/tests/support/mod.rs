@@ -167,6 +167,22 @@ pub async fn client_credentials(sim: &Simulator, http: &Client) -> String {
     body["access_token"].as_str().unwrap().to_owned()
 }
 
+/// Every journal the organisation has, through every offset.
+pub async fn all_journals(h: &Harness) -> Vec<Value> {
+    let mut out: Vec<Value> = Vec::new();
+    let mut offset = 0;
+    loop {
+        let body = h
+            .get_json("Journals", &[("offset", &offset.to_string())], None)
+            .await;
+        let page = body["Journals"].as_array().unwrap().clone();
+        let Some(last) = page.last() else { break };
+        offset = last["JournalNumber"].as_u64().unwrap();
+        out.extend(page);
+    }
+    out
+}
+
 /// Epoch ms of a `/Date(ms+0000)/` or `/Date(ms)/` value.
 pub fn ms(value: &Value) -> i64 {
     let s = value
