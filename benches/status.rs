@@ -174,6 +174,7 @@ async fn main() {
         log_retention: Duration::from_secs(90 * 86_400),
         follow_up: None,
         verify_every: None,
+        reports_every: None,
     };
     let started = Instant::now();
     let done = pass(pool, &settings).await.unwrap();

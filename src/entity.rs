@@ -56,23 +56,29 @@ pub fn requested(entities: &[Entity], enabled: &[String]) -> Vec<Entity> {
         .collect()
 }
 
-/// The scope of the Trial Balance report `verify` compares the ledger with.
-pub const REPORTS_SCOPE: Scopes = Scopes {
-    granular: "accounting.reports.trialbalance.read",
-    broad: "accounting.reports.read",
-};
+/// The granular scopes of the reports: the Trial Balance `verify` compares the ledger with,
+/// and the Profit and Loss, Balance Sheet and Bank Summary kept as snapshots beside it. An app
+/// created before 2 March 2026 asks for the one broad scope instead.
+pub const REPORTS_SCOPES: [&str; 4] = [
+    "accounting.reports.trialbalance.read",
+    "accounting.reports.profitandloss.read",
+    "accounting.reports.balancesheet.read",
+    "accounting.reports.banksummary.read",
+];
+/// The broad scope covering every report.
+pub const BROAD_REPORTS_SCOPE: &str = "accounting.reports.read";
 
-/// The scopes a connection needs to read `entities`: [`BASE_SCOPES`], the reports scope and
-/// each entity's scope,
-/// granular unless `broad` (an app created before 2 March 2026), each once, in order.
+/// The scopes a connection needs to read `entities`: [`BASE_SCOPES`], the reports' scopes and
+/// each entity's scope, granular unless `broad` (an app created before 2 March 2026), each
+/// once, in order.
 pub fn scopes(entities: &[Entity], broad: bool) -> Vec<&'static str> {
     let mut out: Vec<&'static str> = BASE_SCOPES.to_vec();
-    // `xero-sync verify` reads Xero's Trial Balance.
-    out.push(if broad {
-        REPORTS_SCOPE.broad
+    // `xero-sync verify` reads Xero's Trial Balance; the report snapshots the other three.
+    if broad {
+        out.push(BROAD_REPORTS_SCOPE);
     } else {
-        REPORTS_SCOPE.granular
-    });
+        out.extend(REPORTS_SCOPES);
+    }
     for entity in entities {
         let scope = if broad {
             entity.scopes.broad

@@ -39,6 +39,10 @@ pub struct WorkerArgs {
     /// runs have settled (`0`: never).
     #[arg(long, env = "VERIFY_EVERY", value_name = "VERIFY_EVERY", default_value = "1d", value_parser = parse_interval)]
     pub verify_every: Interval,
+    /// How often each organisation's Trial Balance, Profit and Loss, Balance Sheet and Bank
+    /// Summary are kept as a snapshot in `xero.report_snapshots` (`0`: never).
+    #[arg(long, env = "REPORTS_EVERY", value_name = "REPORTS_EVERY", default_value = "1d", value_parser = parse_interval)]
+    pub reports_every: Interval,
     /// How long finished jobs are kept, e.g. `7d`.
     #[arg(long, env = "JOB_RETENTION", value_name = "JOB_RETENTION", default_value = "7d", value_parser = parse_retention)]
     pub job_retention: Interval,

@@ -70,6 +70,15 @@ pub struct VerifyJob {
     pub healing: Option<i64>,
 }
 
+/// A snapshot of an organisation's reports (Trial Balance, Profit and Loss, Balance Sheet,
+/// Bank Summary), kept as data.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReportsJob {
+    /// The organisation.
+    pub reports_of: Uuid,
+}
+
 /// A decoded job.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Payload {
@@ -81,6 +90,8 @@ pub enum Payload {
     Hooks(HooksJob),
     /// A verification.
     Verify(VerifyJob),
+    /// A snapshot of the reports.
+    Reports(ReportsJob),
 }
 
 impl Payload {
@@ -90,6 +101,11 @@ impl Payload {
             return serde_json::from_value(value)
                 .map(Payload::Verify)
                 .map_err(|e| format!("undecodable verification job: {e}"));
+        }
+        if value.get("reports_of").is_some() {
+            return serde_json::from_value(value)
+                .map(Payload::Reports)
+                .map_err(|e| format!("undecodable report snapshot job: {e}"));
         }
         if value.get("webhooks_of").is_some() {
             return serde_json::from_value(value)

@@ -44,6 +44,8 @@ pub struct Maintenance {
     pub follow_up: Option<FollowUp>,
     /// How often each organisation's ledger is verified (`None`: never).
     pub verify_every: Option<Duration>,
+    /// How often each organisation's reports are kept as a snapshot (`None`: never).
+    pub reports_every: Option<Duration>,
 }
 
 impl Maintenance {
@@ -56,6 +58,7 @@ impl Maintenance {
             log_retention: args.log_retention.0,
             follow_up,
             verify_every: Some(args.verify_every.0).filter(|d| !d.is_zero()),
+            reports_every: Some(args.reports_every.0).filter(|d| !d.is_zero()),
         }
     }
 }
@@ -65,6 +68,8 @@ impl Maintenance {
 pub struct Pass {
     /// Verifications queued for organisations whose runs have settled.
     pub verifications: u64,
+    /// Report snapshots queued.
+    pub snapshots: u64,
     /// This process held the leader lock for the pass.
     pub leader: bool,
     /// Wedged runs failed because their job failed for good.
@@ -93,6 +98,7 @@ impl Pass {
             ("schedules_restored", self.schedules_restored),
             ("first_runs", self.first_runs),
             ("verifications", self.verifications),
+            ("snapshots", self.snapshots),
             ("jobs_pruned", self.jobs_pruned),
             ("runs_pruned", self.runs_pruned),
             ("workers_pruned", self.workers_pruned),
@@ -126,6 +132,7 @@ pub async fn run(pool: PgPool, settings: Maintenance, shutdown: impl Future<Outp
                     maintenance.schedules_restored = done.schedules_restored,
                     maintenance.first_runs = done.first_runs,
                     maintenance.verifications = done.verifications,
+                    maintenance.snapshots = done.snapshots,
                     maintenance.jobs_pruned = done.jobs_pruned,
                     maintenance.runs_pruned = done.runs_pruned,
                     maintenance.workers_pruned = done.workers_pruned,
@@ -161,6 +168,9 @@ pub async fn pass(pool: &PgPool, settings: &Maintenance) -> Result<Pass, sqlx::E
     }
     if let Some(every) = settings.verify_every {
         done.verifications = super::verifying::due(&mut tx, every).await?;
+    }
+    if let Some(every) = settings.reports_every {
+        done.snapshots = super::reporting::due(&mut tx, every).await?;
     }
     (done.jobs_pruned, done.runs_pruned, done.workers_pruned) = prune(&mut tx, settings).await?;
     tx.commit().await?;

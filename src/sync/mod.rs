@@ -6,7 +6,8 @@
 //! transaction), `schedule` (a pair's next run, and the sweep), `outcome` (snooze, retry, end
 //! or give up), [`run`] (the SQL of a run),
 //! [`queue`] (every statement on `apalis.jobs`), [`store`] (a batch's records into their tables), [`trace`] (a run as one trace) and
-//! [`maintenance`] (the leader's housekeeping).
+//! [`maintenance`] (the leader's housekeeping), [`verifying`] (the ledger checked against Xero's
+//! Trial Balance) and [`reporting`] (Xero's reports kept as snapshots).
 
 mod batch;
 mod cadence;
@@ -21,6 +22,7 @@ pub mod maintenance;
 mod outcome;
 mod prefetch;
 pub mod queue;
+pub mod reporting;
 pub mod run;
 pub mod runner;
 mod schedule;

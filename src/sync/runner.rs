@@ -26,6 +26,7 @@ pub async fn run_job(engine: &Engine, lease: Lease<'_>, payload: Value) -> anyho
         }
         Ok(Payload::Hooks(hooks)) => super::hooks::follow(engine, lease, hooks).await,
         Ok(Payload::Verify(job)) => super::verifying::check(engine, lease, job).await,
+        Ok(Payload::Reports(job)) => super::reporting::snapshot(engine, lease, job).await,
         Err(error) => give_up(engine, lease, None, &error).await,
     }
 }

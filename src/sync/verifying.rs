@@ -18,7 +18,8 @@ use super::start::start_run_in;
 use super::tenant::{self, TenantState};
 use crate::verify::{self, Verification, amount};
 
-/// What a heal reads again: the journals (every account's postings) and the accounts.
+/// What a heal reads again: the journals (every account's postings) and the accounts; and when
+/// the documents differ from the control accounts, the documents too.
 const HEALED_BY: [&str; 2] = ["journals", "accounts"];
 /// How long a second look waits for the healing runs before looking whether they ended.
 const LOOK_AGAIN_AFTER: Duration = Duration::from_secs(5);
@@ -62,7 +63,7 @@ pub async fn check(engine: &Engine, lease: Lease<'_>, job: VerifyJob) -> anyhow:
             .await?;
             format!("not verified: {detail}")
         }
-        Ok(v) if v.differing().is_empty() => {
+        Ok(v) if v.equal() => {
             record(
                 &mut tx,
                 tenant_id,
@@ -128,7 +129,7 @@ async fn differs(
     v: &Verification,
     healing: Option<i64>,
 ) -> Result<String, sqlx::Error> {
-    let names = describe(v);
+    let names = v.describe();
     if healing.is_some() {
         record(
             tx,
@@ -150,7 +151,12 @@ async fn differs(
         return Ok(format!("still differs after healing: {names}"));
     }
     let mut runs = Vec::new();
-    for entity in HEALED_BY {
+    let documents: &[&str] = if v.documents.differing().is_empty() {
+        &[]
+    } else {
+        &verify::documents::DOCUMENTS
+    };
+    for &entity in HEALED_BY.iter().chain(documents) {
         let max = engine.settings.max_attempts;
         if let Ok(started) = start_run_in(tx, entity, v.tenant_id, true, max).await {
             runs.push(started.run_id);
@@ -169,7 +175,7 @@ async fn differs(
     .await?;
     count("differs");
     tracing::warn!(xero.tenant_id = %v.tenant_id, differing = %names,
-        "the ledger differs from Xero's Trial Balance: reading journals and accounts again");
+        "the ledger differs from Xero's Trial Balance or its documents: reading again what posts to it");
     let again = VerifyJob {
         verify_tenant: v.tenant_id,
         healing: Some(id),
@@ -186,15 +192,6 @@ async fn look_again(tx: &mut PgConnection, job: &VerifyJob, key: &str) -> Result
         priority: 0,
     };
     queue::enqueue(tx, job, key, how).await
-}
-
-/// "Sales (200) by 12.34; …".
-fn describe(v: &Verification) -> String {
-    v.differing()
-        .iter()
-        .map(|a| format!("{} by {}", a.label, amount::show(a.difference())))
-        .collect::<Vec<_>>()
-        .join("; ")
 }
 
 async fn healing_runs_running(conn: &mut PgConnection, heal: i64) -> Result<bool, sqlx::Error> {
@@ -221,13 +218,15 @@ async fn record(
     detail: Option<&str>,
 ) -> Result<i64, sqlx::Error> {
     let differing: Vec<_> = v.map_or_else(Vec::new, |v| {
-        v.differing()
-            .iter()
-            .map(|a| {
-                json!({"account_id": a.account_id, "label": a.label,
-                            "difference": amount::show(a.difference())})
-            })
-            .collect()
+        let accounts = v.differing().into_iter().map(|a| {
+            json!({"account_id": a.account_id, "label": a.label,
+                   "difference": amount::show(a.difference())})
+        });
+        let controls = v.documents.differing().into_iter().map(|c| {
+            json!({"account_id": c.account_id, "label": c.label, "against": "documents",
+                   "difference": amount::show(c.difference())})
+        });
+        accounts.chain(controls).collect()
     });
     sqlx::query_scalar(
         "INSERT INTO xero.verifications (tenant_id, on_date, outcome, accounts, differing,

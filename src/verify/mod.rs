@@ -7,10 +7,16 @@
 //! gains or bank revaluations, so in an organisation with more than one currency the unrealised
 //! gains account and foreign-currency bank accounts are "not checkable from journals".
 //!
-//! Layout: `amount` (cents, from strings and numerics), `report` (the report's rows), and this
-//! file (fetch, recompute, compare).
+//! Beside the trial balance, the documents are checked against the ledger (`documents`): the
+//! receivable and payable accounts' balances against what the synced invoices, credit notes
+//! and overpayments leave outstanding, so a missing invoice is caught even when the journals
+//! are complete.
+//!
+//! Layout: `amount` (cents, from strings and numerics), `report` (the report's rows),
+//! `documents` (the control accounts' cross-check), and this file (fetch, recompute, compare).
 
 pub mod amount;
+pub mod documents;
 pub mod report;
 
 use std::collections::BTreeMap;
@@ -89,12 +95,36 @@ pub struct Verification {
     pub date: NaiveDate,
     /// Every account either side has a balance for, by label.
     pub accounts: Vec<Account>,
+    /// The documents against the control accounts.
+    pub documents: documents::Check,
 }
 
 impl Verification {
     /// The accounts that differ.
     pub fn differing(&self) -> Vec<&Account> {
         self.accounts.iter().filter(|a| a.differs()).collect()
+    }
+
+    /// Whether every account matches Xero and the documents match the ledger.
+    pub fn equal(&self) -> bool {
+        self.differing().is_empty() && self.documents.differing().is_empty()
+    }
+
+    /// "Sales (200) by 12.34; Accounts Receivable (610): documents differ from the ledger by
+    /// -50.00": what differs, for logs and errors.
+    pub fn describe(&self) -> String {
+        let accounts = self
+            .differing()
+            .into_iter()
+            .map(|a| format!("{} by {}", a.label, amount::show(a.difference())));
+        let controls = self.documents.differing().into_iter().map(|c| {
+            format!(
+                "{}: documents differ from the ledger by {}",
+                c.label,
+                amount::show(c.difference())
+            )
+        });
+        accounts.chain(controls).collect::<Vec<_>>().join("; ")
     }
 }
 
@@ -148,10 +178,13 @@ pub async fn verify(
     }
     let mut accounts: Vec<Account> = accounts.into_values().collect();
     accounts.sort_by(|a, b| a.label.cmp(&b.label));
+    let today = chrono::Utc::now().date_naive();
+    let documents = documents::cross_check(&engine.pool, tenant_id, date, today).await?;
     Ok(Verification {
         tenant_id,
         date,
         accounts,
+        documents,
     })
 }
 

@@ -1,10 +1,11 @@
 //! What continuous verification costs in Xero calls. An organisation is synced (accounts,
 //! contacts, invoices, journals, organisation); then a worker runs as deployed, its maintenance
-//! checking every few hundred milliseconds whether a verification is due at the default
-//! `VERIFY_EVERY` (a day), for a window of many such passes. Every call the simulator answers in
-//! that window is counted by endpoint: the checks made, their calls, and so the calls per
-//! organisation a day (goal ≤ 10). Then drift is injected in Xero and a check that finds it is
-//! let heal: what one healed difference costs, once.
+//! checking every few hundred milliseconds whether a verification or a snapshot of the reports
+//! is due at the defaults (`VERIFY_EVERY`, `REPORTS_EVERY`: a day), for a window of many such
+//! passes. Every call the simulator answers in that window is counted by endpoint: the checks
+//! and snapshots made, their calls, and so the calls per organisation a day (goal ≤ 10). Then
+//! drift is injected in Xero and a check that finds it is let heal: what one healed difference
+//! costs, once.
 //!
 //! `cargo bench -p xero-sync-workers --bench verify_cost`; `VERIFY_BENCH_SHORT=1` uses a smaller
 //! organisation and window, for CI. The full form exits non-zero when the goal is missed.
@@ -46,32 +47,36 @@ async fn main() {
     let ended = sync_for_verify(&h, Duration::from_secs(600)).await;
     assert!(ended.iter().all(|s| s == "completed"), "{ended:?}");
 
-    // As deployed: maintenance every 200 ms, verifying what is due once a day.
+    // As deployed: maintenance every 200 ms, verifying and snapshotting what is due once a day.
     let before = calls(&h).await;
     let worker = verifying_worker(&h, DAY);
     let started = Instant::now();
-    eventually("the first check", Duration::from_secs(60), || async {
-        (checks(&h).await > 0).then_some(())
-    })
+    eventually(
+        "the first check and snapshot",
+        Duration::from_secs(60),
+        || async { (checks(&h).await > 0 && snapshots(&h).await >= 4).then_some(()) },
+    )
     .await;
     tokio::time::sleep(window.saturating_sub(started.elapsed())).await;
     worker.stop().await;
     let spent = delta(&before, &calls(&h).await);
     let checked = checks(&h).await;
+    let reports = snapshots(&h).await;
     let total: u64 = spent.values().sum();
     let passes = window.as_millis() / 200;
     println!(
-        "verify_cost: {journals} journals; a worker at VERIFY_EVERY=1d for {:.1} s (~{passes} \
-         maintenance passes): {checked} check(s), {total} Xero call(s) {spent:?}",
+        "verify_cost: {journals} journals; a worker at VERIFY_EVERY=1d and REPORTS_EVERY=1d for \
+         {:.1} s (~{passes} maintenance passes): {checked} check(s), {reports} report(s) kept, \
+         {total} Xero call(s) {spent:?}",
         started.elapsed().as_secs_f64()
     );
-    // VERIFY_EVERY=1d: one check a day, so a day costs what one check costs.
+    // One check and one snapshot a day, so a day costs what they cost once.
     let per_day = total as f64 / checked.max(1) as f64;
     println!(
         "verify_cost: {per_day:.1} Xero calls per organisation a day at the defaults (goal ≤ \
          {GOAL_PER_DAY})"
     );
-    let missed = checked != 1 || per_day > GOAL_PER_DAY;
+    let missed = checked != 1 || reports != 4 || per_day > GOAL_PER_DAY;
 
     // A difference in Xero: found by the next check, healed once, checked again.
     h.sim_json(
@@ -146,6 +151,14 @@ fn delta(before: &BTreeMap<String, u64>, after: &BTreeMap<String, u64>) -> BTree
 async fn checks(h: &Harness) -> i64 {
     sqlx::query_scalar("SELECT count(*) FROM xero.verifications WHERE tenant_id = $1")
         .bind(h.tenants[0])
+        .fetch_one(&h.db.pool)
+        .await
+        .unwrap()
+}
+
+/// Reports kept in `xero.report_snapshots`.
+async fn snapshots(h: &Harness) -> i64 {
+    sqlx::query_scalar("SELECT count(*) FROM xero.report_snapshots")
         .fetch_one(&h.db.pool)
         .await
         .unwrap()

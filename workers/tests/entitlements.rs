@@ -28,6 +28,9 @@ fn connect_asks_for_the_granular_scopes_of_the_registered_entities_or_the_broad_
             "email",
             "offline_access",
             "accounting.reports.trialbalance.read",
+            "accounting.reports.profitandloss.read",
+            "accounting.reports.balancesheet.read",
+            "accounting.reports.banksummary.read",
             "accounting.settings.read",
             "accounting.contacts.read",
             "accounting.invoices.read",
@@ -40,6 +43,12 @@ fn connect_asks_for_the_granular_scopes_of_the_registered_entities_or_the_broad_
     let broad = xero_sync::entity::scopes(&current, true);
     assert!(broad.contains(&"accounting.transactions.read"));
     assert!(!broad.contains(&"accounting.invoices.read"));
+    assert!(broad.contains(&"accounting.reports.read"));
+    assert!(
+        !broad
+            .iter()
+            .any(|s| s.starts_with("accounting.reports.") && *s != "accounting.reports.read")
+    );
     // A deprecated entity's scope only when the deployment syncs it.
     let with_receipts = xero_sync::entity::requested(registry(), &["receipts".to_owned()]);
     let scopes = xero_sync::entity::scopes(&with_receipts, false);

@@ -82,6 +82,7 @@ async fn a_synced_ledger_matches_xero_to_the_cent_and_a_changed_line_is_named() 
         "SELECT g.journal_line_id, g.account_name, g.account_code FROM xero.general_ledger g
           WHERE g.tenant_id = $1 AND g.account_class IN ('ASSET', 'LIABILITY')
             AND g.journal_date <= current_date
+            AND g.account_id NOT IN (SELECT account_id FROM xero.control_accounts($1, current_date))
           ORDER BY g.journal_number LIMIT 1",
     )
     .bind(h.tenants[0])
@@ -103,6 +104,80 @@ async fn a_synced_ledger_matches_xero_to_the_cent_and_a_changed_line_is_named() 
         "names the account and the difference: {stderr}"
     );
     assert!(stderr.contains("1 account(s) differ"), "{stderr}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_missing_invoice_is_caught_by_its_control_account_though_the_journals_are_complete() {
+    let h = synced().await;
+    let (ok, stdout, stderr) = verify(&h).await;
+    assert!(ok, "verify failed:\n{stdout}\n{stderr}");
+    for control in ["Accounts Receivable (610)", "Accounts Payable (800)"] {
+        let line = stdout.lines().find(|l| l.contains(control));
+        let line = line.unwrap_or_else(|| panic!("{control} is cross-checked:\n{stdout}"));
+        assert!(!line.contains("DIFFERS"), "{line}");
+    }
+    // Credit notes, overpayments and prepayments allocated to invoices, invoices paid: the
+    // documents still match the ledger after an incremental sync.
+    for (entity, count) in [
+        ("credit_notes", 30),
+        ("overpayments", 30),
+        ("prepayments", 30),
+        ("invoices", 40),
+    ] {
+        h.sim_json(
+            "POST",
+            "/sim/mutate",
+            Some(serde_json::json!({"tenant_id": h.tenants[0], "entity": entity, "count": count})),
+        )
+        .await;
+    }
+    let allocated: i64 = h
+        .sim_records("CreditNotes")
+        .await
+        .iter()
+        .chain(&h.sim_records("Overpayments").await)
+        .map(|d| d["Allocations"].as_array().map_or(0, Vec::len) as i64)
+        .sum();
+    assert!(allocated > 0, "credit was allocated");
+    let worker = h.worker(10, 4);
+    let runs = h.sync(None, false).await;
+    let ended = h.wait_ended(&runs, MINUTE).await;
+    worker.stop().await;
+    assert!(ended.iter().all(|s| s == "completed"), "{ended:?}");
+    let (ok, stdout, stderr) = verify(&h).await;
+    assert!(ok, "verify after changes failed:\n{stdout}\n{stderr}");
+
+    // An invoice lost from the copy: every journal is there, so only the documents show it.
+    let (invoice, due): (Uuid, String) = sqlx::query_as(
+        "SELECT invoice_id, amount_due::text FROM xero.invoices
+          WHERE tenant_id = $1 AND type = 'ACCREC' AND status = 'AUTHORISED' AND amount_due > 0
+            AND date <= current_date
+          ORDER BY invoice_number LIMIT 1",
+    )
+    .bind(h.tenants[0])
+    .fetch_one(&h.db.pool)
+    .await
+    .unwrap();
+    sqlx::query("DELETE FROM xero.invoices WHERE invoice_id = $1")
+        .bind(invoice)
+        .execute(&h.db.pool)
+        .await
+        .unwrap();
+    let (ok, stdout, stderr) = verify(&h).await;
+    assert!(!ok, "verify exits non-zero:\n{stdout}");
+    let due = xero_sync::verify::amount::parse(&due).unwrap();
+    let named = format!(
+        "Accounts Receivable (610): documents differ from the ledger by {}",
+        xero_sync::verify::amount::show(-due)
+    );
+    assert!(
+        stderr.contains(&named),
+        "names the control account and the amount: {stderr}"
+    );
+    assert!(
+        stderr.contains("1 account(s) differ"),
+        "the trial balance still matches: {stderr}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -194,6 +269,72 @@ async fn drift_in_xero_is_found_by_the_daily_check_and_healed_by_reading_the_jou
     );
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_invoice_voided_in_xero_without_a_new_date_is_found_by_its_control_account_and_healed() {
+    let h = synced().await;
+    let drift = h
+        .sim_json(
+            "POST",
+            "/sim/drift",
+            Some(serde_json::json!({"tenant_id": h.tenants[0], "kind": "invoice_voided_quietly"})),
+        )
+        .await;
+    let invoice = Uuid::parse_str(drift["invoice_id"].as_str().unwrap()).unwrap();
+    let due = (drift["amount_due"].as_f64().unwrap() * 100.0).round() as i64;
+    // An incremental sync brings the reversing journal, not the invoice's new state.
+    let worker = h.worker(10, 4);
+    let runs = h.sync(None, false).await;
+    let ended = h.wait_ended(&runs, MINUTE).await;
+    worker.stop().await;
+    assert!(ended.iter().all(|s| s == "completed"), "{ended:?}");
+    let status_of = || async {
+        sqlx::query_scalar::<_, String>("SELECT status FROM xero.invoices WHERE invoice_id = $1")
+            .bind(invoice)
+            .fetch_one(&h.db.pool)
+            .await
+            .unwrap()
+    };
+    assert_eq!(status_of().await, "AUTHORISED");
+    let (ok, stdout, stderr) = verify(&h).await;
+    assert!(!ok, "the stale invoice shows:\n{stdout}");
+    let named = format!(
+        "Accounts Receivable (610): documents differ from the ledger by {}",
+        xero_sync::verify::amount::show(due)
+    );
+    assert!(stderr.contains(&named), "{stderr}");
+    assert!(
+        stderr.contains("1 account(s) differ"),
+        "the trial balance matches: {stderr}"
+    );
+
+    // The daily check finds it and heals it by reading the documents again in full.
+    let worker = verifying_worker(&h, HOUR);
+    let done = eventually(
+        "the check to heal the stale invoice",
+        2 * MINUTE,
+        || async {
+            let checks = checks(&h).await;
+            checks
+                .iter()
+                .any(|c| c.0 == "equal" && c.3.is_some())
+                .then_some(checks)
+        },
+    )
+    .await;
+    worker.stop().await;
+    let (outcome, differing, runs, _) = &done[0];
+    assert_eq!(outcome, "differs", "{done:?}");
+    assert_eq!(differing[0]["against"], "documents", "{differing}");
+    assert_eq!(
+        runs.len(),
+        5,
+        "journals, accounts and the three documents read again: {done:?}"
+    );
+    assert_eq!(status_of().await, "VOIDED");
+    let (ok, stdout, stderr) = verify(&h).await;
+    assert!(ok, "equal again:\n{stdout}\n{stderr}");
+}
+
 /// `xero-sync status`'s output.
 async fn status(h: &Harness) -> String {
     let out = h.command(&["status"]).output().await.unwrap();
@@ -216,6 +357,8 @@ async fn a_difference_healing_cannot_mend_is_said_loudly_once_and_not_healed_aga
          SELECT journal.tenant_id, journal.journal_id, gen_random_uuid(), g.account_id, 5, '{}'
            FROM journal, (SELECT account_id FROM xero.general_ledger
                            WHERE tenant_id = $1 AND account_class = 'ASSET'
+                             AND account_id NOT IN (SELECT account_id
+                                                      FROM xero.control_accounts($1, current_date))
                            ORDER BY journal_number LIMIT 1) AS g",
     )
     .bind(h.tenants[0])

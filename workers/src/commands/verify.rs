@@ -1,9 +1,11 @@
-//! `xero-sync verify`: each organisation's synced ledger against Xero's Trial Balance.
+//! `xero-sync verify`: each organisation's synced ledger against Xero's Trial Balance, and its
+//! documents against the receivable and payable accounts.
 
 use chrono::NaiveDate;
 use uuid::Uuid;
 use xero_sync::config::{DbArgs, SyncArgs, TokenKeyArgs, XeroArgs};
 use xero_sync::verify::amount::show;
+use xero_sync::verify::documents::Check;
 use xero_sync::verify::{self, Verification};
 use xero_sync::{app, db};
 
@@ -60,13 +62,13 @@ pub async fn verify(
     for tenant in tenants {
         match verify::verify(&engine, tenant, date).await {
             Ok(v) => {
-                all_equal &= v.differing().is_empty();
+                all_equal &= v.equal();
                 if !options.json {
                     print_table(&v);
                 }
                 results.push(serde_json::json!({
-                    "tenant_id": tenant, "date": date, "equal": v.differing().is_empty(),
-                    "accounts": v.accounts,
+                    "tenant_id": tenant, "date": date, "equal": v.equal(),
+                    "accounts": v.accounts, "documents": v.documents,
                 }));
             }
             Err(e) => {
@@ -109,24 +111,41 @@ fn print_table(v: &Verification) {
             show(a.difference()),
         );
     }
-    let differing = v.differing();
-    if differing.is_empty() {
+    print_documents(&v.documents);
+    let differing = v.differing().len() + v.documents.differing().len();
+    if differing == 0 {
         println!("  every account matches Xero to the cent\n");
     } else {
-        let names: Vec<String> = differing
-            .iter()
-            .map(|a| format!("{} by {}", a.label, show(a.difference())))
-            .collect();
-        println!(
-            "  {} account(s) differ from Xero: {}\n",
-            differing.len(),
-            names.join("; ")
-        );
+        let names = v.describe();
+        println!("  {differing} account(s) differ: {names}\n");
         eprintln!(
-            "tenant {}: {} account(s) differ from Xero: {}",
-            v.tenant_id,
-            differing.len(),
-            names.join("; ")
+            "tenant {}: {differing} account(s) differ: {names}",
+            v.tenant_id
         );
+    }
+}
+
+/// The control accounts against the documents, or why they were not checked.
+fn print_documents(check: &Check) {
+    match check {
+        Check::NotChecked { reason } => {
+            println!("  documents against the ledger: not checked: {reason}");
+        }
+        Check::Checked { controls } => {
+            println!(
+                "  {:<40} {:>14} {:>14} {:>12}",
+                "documents against the ledger", "ledger", "documents", "difference"
+            );
+            for c in controls {
+                let mark = if c.difference() != 0 { "  DIFFERS" } else { "" };
+                println!(
+                    "  {:<40} {:>14} {:>14} {:>12}{mark}",
+                    c.label,
+                    show(c.ledger),
+                    show(c.documents),
+                    show(c.difference())
+                );
+            }
+        }
     }
 }

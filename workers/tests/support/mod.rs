@@ -368,20 +368,30 @@ impl Harness {
     /// Every record of `endpoint` the simulator serves the first tenant, unpaged, read as a
     /// custom connection would (a client_credentials token, no engine involved).
     pub async fn sim_records(&self, endpoint: &str) -> Vec<Value> {
+        let body = self.sim_get(endpoint, &[]).await;
+        body[endpoint].as_array().unwrap().clone()
+    }
+
+    /// The simulator's answer to `GET <endpoint>?<query>` for the first tenant, read as a
+    /// custom connection would (a client_credentials token, no engine involved).
+    pub async fn sim_get(&self, endpoint: &str, query: &[(&str, &str)]) -> Value {
         let token = self.sim.custom_connection_token().unwrap();
-        let body: Value = self
+        let response = self
             .http
             .get(format!("{}/api.xro/2.0/{endpoint}", self.sim.origin()))
+            .query(query)
             .header("accept", "application/json")
             .header("xero-tenant-id", self.tenants[0].to_string())
             .bearer_auth(&token)
             .send()
             .await
-            .unwrap()
-            .json()
-            .await
             .unwrap();
-        body[endpoint].as_array().unwrap().clone()
+        assert!(
+            response.status().is_success(),
+            "GET {endpoint} {query:?}: {}",
+            response.status()
+        );
+        response.json().await.unwrap()
     }
 
     /// `GET /sim/stats`.
@@ -499,7 +509,9 @@ impl InProcessWorker {
 /// full with a worker that stops once every run has ended, completed or not; returns each run's
 /// status, in order.
 pub async fn sync_for_verify(h: &Harness, timeout: Duration) -> Vec<String> {
-    let entities: Vec<&str> = CLASSIC.iter().chain(&["organisation"]).copied().collect();
+    // The organisation's financial year, and the documents that sit in the control accounts.
+    let more = ["organisation", "credit_notes", "overpayments"];
+    let entities: Vec<&str> = CLASSIC.iter().chain(&more).copied().collect();
     xero_sync::db::choose_entities(&h.db.pool, &entities)
         .await
         .unwrap();
@@ -515,6 +527,7 @@ pub fn verifying_worker(h: &Harness, every: Duration) -> InProcessWorker {
     let options = WorkerOptions {
         maintenance: Some(xero_sync::sync::maintenance::Maintenance {
             verify_every: Some(every),
+            reports_every: Some(every),
             ..maintenance(Duration::from_millis(200))
         }),
         ..WorkerOptions::new(4, Duration::from_secs(30))
@@ -533,6 +546,7 @@ pub fn maintenance(every: Duration) -> xero_sync::sync::maintenance::Maintenance
             max_attempts: 8,
         }),
         verify_every: None,
+        reports_every: None,
     }
 }
 
