@@ -15,6 +15,42 @@ CREATE TABLE xero.report_snapshots (
 );
 CREATE INDEX report_snapshots_tenant ON xero.report_snapshots (tenant_id, report, fetched_at DESC);
 
+-- The general ledger names each line's contact too: the source document's (an invoice or its
+-- payment, a credit note, an over- or prepayment, a bank transaction); NULL for a manual
+-- journal or a document not synced. Each lookup is one primary-key probe.
+CREATE OR REPLACE VIEW xero.general_ledger AS
+SELECT l.tenant_id, j.journal_id, j.journal_number, j.journal_date, j.created_date_utc,
+       j.source_type, j.source_id, j.reference, l.journal_line_id, l.account_id,
+       coalesce(a.code, l.account_code) AS account_code,
+       coalesce(a.name, l.account_name) AS account_name,
+       a.class AS account_class, a.type AS account_type, l.description,
+       l.net_amount, l.gross_amount, l.tax_amount, l.tax_type, l.tracking_name,
+       l.tracking_option,
+       CASE
+         WHEN j.source_type IN ('ACCREC', 'ACCPAY') THEN
+           (SELECT i.contact_id FROM xero.invoices i
+             WHERE i.tenant_id = j.tenant_id AND i.invoice_id = j.source_id)
+         WHEN j.source_type IN ('ACCRECPAYMENT', 'ACCPAYPAYMENT') THEN
+           (SELECT i.contact_id FROM xero.payments p
+              JOIN xero.invoices i ON i.tenant_id = p.tenant_id AND i.invoice_id = p.invoice_id
+             WHERE p.tenant_id = j.tenant_id AND p.payment_id = j.source_id)
+         WHEN j.source_type IN ('ACCRECCREDIT', 'ACCPAYCREDIT') THEN
+           (SELECT c.contact_id FROM xero.credit_notes c
+             WHERE c.tenant_id = j.tenant_id AND c.credit_note_id = j.source_id)
+         WHEN j.source_type IN ('AROVERPAYMENT', 'APOVERPAYMENT') THEN
+           (SELECT o.contact_id FROM xero.overpayments o
+             WHERE o.tenant_id = j.tenant_id AND o.overpayment_id = j.source_id)
+         WHEN j.source_type IN ('ARPREPAYMENT', 'APPREPAYMENT') THEN
+           (SELECT p.contact_id FROM xero.prepayments p
+             WHERE p.tenant_id = j.tenant_id AND p.prepayment_id = j.source_id)
+         WHEN j.source_type IN ('CASHREC', 'CASHPAID') THEN
+           (SELECT b.contact_id FROM xero.bank_transactions b
+             WHERE b.tenant_id = j.tenant_id AND b.bank_transaction_id = j.source_id)
+       END AS contact_id
+  FROM xero.journal_lines l
+  JOIN xero.journals j ON j.tenant_id = l.tenant_id AND j.journal_id = l.journal_id
+  LEFT JOIN xero.accounts a ON a.tenant_id = l.tenant_id AND a.account_id = l.account_id;
+
 -- A report's amount: Xero sends strings ("1234.50"; thousands separators and a parenthesised
 -- negative are read too). NULL for anything else (a label, an empty cell).
 CREATE FUNCTION xero.report_amount(value text) RETURNS numeric

@@ -85,8 +85,9 @@ pub async fn check(engine: &Engine, lease: Lease<'_>, job: VerifyJob) -> anyhow:
     Ok(outcome)
 }
 
-/// Queues a verification for every active organisation whose journals are synced, whose runs
-/// have all ended, and that was not checked within `every`; returns how many.
+/// Queues a verification for every active organisation whose journals are synced (or that Xero
+/// gives no journals: its control accounts are checked), whose runs have all ended, and that was
+/// not checked within `every`; returns how many.
 pub async fn due(conn: &mut PgConnection, every: Duration) -> Result<u64, sqlx::Error> {
     let tenants: Vec<(Uuid, i64)> = sqlx::query_as(
         "SELECT t.tenant_id, floor(extract(epoch FROM now()) / $1)::bigint
@@ -94,7 +95,7 @@ pub async fn due(conn: &mut PgConnection, every: Duration) -> Result<u64, sqlx::
           WHERE t.status = 'active'
             AND EXISTS (SELECT 1 FROM xero.sync_progress p
                          WHERE p.tenant_id = t.tenant_id AND p.entity = 'journals'
-                           AND p.last_success_at IS NOT NULL)
+                           AND (p.last_success_at IS NOT NULL OR p.status = 'not_entitled'))
             AND NOT EXISTS (SELECT 1 FROM xero.sync_log l
                              WHERE l.tenant_id = t.tenant_id AND l.status = 'running')
             AND NOT EXISTS (SELECT 1 FROM xero.verifications v
@@ -150,18 +151,7 @@ async fn differs(
         );
         return Ok(format!("still differs after healing: {names}"));
     }
-    let mut runs = Vec::new();
-    let documents: &[&str] = if v.documents.differing().is_empty() {
-        &[]
-    } else {
-        &verify::documents::DOCUMENTS
-    };
-    for &entity in HEALED_BY.iter().chain(documents) {
-        let max = engine.settings.max_attempts;
-        if let Ok(started) = start_run_in(tx, entity, v.tenant_id, true, max).await {
-            runs.push(started.run_id);
-        }
-    }
+    let runs = heal(engine, tx, v).await;
     let id = record(
         tx,
         v.tenant_id,
@@ -182,6 +172,26 @@ async fn differs(
     };
     look_again(tx, &again, &format!("verify-healed:{id}")).await?;
     Ok(format!("differs: {names}; healing by runs {runs:?}"))
+}
+
+/// Starts the full runs that read again what posts to the accounts that differ: the journals
+/// and accounts, and the documents too when they differ from the control accounts (or, without
+/// journals, are all that was compared). An entity that cannot start (not synced here, not
+/// entitled) is left out.
+async fn heal(engine: &Engine, tx: &mut PgConnection, v: &Verification) -> Vec<Uuid> {
+    let documents: &[&str] = if v.documents.differing().is_empty() && v.from_journals {
+        &[]
+    } else {
+        &verify::documents::DOCUMENTS
+    };
+    let mut runs = Vec::new();
+    for &entity in HEALED_BY.iter().chain(documents) {
+        let max = engine.settings.max_attempts;
+        if let Ok(started) = start_run_in(tx, entity, v.tenant_id, true, max).await {
+            runs.push(started.run_id);
+        }
+    }
+    runs
 }
 
 /// Queues `job` a little later, under `key`.

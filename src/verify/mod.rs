@@ -12,12 +12,17 @@
 //! and overpayments leave outstanding, so a missing invoice is caught even when the journals
 //! are complete.
 //!
+//! Where Xero gives the app no journals, the receivable and payable accounts of Xero's report
+//! are compared with the synced documents instead (`without_journals`).
+//!
 //! Layout: `amount` (cents, from strings and numerics), `report` (the report's rows),
-//! `documents` (the control accounts' cross-check), and this file (fetch, recompute, compare).
+//! `documents` (the control accounts' cross-check), `without_journals`, and this file (fetch,
+//! recompute, compare).
 
 pub mod amount;
 pub mod documents;
 pub mod report;
+pub mod without_journals;
 
 use std::collections::BTreeMap;
 
@@ -97,6 +102,9 @@ pub struct Verification {
     pub accounts: Vec<Account>,
     /// The documents against the control accounts.
     pub documents: documents::Check,
+    /// Whether the accounts were recomputed from the journals (else Xero gives the app none, and
+    /// the control accounts were compared from the documents).
+    pub from_journals: bool,
 }
 
 impl Verification {
@@ -134,7 +142,7 @@ pub async fn verify(
     tenant_id: Uuid,
     date: NaiveDate,
 ) -> Result<Verification, VerifyError> {
-    synced(&engine.pool, tenant_id, date).await?;
+    let ledger = synced(&engine.pool, tenant_id, date).await?;
     let get = Get {
         tenant_id,
         endpoint: "Reports/TrialBalance",
@@ -150,8 +158,43 @@ pub async fn verify(
         Err(e) => return Err(VerifyError::Xero(e)),
     };
     let theirs = report::trial_balance(&body).map_err(VerifyError::Report)?;
-    let ours = recomputed(&engine.pool, tenant_id, date).await?;
-    let unchecked = not_checkable(&engine.pool, tenant_id).await?;
+    let today = chrono::Utc::now().date_naive();
+    let (accounts, documents) = if ledger == Ledger::Documents {
+        let (compared, documents) =
+            without_journals::compare(&engine.pool, tenant_id, date, &theirs).await?;
+        let accounts = compared
+            .into_iter()
+            .map(|c| Account {
+                account_id: c.account_id,
+                label: c.label,
+                xero: c.xero,
+                ours: c.documents,
+                checkable: true,
+            })
+            .collect();
+        (accounts, documents)
+    } else {
+        let ours = recomputed(&engine.pool, tenant_id, date).await?;
+        let unchecked = not_checkable(&engine.pool, tenant_id).await?;
+        let documents = documents::cross_check(&engine.pool, tenant_id, date, today).await?;
+        (merge(ours, theirs, &unchecked), documents)
+    };
+    Ok(Verification {
+        tenant_id,
+        date,
+        accounts,
+        documents,
+        from_journals: ledger == Ledger::Journals,
+    })
+}
+
+/// Our accounts and Xero's side by side, by label: every account either side has a balance
+/// for.
+fn merge(
+    ours: Vec<(Uuid, String, Cents, Cents)>,
+    theirs: Vec<report::Line>,
+    unchecked: &[Uuid],
+) -> Vec<Account> {
     let mut accounts: BTreeMap<Uuid, Account> = BTreeMap::new();
     for (account_id, label, debit, credit) in ours {
         accounts.insert(
@@ -178,46 +221,64 @@ pub async fn verify(
     }
     let mut accounts: Vec<Account> = accounts.into_values().collect();
     accounts.sort_by(|a, b| a.label.cmp(&b.label));
-    let today = chrono::Utc::now().date_naive();
-    let documents = documents::cross_check(&engine.pool, tenant_id, date, today).await?;
-    Ok(Verification {
-        tenant_id,
-        date,
-        accounts,
-        documents,
-    })
+    accounts
+}
+
+/// What the copy is compared from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Ledger {
+    /// The synced journals: every account.
+    Journals,
+    /// Xero gives the app no journals: the control accounts, from the documents.
+    Documents,
 }
 
 /// Refuses a comparison that could only fail: the journals, accounts and organisation must
-/// each have completed a run.
-async fn synced(pool: &PgPool, tenant_id: Uuid, date: NaiveDate) -> Result<(), VerifyError> {
+/// each have completed a run — or, where Xero gives the app no journals, the accounts,
+/// organisation and documents, on today.
+async fn synced(pool: &PgPool, tenant_id: Uuid, date: NaiveDate) -> Result<Ledger, VerifyError> {
     let journals: Option<String> = sqlx::query_scalar(
         "SELECT status FROM xero.sync_progress WHERE tenant_id = $1 AND entity = 'journals'",
     )
     .bind(tenant_id)
     .fetch_optional(pool)
     .await?;
-    if journals.as_deref() == Some("not_entitled") {
-        return Err(VerifyError::Unverifiable(format!(
-            "tenant {tenant_id}: Xero refuses this app its journals (behind the Advanced pricing \
-             tier since 2 March 2026, or a connection without accounting.journals.read), and \
-             verify recomputes the trial balance from them: nothing of this organisation's \
-             ledger can be checked. Its documents are synced as usual"
-        )));
-    }
+    let ledger = if journals.as_deref() == Some("not_entitled") {
+        Ledger::Documents
+    } else {
+        Ledger::Journals
+    };
+    let needed: &[&str] = match ledger {
+        Ledger::Journals => &["journals", "accounts", "organisation"],
+        Ledger::Documents => &without_journals::NEEDED,
+    };
     let missing: Vec<String> = sqlx::query_scalar(
-        "SELECT e FROM unnest(ARRAY['journals', 'accounts', 'organisation']) AS e
+        "SELECT e FROM unnest($2::text[]) AS e
           WHERE NOT EXISTS (SELECT 1 FROM xero.sync_progress p
                              WHERE p.tenant_id = $1 AND p.entity = e
                                AND p.last_success_at IS NOT NULL)",
     )
     .bind(tenant_id)
+    .bind(needed)
     .fetch_all(pool)
     .await?;
+    let without = "Xero refuses this app its journals (behind the Advanced pricing tier since 2 \
+                   March 2026, or a connection without accounting.journals.read), so only the \
+                   receivable and payable accounts can be checked, against the synced documents";
+    if ledger == Ledger::Documents && date < chrono::Utc::now().date_naive() {
+        return Err(VerifyError::Unverifiable(format!(
+            "tenant {tenant_id}: {without}, and those carry only today's amounts due: verify \
+             it without --date"
+        )));
+    }
     if !missing.is_empty() {
+        let what = match ledger {
+            Ledger::Journals => "verify compares the synced journals with Xero's report".to_owned(),
+            Ledger::Documents => without.to_owned(),
+        };
         return Err(VerifyError::NotSynced(format!(
             "tenant {tenant_id}: {} not synced yet (run `xero-sync sync --tenant {tenant_id}`); \
-             verify compares the synced journals with Xero's report",
+             {what}",
             missing.join(", ")
         )));
     }
@@ -231,7 +292,7 @@ async fn synced(pool: &PgPool, tenant_id: Uuid, date: NaiveDate) -> Result<(), V
             "tenant {tenant_id}: the organisation's financial year end is not known"
         )));
     }
-    Ok(())
+    Ok(ledger)
 }
 
 /// Our trial balance: `(account, label, debit, credit)`.

@@ -1,7 +1,8 @@
 //! The demo, README's main command: a simulated organisation, connected through the real OAuth
 //! flow, synced in full by in-process workers, a few changes that arrive by webhook (see
 //! `demo_webhooks`), then a "day of changes" and an incremental run — with the Xero calls of
-//! both runs side by side and a digest check after each.
+//! both runs side by side and a digest check after each — and last, every organisation's ledger
+//! verified against its Trial Balance (`demo_verify`).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -70,18 +71,8 @@ pub async fn run(options: DemoOptions, registry: &'static [Entity]) -> anyhow::R
     let keys = Arc::new(Keys::generated());
     connect_through_oauth(&pool, &http, &xero, registry, &keys).await?;
     let engine = app::engine(pool.clone(), &http, &xero, &options.sync, registry, keys)?;
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let options_worker = WorkerOptions::new(options.concurrency, Duration::from_secs(30));
-    let stopped = async move {
-        let _ = stopped.await;
-        Ok(())
-    };
-    let worker = tokio::spawn(worker::run(
-        engine,
-        options_worker,
-        worker::unique_name(),
-        stopped,
-    ));
+    let verifier = engine.clone();
+    let (stop, worker) = spawn_worker(engine, options.concurrency);
     let sim_http = reqwest::Client::new();
     let full = sync_and_check(&pool, &sim, &sim_http, registry, Pass::Full, &options).await?;
     let by_webhook = crate::demo_webhooks::step(&pool, &sim, &sim_http).await?;
@@ -101,7 +92,9 @@ pub async fn run(options: DemoOptions, registry: &'static [Entity]) -> anyhow::R
     let _ = stop.send(());
     worker.await.context("worker task")??;
     print_summary(registry, &full, &incremental, &sweep);
-    let equal = verdict(&full, &incremental, &sweep) && by_webhook;
+    let synced = verdict(&full, &incremental, &sweep) && by_webhook;
+    let verified = crate::demo_verify::step(&verifier, &sim.tenant_ids()).await;
+    let equal = synced && verified;
     println!(
         "\n{} in {:.1}s",
         if equal {
@@ -113,6 +106,24 @@ pub async fn run(options: DemoOptions, registry: &'static [Entity]) -> anyhow::R
     );
     sim.shutdown().await;
     Ok(equal)
+}
+
+/// A worker in this process, stopped by sending on the returned channel.
+fn spawn_worker(
+    engine: Arc<xero_sync::sync::engine::Engine>,
+    concurrency: usize,
+) -> (
+    tokio::sync::oneshot::Sender<()>,
+    tokio::task::JoinHandle<anyhow::Result<()>>,
+) {
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let options = WorkerOptions::new(concurrency, Duration::from_secs(30));
+    let stopped = async move {
+        let _ = stopped.await;
+        Ok(())
+    };
+    let worker = tokio::spawn(worker::run(engine, options, worker::unique_name(), stopped));
+    (stop, worker)
 }
 
 /// One pass's figures per (tenant, entity).

@@ -7,6 +7,7 @@ use xero_sync::entity::Entity;
 pub mod columns;
 pub mod commands;
 pub mod demo;
+pub mod demo_verify;
 pub mod demo_webhooks;
 pub mod entities;
 pub mod runs;

@@ -158,6 +158,29 @@ async fn the_ledger_views_equal_xeros_reports_for_every_month_of_the_demo_organi
         compared > 10 * months.len(),
         "{compared} account-months compared"
     );
+
+    // The general ledger names each document's contact.
+    let (lines, named, wrong): (i64, i64, i64) = sqlx::query_as(
+        "SELECT count(*), count(g.contact_id),
+                count(*) FILTER (WHERE g.source_type IN ('ACCREC', 'ACCPAY')
+                                   AND g.contact_id IS DISTINCT FROM
+                                       (SELECT i.contact_id FROM xero.invoices i
+                                         WHERE i.invoice_id = g.source_id))
+           FROM xero.general_ledger g
+          WHERE g.tenant_id = $1
+            AND g.source_type IN ('ACCREC', 'ACCPAY', 'ACCRECCREDIT', 'ACCPAYCREDIT',
+                                  'AROVERPAYMENT', 'APOVERPAYMENT')",
+    )
+    .bind(h.tenants[0])
+    .fetch_one(&h.db.pool)
+    .await
+    .unwrap();
+    assert!(lines > 0);
+    assert_eq!(
+        (named, wrong),
+        (lines, 0),
+        "every document's line has its contact"
+    );
 }
 
 /// Xero's schema for a reports response, if the reference specs are beside the checkout.

@@ -181,7 +181,7 @@ async fn a_missing_invoice_is_caught_by_its_control_account_though_the_journals_
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_organisation_without_journals_is_not_verified_and_says_why() {
+async fn without_journals_the_control_accounts_are_checked_and_verify_says_what_it_cannot_check() {
     let h = Harness::new(small_org()).await;
     h.sim_json(
         "POST",
@@ -191,13 +191,50 @@ async fn an_organisation_without_journals_is_not_verified_and_says_why() {
     .await;
     sync_for_verify(&h, MINUTE).await;
     let (ok, stdout, stderr) = verify(&h).await;
-    assert!(!ok, "{stdout}");
+    assert!(ok, "{stdout}\n{stderr}");
+    let receivable = stdout
+        .lines()
+        .find(|l| l.contains("Accounts Receivable (610)"));
     assert!(
-        stderr.contains("refuses this app its journals")
-            && stderr.contains("Advanced")
-            && stderr.contains("nothing of this organisation's ledger can be checked"),
-        "says what it cannot check and why: {stderr}"
+        receivable.is_some_and(|l| !l.contains("DIFFERS")),
+        "the receivable account is compared with Xero's report:\n{stdout}"
     );
+    assert!(
+        stdout.contains("Xero gives this app no journals")
+            && stdout.contains("cannot be checked without journals"),
+        "says what it cannot check and why: {stdout}"
+    );
+    // Documents hold only today's amounts due.
+    let (ok, _, stderr) = verify_with(&h, &["--date", "2024-01-31"]).await;
+    assert!(!ok);
+    assert!(
+        stderr.contains("Advanced") && stderr.contains("only today's"),
+        "{stderr}"
+    );
+    // An invoice lost from the copy differs from Xero's own receivable balance.
+    let (invoice, due): (Uuid, String) = sqlx::query_as(
+        "SELECT invoice_id, amount_due::text FROM xero.invoices
+          WHERE tenant_id = $1 AND type = 'ACCREC' AND status = 'AUTHORISED' AND amount_due > 0
+            AND date <= current_date
+          ORDER BY invoice_number LIMIT 1",
+    )
+    .bind(h.tenants[0])
+    .fetch_one(&h.db.pool)
+    .await
+    .unwrap();
+    sqlx::query("DELETE FROM xero.invoices WHERE invoice_id = $1")
+        .bind(invoice)
+        .execute(&h.db.pool)
+        .await
+        .unwrap();
+    let (ok, stdout, stderr) = verify(&h).await;
+    assert!(!ok, "{stdout}");
+    let due = xero_sync::verify::amount::parse(&due).unwrap();
+    let named = format!(
+        "Accounts Receivable (610) by {}",
+        xero_sync::verify::amount::show(-due)
+    );
+    assert!(stderr.contains(&named), "{stderr}");
 }
 
 /// The tenant's checks so far: (outcome, differing accounts, healing runs, healed from).
@@ -262,6 +299,7 @@ async fn drift_in_xero_is_found_by_the_daily_check_and_healed_by_reading_the_jou
     assert_eq!(done.len(), 2, "one check, one look after healing: {done:?}");
     let (ok, stdout, stderr) = verify(&h).await;
     assert!(ok, "equal again:\n{stdout}\n{stderr}");
+    h.assert_equal(Some(&["journals", "accounts"])).await;
     let status = status(&h).await;
     assert!(
         status.contains("ledger equal to Xero's Trial Balance"),
@@ -333,6 +371,13 @@ async fn an_invoice_voided_in_xero_without_a_new_date_is_found_by_its_control_ac
     assert_eq!(status_of().await, "VOIDED");
     let (ok, stdout, stderr) = verify(&h).await;
     assert!(ok, "equal again:\n{stdout}\n{stderr}");
+    h.assert_equal(Some(&[
+        "invoices",
+        "credit_notes",
+        "overpayments",
+        "journals",
+    ]))
+    .await;
 }
 
 /// `xero-sync status`'s output.
