@@ -7,23 +7,7 @@ mod support;
 use std::collections::{HashMap, HashSet};
 
 use serde_json::{Value, json};
-use support::{Harness, cents, ms, small};
-
-async fn all_journals(h: &Harness) -> Vec<Value> {
-    let mut out: Vec<Value> = Vec::new();
-    let mut offset = 0;
-    loop {
-        let body = h
-            .get_json("Journals", &[("offset", &offset.to_string())], None)
-            .await;
-        let page = body["Journals"].as_array().unwrap().clone();
-        // A run ends on an empty page, as Xero recommends.
-        let Some(last) = page.last() else { break };
-        offset = last["JournalNumber"].as_u64().unwrap();
-        out.extend(page);
-    }
-    out
-}
+use support::{Harness, all_journals, cents, ms, small};
 
 #[tokio::test]
 async fn journals_page_by_offset_a_hundred_at_a_time_in_number_order() {

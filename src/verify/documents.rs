@@ -65,6 +65,24 @@ impl Check {
     }
 }
 
+/// Those of `entities` that have not completed a run for the tenant.
+pub async fn unsynced(
+    pool: &PgPool,
+    tenant_id: Uuid,
+    entities: &[&str],
+) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT e FROM unnest($2::text[]) AS e
+          WHERE NOT EXISTS (SELECT 1 FROM xero.sync_progress p
+                             WHERE p.tenant_id = $1 AND p.entity = e
+                               AND p.last_success_at IS NOT NULL)",
+    )
+    .bind(tenant_id)
+    .bind(entities)
+    .fetch_all(pool)
+    .await
+}
+
 /// Cross-checks the tenant's documents against its control accounts on `date`.
 pub async fn cross_check(
     pool: &PgPool,
@@ -79,16 +97,7 @@ pub async fn cross_check(
             ),
         });
     }
-    let missing: Vec<String> = sqlx::query_scalar(
-        "SELECT e FROM unnest($2::text[]) AS e
-          WHERE NOT EXISTS (SELECT 1 FROM xero.sync_progress p
-                             WHERE p.tenant_id = $1 AND p.entity = e
-                               AND p.last_success_at IS NOT NULL)",
-    )
-    .bind(tenant_id)
-    .bind(DOCUMENTS)
-    .fetch_all(pool)
-    .await?;
+    let missing = unsynced(pool, tenant_id, &DOCUMENTS).await?;
     if !missing.is_empty() {
         return Ok(Check::NotChecked {
             reason: format!(

@@ -252,16 +252,7 @@ async fn synced(pool: &PgPool, tenant_id: Uuid, date: NaiveDate) -> Result<Ledge
         Ledger::Journals => &["journals", "accounts", "organisation"],
         Ledger::Documents => &without_journals::NEEDED,
     };
-    let missing: Vec<String> = sqlx::query_scalar(
-        "SELECT e FROM unnest($2::text[]) AS e
-          WHERE NOT EXISTS (SELECT 1 FROM xero.sync_progress p
-                             WHERE p.tenant_id = $1 AND p.entity = e
-                               AND p.last_success_at IS NOT NULL)",
-    )
-    .bind(tenant_id)
-    .bind(needed)
-    .fetch_all(pool)
-    .await?;
+    let missing = documents::unsynced(pool, tenant_id, needed).await?;
     let without = "Xero refuses this app its journals (behind the Advanced pricing tier since 2 \
                    March 2026, or a connection without accounting.journals.read), so only the \
                    receivable and payable accounts can be checked, against the synced documents";

@@ -34,6 +34,27 @@ async fn verify_with(h: &Harness, more: &[&str]) -> (bool, String, String) {
     (out.status.success(), text(&out.stdout), text(&out.stderr))
 }
 
+/// Deletes from the copy the first authorised sale with an amount due (dated by today), as if
+/// it had never been synced; returns that amount, in cents.
+async fn lose_an_open_sale(h: &Harness) -> i64 {
+    let (invoice, due): (Uuid, String) = sqlx::query_as(
+        "SELECT invoice_id, amount_due::text FROM xero.invoices
+          WHERE tenant_id = $1 AND type = 'ACCREC' AND status = 'AUTHORISED' AND amount_due > 0
+            AND date <= current_date
+          ORDER BY invoice_number LIMIT 1",
+    )
+    .bind(h.tenants[0])
+    .fetch_one(&h.db.pool)
+    .await
+    .unwrap();
+    sqlx::query("DELETE FROM xero.invoices WHERE invoice_id = $1")
+        .bind(invoice)
+        .execute(&h.db.pool)
+        .await
+        .unwrap();
+    xero_sync::verify::amount::parse(&due).unwrap()
+}
+
 /// Runs `verify` for the first tenant, today.
 async fn verify(h: &Harness) -> (bool, String, String) {
     verify_with(h, &[]).await
@@ -148,24 +169,9 @@ async fn a_missing_invoice_is_caught_by_its_control_account_though_the_journals_
     assert!(ok, "verify after changes failed:\n{stdout}\n{stderr}");
 
     // An invoice lost from the copy: every journal is there, so only the documents show it.
-    let (invoice, due): (Uuid, String) = sqlx::query_as(
-        "SELECT invoice_id, amount_due::text FROM xero.invoices
-          WHERE tenant_id = $1 AND type = 'ACCREC' AND status = 'AUTHORISED' AND amount_due > 0
-            AND date <= current_date
-          ORDER BY invoice_number LIMIT 1",
-    )
-    .bind(h.tenants[0])
-    .fetch_one(&h.db.pool)
-    .await
-    .unwrap();
-    sqlx::query("DELETE FROM xero.invoices WHERE invoice_id = $1")
-        .bind(invoice)
-        .execute(&h.db.pool)
-        .await
-        .unwrap();
+    let due = lose_an_open_sale(&h).await;
     let (ok, stdout, stderr) = verify(&h).await;
     assert!(!ok, "verify exits non-zero:\n{stdout}");
-    let due = xero_sync::verify::amount::parse(&due).unwrap();
     let named = format!(
         "Accounts Receivable (610): documents differ from the ledger by {}",
         xero_sync::verify::amount::show(-due)
@@ -212,24 +218,9 @@ async fn without_journals_the_control_accounts_are_checked_and_verify_says_what_
         "{stderr}"
     );
     // An invoice lost from the copy differs from Xero's own receivable balance.
-    let (invoice, due): (Uuid, String) = sqlx::query_as(
-        "SELECT invoice_id, amount_due::text FROM xero.invoices
-          WHERE tenant_id = $1 AND type = 'ACCREC' AND status = 'AUTHORISED' AND amount_due > 0
-            AND date <= current_date
-          ORDER BY invoice_number LIMIT 1",
-    )
-    .bind(h.tenants[0])
-    .fetch_one(&h.db.pool)
-    .await
-    .unwrap();
-    sqlx::query("DELETE FROM xero.invoices WHERE invoice_id = $1")
-        .bind(invoice)
-        .execute(&h.db.pool)
-        .await
-        .unwrap();
+    let due = lose_an_open_sale(&h).await;
     let (ok, stdout, stderr) = verify(&h).await;
     assert!(!ok, "{stdout}");
-    let due = xero_sync::verify::amount::parse(&due).unwrap();
     let named = format!(
         "Accounts Receivable (610) by {}",
         xero_sync::verify::amount::show(-due)

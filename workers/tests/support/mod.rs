@@ -433,8 +433,10 @@ impl Harness {
             // Replicas of one test, and tests in parallel, each on a port of their own.
             .env("WORKER_HTTP_ADDR", "127.0.0.1:0")
             // The jobs and Xero calls a test counts are its own: a worker process verifies
-            // only where a test asks it to (the verify tests run their own maintenance).
+            // and keeps reports only where a test asks it to (the verify and report tests run
+            // their own maintenance).
             .env("VERIFY_EVERY", "0")
+            .env("REPORTS_EVERY", "0")
             .env(
                 "XERO_CONCURRENT_LIMIT",
                 self.xero.concurrent_limit.to_string(),
