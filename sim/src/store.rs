@@ -139,7 +139,8 @@ pub fn digest(mut versions: Vec<(String, i64)>) -> (usize, String) {
     (versions.len(), hex::encode(hasher.finalize()))
 }
 
-/// The journal log: append-only, `JournalNumber = index + 1`, `CreatedDateUTC` non-decreasing.
+/// The journal log: append-only, `JournalNumber` ascending with the index (`index + 1` unless
+/// drift made a journal vanish), `CreatedDateUTC` non-decreasing.
 #[derive(Debug, Default)]
 pub struct JournalLog {
     journals: Vec<Journal>,
@@ -163,7 +164,7 @@ impl JournalLog {
 
     /// The next `JournalNumber`.
     pub fn next_number(&self) -> u64 {
-        self.journals.len() as u64 + 1
+        self.journals.last().map_or(1, |j| j.journal_number + 1)
     }
 
     /// Appends a journal, returning its index.
@@ -179,15 +180,8 @@ impl JournalLog {
     /// journal, number or date — an offset walk that read it already never sees the change.
     /// Returns the journal and its two accounts.
     pub fn drift(&mut self, cents: i64, spared: &[Uuid]) -> Option<(Uuid, [Uuid; 2])> {
-        const BALANCE_SHEET: [&str; 5] = ["BANK", "CURRENT", "CURRLIAB", "FIXED", "EQUITY"];
-        let journal = self.journals.iter_mut().find(|j| {
-            j.journal_lines.len() == 2
-                && j.journal_lines.iter().all(|l| {
-                    l.net_amount.0 != 0
-                        && BALANCE_SHEET.contains(&l.account_type)
-                        && !spared.contains(&l.account_id)
-                })
-        })?;
+        let i = self.drifting(spared)?;
+        let journal = &mut self.journals[i];
         for line in &mut journal.journal_lines {
             let grow = cents * line.net_amount.0.signum();
             line.net_amount.0 += grow;
@@ -200,12 +194,40 @@ impl JournalLog {
         Some((journal.journal_id, accounts))
     }
 
+    /// Drift of another kind: the journal [`JournalLog::drift`] would change vanishes without
+    /// a trace (no reversal; its number is skipped from then on). Returns its index (the caller
+    /// re-points what referred to later indexes), id and two accounts.
+    pub fn vanish(&mut self, spared: &[Uuid]) -> Option<(usize, Uuid, [Uuid; 2])> {
+        let i = self.drifting(spared)?;
+        let journal = self.journals.remove(i);
+        let lines = &journal.journal_lines;
+        Some((
+            i,
+            journal.journal_id,
+            [lines[0].account_id, lines[1].account_id],
+        ))
+    }
+
+    /// The first journal with exactly two lines, both on balance sheet accounts other than
+    /// `spared`.
+    fn drifting(&self, spared: &[Uuid]) -> Option<usize> {
+        const BALANCE_SHEET: [&str; 5] = ["BANK", "CURRENT", "CURRLIAB", "FIXED", "EQUITY"];
+        self.journals.iter().position(|j| {
+            j.journal_lines.len() == 2
+                && j.journal_lines.iter().all(|l| {
+                    l.net_amount.0 != 0
+                        && BALANCE_SHEET.contains(&l.account_type)
+                        && !spared.contains(&l.account_id)
+                })
+        })
+    }
+
     /// Xero's `GET /Journals?offset=N`: up to `limit` journals with `JournalNumber > offset`,
     /// ascending, and (if given) created on or after the second of `ims_ms`.
     pub fn after(&self, offset: u64, ims_ms: Option<i64>, limit: usize) -> &[Journal] {
-        let by_offset = usize::try_from(offset)
-            .unwrap_or(usize::MAX)
-            .min(self.journals.len());
+        let by_offset = self
+            .journals
+            .partition_point(|j| j.journal_number <= offset);
         let by_ims = ims_ms.map_or(0, |ims| {
             let bound = floor_to_second(ims);
             self.journals.partition_point(|j| j.created.0 < bound)

@@ -240,3 +240,45 @@ async fn journals_are_append_only_and_changes_post_reversals() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_journal_deleted_without_a_trace_leaves_a_gap_the_offset_walk_steps_over() {
+    let h = Harness::start(small()).await;
+    let before = all_journals(&h).await;
+    let gone = h
+        .post("drift", json!({ "kind": "journal_deleted_quietly" }))
+        .await;
+    let id = gone["journal_id"].as_str().unwrap();
+    let after = all_journals(&h).await;
+    assert_eq!(after.len(), before.len() - 1);
+    assert!(after.iter().all(|j| j["JournalID"] != id));
+    // New journals number on from the last one, never reusing a number.
+    h.post("mutate", json!({ "entity": "invoices", "count": 50 }))
+        .await;
+    let numbers: Vec<u64> = all_journals(&h)
+        .await
+        .iter()
+        .map(|j| j["JournalNumber"].as_u64().unwrap())
+        .collect();
+    assert!(numbers.windows(2).all(|w| w[0] < w[1]), "ascending, unique");
+    assert!(numbers.len() > after.len());
+    assert_eq!(
+        numbers.last(),
+        Some(&(before.len() as u64 + (numbers.len() - after.len()) as u64))
+    );
+    // An unknown kind is refused, naming the kinds there are.
+    let res = h
+        .http
+        .post(format!("{}/sim/drift", h.sim.origin()))
+        .json(&json!({ "kind": "everything" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), reqwest::StatusCode::BAD_REQUEST);
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("journal_deleted_quietly")
+    );
+}

@@ -371,6 +371,52 @@ async fn an_invoice_voided_in_xero_without_a_new_date_is_found_by_its_control_ac
     .await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_journal_deleted_in_xero_without_a_trace_is_found_healed_once_and_then_said_loudly() {
+    let h = synced().await;
+    let gone = h
+        .sim_json(
+            "POST",
+            "/sim/drift",
+            Some(serde_json::json!({"tenant_id": h.tenants[0], "kind": "journal_deleted_quietly"})),
+        )
+        .await;
+    let accounts: Vec<&str> = gone["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap())
+        .collect();
+    let worker = verifying_worker(&h, HOUR);
+    let done = eventually("the second look", 2 * MINUTE, || async {
+        let checks = checks(&h).await;
+        checks
+            .iter()
+            .any(|c| c.0 == "still_differs")
+            .then_some(checks)
+    })
+    .await;
+    // Maintenance passes go on every 200 ms: none starts another check or heal.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    worker.stop().await;
+    let outcomes: Vec<String> = checks(&h).await.into_iter().map(|c| c.0).collect();
+    assert_eq!(outcomes, ["differs", "still_differs"]);
+    let (_, differing, runs, _) = &done[0];
+    assert_eq!(
+        runs.len(),
+        2,
+        "journals and accounts read again once: {done:?}"
+    );
+    for account in &accounts {
+        assert!(
+            differing.to_string().contains(account),
+            "{account} named: {differing}"
+        );
+    }
+    let (ok, _, stderr) = verify(&h).await;
+    assert!(!ok && stderr.contains("2 account(s) differ"), "{stderr}");
+}
+
 /// `xero-sync status`'s output.
 async fn status(h: &Harness) -> String {
     let out = h.command(&["status"]).output().await.unwrap();
