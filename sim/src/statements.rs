@@ -188,13 +188,10 @@ pub fn bank_summary(data: &TenantData, from: MsDate, to: MsDate) -> Vec<BankLine
             continue;
         }
         for line in &journal.journal_lines {
-            let Some(sum) = banks
-                .iter()
-                .any(|b| b.account_id == line.account_id)
-                .then(|| sums.entry(line.account_id).or_default())
-            else {
+            if !banks.iter().any(|b| b.account_id == line.account_id) {
                 continue;
-            };
+            }
+            let sum = sums.entry(line.account_id).or_default();
             let net = line.net_amount.0;
             match (journal.journal_date < from, net >= 0) {
                 (true, _) => sum[0] += net,

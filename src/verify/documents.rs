@@ -65,6 +65,36 @@ impl Check {
     }
 }
 
+/// Each control account's balance from the journals and the documents' outstanding amount on
+/// `date` (`xero.control_accounts`), receivable first.
+pub async fn controls(
+    pool: &PgPool,
+    tenant_id: Uuid,
+    date: NaiveDate,
+) -> Result<Vec<Control>, sqlx::Error> {
+    let rows: Vec<(Uuid, String, String, String)> = sqlx::query_as(
+        "SELECT account_id, coalesce(account_name || ' (' || account_code || ')', account_name,
+                                     system_account),
+                ledger::text, documents::text
+           FROM xero.control_accounts($1, $2) ORDER BY system_account DESC",
+    )
+    .bind(tenant_id)
+    .bind(date)
+    .fetch_all(pool)
+    .await?;
+    let cents = |t: &str| amount::parse(t).map_err(|e| sqlx::Error::Decode(e.into()));
+    rows.into_iter()
+        .map(|(account_id, label, ledger, documents)| {
+            Ok(Control {
+                account_id,
+                label,
+                ledger: cents(&ledger)?,
+                documents: cents(&documents)?,
+            })
+        })
+        .collect()
+}
+
 /// Those of `entities` that have not completed a run for the tenant.
 pub async fn unsynced(
     pool: &PgPool,
@@ -107,25 +137,6 @@ pub async fn cross_check(
             ),
         });
     }
-    let rows: Vec<(Uuid, String, String, String)> = sqlx::query_as(
-        "SELECT account_id, coalesce(account_name || ' (' || account_code || ')', account_name,
-                                     system_account),
-                ledger::text, documents::text
-           FROM xero.control_accounts($1, $2) ORDER BY system_account DESC",
-    )
-    .bind(tenant_id)
-    .bind(date)
-    .fetch_all(pool)
-    .await?;
-    let mut controls = Vec::with_capacity(rows.len());
-    for (account_id, label, ledger, documents) in rows {
-        let cents = |t: &str| amount::parse(t).map_err(|e| sqlx::Error::Decode(e.into()));
-        controls.push(Control {
-            account_id,
-            label,
-            ledger: cents(&ledger)?,
-            documents: cents(&documents)?,
-        });
-    }
+    let controls = controls(pool, tenant_id, date).await?;
     Ok(Check::Checked { controls })
 }

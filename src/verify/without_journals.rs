@@ -9,8 +9,8 @@ use chrono::NaiveDate;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use super::amount::{self, Cents};
-use super::documents::{Check, DOCUMENTS};
+use super::amount::Cents;
+use super::documents::{Check, DOCUMENTS, controls};
 use super::report::Line;
 
 /// What must be synced to check without journals.
@@ -44,27 +44,16 @@ pub async fn compare(
     date: NaiveDate,
     theirs: &[Line],
 ) -> Result<(Vec<Compared>, Check), sqlx::Error> {
-    let rows: Vec<(Uuid, String, String)> = sqlx::query_as(
-        "SELECT account_id, coalesce(account_name || ' (' || account_code || ')', account_name,
-                                     system_account),
-                documents::text
-           FROM xero.control_accounts($1, $2) ORDER BY system_account DESC",
-    )
-    .bind(tenant_id)
-    .bind(date)
-    .fetch_all(pool)
-    .await?;
-    let mut accounts = Vec::with_capacity(rows.len());
-    for (account_id, label, documents) in rows {
-        let documents: Cents =
-            amount::parse(&documents).map_err(|e| sqlx::Error::Decode(e.into()))?;
+    let mut accounts = Vec::new();
+    for control in controls(pool, tenant_id, date).await? {
         let xero = theirs
             .iter()
-            .filter(|l| l.account_id == account_id)
+            .filter(|l| l.account_id == control.account_id)
             .fold((0, 0), |(d, c), l| (d + l.debit, c + l.credit));
+        let documents = control.documents;
         accounts.push(Compared {
-            account_id,
-            label,
+            account_id: control.account_id,
+            label: control.label,
             xero,
             documents: (documents.max(0), (-documents).max(0)),
         });

@@ -228,8 +228,11 @@ async fn without_journals_the_control_accounts_are_checked_and_verify_says_what_
     assert!(stderr.contains(&named), "{stderr}");
 }
 
-/// The tenant's checks so far: (outcome, differing accounts, healing runs, healed from).
-async fn checks(h: &Harness) -> Vec<(String, serde_json::Value, Vec<Uuid>, Option<i64>)> {
+/// A recorded check: (outcome, differing accounts, healing runs, healed from).
+type Check = (String, serde_json::Value, Vec<Uuid>, Option<i64>);
+
+/// The tenant's checks so far.
+async fn checks(h: &Harness) -> Vec<Check> {
     sqlx::query_as(
         "SELECT outcome, differing, healing_runs, healed_from FROM xero.verifications
           WHERE tenant_id = $1 ORDER BY verification_id",
@@ -258,20 +261,7 @@ async fn drift_in_xero_is_found_by_the_daily_check_and_healed_by_reading_the_jou
         .collect();
     let (ok, stdout, _) = verify(&h).await;
     assert!(!ok, "the drift shows against Xero's report:\n{stdout}");
-    let worker = verifying_worker(&h, HOUR);
-    let done = eventually(
-        "the check to find and heal the drift",
-        2 * MINUTE,
-        || async {
-            let checks = checks(&h).await;
-            checks
-                .iter()
-                .any(|c| c.0 == "equal" && c.3.is_some())
-                .then_some(checks)
-        },
-    )
-    .await;
-    worker.stop().await;
+    let done = until_healed(&h, "the check to find and heal the drift").await;
     let (outcome, differing, runs, _) = &done[0];
     assert_eq!(outcome, "differs", "{done:?}");
     let named: Vec<&str> = differing
@@ -337,20 +327,7 @@ async fn an_invoice_voided_in_xero_without_a_new_date_is_found_by_its_control_ac
     );
 
     // The daily check finds it and heals it by reading the documents again in full.
-    let worker = verifying_worker(&h, HOUR);
-    let done = eventually(
-        "the check to heal the stale invoice",
-        2 * MINUTE,
-        || async {
-            let checks = checks(&h).await;
-            checks
-                .iter()
-                .any(|c| c.0 == "equal" && c.3.is_some())
-                .then_some(checks)
-        },
-    )
-    .await;
-    worker.stop().await;
+    let done = until_healed(&h, "the check to heal the stale invoice").await;
     let (outcome, differing, runs, _) = &done[0];
     assert_eq!(outcome, "differs", "{done:?}");
     assert_eq!(differing[0]["against"], "documents", "{differing}");
@@ -387,20 +364,7 @@ async fn a_journal_deleted_in_xero_without_a_trace_is_found_healed_once_and_then
         .iter()
         .map(|a| a.as_str().unwrap())
         .collect();
-    let worker = verifying_worker(&h, HOUR);
-    let done = eventually("the second look", 2 * MINUTE, || async {
-        let checks = checks(&h).await;
-        checks
-            .iter()
-            .any(|c| c.0 == "still_differs")
-            .then_some(checks)
-    })
-    .await;
-    // Maintenance passes go on every 200 ms: none starts another check or heal.
-    tokio::time::sleep(Duration::from_secs(2)).await;
-    worker.stop().await;
-    let outcomes: Vec<String> = checks(&h).await.into_iter().map(|c| c.0).collect();
-    assert_eq!(outcomes, ["differs", "still_differs"]);
+    let done = until_said_loudly(&h).await;
     let (_, differing, runs, _) = &done[0];
     assert_eq!(
         runs.len(),
@@ -415,6 +379,44 @@ async fn a_journal_deleted_in_xero_without_a_trace_is_found_healed_once_and_then
     }
     let (ok, _, stderr) = verify(&h).await;
     assert!(!ok && stderr.contains("2 account(s) differ"), "{stderr}");
+}
+
+/// Runs a worker checking hourly until a check after healing finds the ledger equal; returns
+/// every check by then.
+async fn until_healed(h: &Harness, what: &str) -> Vec<Check> {
+    let worker = verifying_worker(h, HOUR);
+    let done = eventually(what, 2 * MINUTE, || async {
+        let checks = checks(h).await;
+        checks
+            .iter()
+            .any(|c| c.0 == "equal" && c.3.is_some())
+            .then_some(checks)
+    })
+    .await;
+    worker.stop().await;
+    done
+}
+
+/// Runs a worker checking hourly until the second look says the ledger still differs, lets
+/// maintenance pass on for two seconds, and asserts that it started no further check or heal;
+/// returns the two checks.
+async fn until_said_loudly(h: &Harness) -> Vec<Check> {
+    let worker = verifying_worker(h, HOUR);
+    eventually("the second look", 2 * MINUTE, || async {
+        checks(h)
+            .await
+            .iter()
+            .any(|c| c.0 == "still_differs")
+            .then_some(())
+    })
+    .await;
+    // Maintenance passes go on every 200 ms: none starts another check or heal.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    worker.stop().await;
+    let done = checks(h).await;
+    let outcomes: Vec<&str> = done.iter().map(|c| c.0.as_str()).collect();
+    assert_eq!(outcomes, ["differs", "still_differs"]);
+    done
 }
 
 /// `xero-sync status`'s output.
@@ -447,20 +449,7 @@ async fn a_difference_healing_cannot_mend_is_said_loudly_once_and_not_healed_aga
     .execute(&h.db.pool)
     .await
     .unwrap();
-    let worker = verifying_worker(&h, HOUR);
-    eventually("the second look", 2 * MINUTE, || async {
-        checks(&h)
-            .await
-            .iter()
-            .any(|c| c.0 == "still_differs")
-            .then_some(())
-    })
-    .await;
-    // Maintenance passes go on every 200 ms: none starts another check or heal.
-    tokio::time::sleep(Duration::from_secs(2)).await;
-    worker.stop().await;
-    let outcomes: Vec<String> = checks(&h).await.into_iter().map(|c| c.0).collect();
-    assert_eq!(outcomes, ["differs", "still_differs"]);
+    until_said_loudly(&h).await;
     let status = status(&h).await;
     assert!(
         status.contains("ledger STILL DIFFERS from Xero after healing (1 accounts"),
