@@ -20,6 +20,8 @@ use crate::xero::{Page, XeroError};
 pub(super) struct Fetched {
     /// The pages, in order.
     pub pages: Vec<Page>,
+    /// The cursor the batch started from.
+    pub from: Cursor,
     /// The cursor after the last page.
     pub cursor: Cursor,
     /// The last page ended the run.
@@ -48,6 +50,7 @@ pub(super) async fn fetch(
     let settings = engine.settings;
     let mut fetched = Fetched {
         pages: Vec::new(),
+        from: cursor.clone(),
         cursor,
         done: false,
         calls: 0,

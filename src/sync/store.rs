@@ -8,6 +8,7 @@ use sqlx::postgres::PgArguments;
 use tracing::Instrument;
 use uuid::Uuid;
 
+use super::cursor::Cursor;
 use super::fetch::Fetched;
 use crate::entity::{Entity, Store};
 use crate::xero::Page;
@@ -100,6 +101,14 @@ pub(super) fn prepare_pages(
     // removals (what is stored and was not met in this run is gone in Xero).
     if fetched.done && fetched.cursor.whole_set() {
         Page::mark_complete(&mut body);
+    }
+    // An offset walk met every record numbered after where the batch started, up to its last
+    // page's greatest number (or, at the run's end, every one after that): say so, so that the
+    // entity's statements may mark what they store in that range and was not met as removed.
+    if let (Cursor::Offset { offset: after }, Cursor::Offset { offset: through }) =
+        (&fetched.from, &fetched.cursor)
+    {
+        Page::mark_numbers(&mut body, *after, (!fetched.done).then_some(*through));
     }
     prepare(entity, tenant_id, body)
 }

@@ -105,6 +105,18 @@ impl Page {
         mark(body, "complete", "true");
     }
 
+    /// Adds the numbers an offset walk covered to a [`Page::combined`] body
+    /// (`"numbers":{"after":N,"through":M}`): Xero has no record numbered above `after` and up
+    /// to `through` (`None`: without end) but those in the body.
+    pub fn mark_numbers(body: &mut String, after: i64, through: Option<i64>) {
+        let through = through.map_or_else(|| "null".to_owned(), |n| n.to_string());
+        mark(
+            body,
+            "numbers",
+            &format!("{{\"after\":{after},\"through\":{through}}}"),
+        );
+    }
+
     /// Marks a [`Page::combined`] body as summaries (`"summary":true`): records Xero sent
     /// without some of their fields (`summaryOnly=true`).
     pub fn mark_summary(body: &mut String) {
@@ -223,5 +235,24 @@ mod tests {
         }
         let err = Page::parse(r#"{"Journals":[{"JournalID":"a"}]}"#.into(), JOURNALS);
         assert!(err.is_err());
+    }
+
+    #[test]
+    fn a_combined_body_carries_the_marks_as_json_beside_its_records() {
+        let mut body = r#"{"Journals":[{"JournalID":"a"}]}"#.to_owned();
+        Page::mark_numbers(&mut body, 30, Some(130));
+        Page::mark_complete(&mut body);
+        let value: serde_json::Value = serde_json::from_str(&body).expect("valid JSON");
+        assert_eq!(
+            value["numbers"],
+            serde_json::json!({"after": 30, "through": 130})
+        );
+        assert_eq!(value["complete"], true);
+        let mut last = r#"{"Journals":[]}"#.to_owned();
+        Page::mark_numbers(&mut last, 130, None);
+        assert!(
+            last.ends_with(r#""numbers":{"after":130,"through":null}}"#),
+            "{last}"
+        );
     }
 }

@@ -349,7 +349,8 @@ async fn an_invoice_voided_in_xero_without_a_new_date_is_found_by_its_control_ac
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_journal_deleted_in_xero_without_a_trace_is_found_healed_once_and_then_said_loudly() {
+async fn a_journal_gone_from_xero_without_a_trace_is_found_and_healed_by_a_full_walk_that_sets_it_aside()
+ {
     let h = synced().await;
     let gone = h
         .sim_json(
@@ -358,27 +359,54 @@ async fn a_journal_deleted_in_xero_without_a_trace_is_found_healed_once_and_then
             Some(serde_json::json!({"tenant_id": h.tenants[0], "kind": "journal_deleted_quietly"})),
         )
         .await;
+    let journal = Uuid::parse_str(gone["journal_id"].as_str().unwrap()).unwrap();
     let accounts: Vec<&str> = gone["accounts"]
         .as_array()
         .unwrap()
         .iter()
         .map(|a| a.as_str().unwrap())
         .collect();
-    let done = until_said_loudly(&h).await;
-    let (_, differing, runs, _) = &done[0];
-    assert_eq!(
-        runs.len(),
-        2,
-        "journals and accounts read again once: {done:?}"
-    );
+    // An incremental walk starts after the greatest number stored: it cannot see the gap.
+    let worker = h.worker(10, 4);
+    let runs = h.sync(Some(&["journals"]), false).await;
+    let ended = h.wait_ended(&runs, MINUTE).await;
+    worker.stop().await;
+    assert_eq!(ended, ["completed"]);
+    let (ok, _, stderr) = verify(&h).await;
+    assert!(!ok && stderr.contains("2 account(s) differ"), "{stderr}");
+
+    // The daily check heals it: the full walk of the journals finds the number gone.
+    let done = until_healed(&h, "the check to heal the vanished journal").await;
+    let (outcome, differing, runs, _) = &done[0];
+    assert_eq!(outcome, "differs", "{done:?}");
+    assert_eq!(runs.len(), 2, "journals and accounts read again: {done:?}");
     for account in &accounts {
         assert!(
             differing.to_string().contains(account),
             "{account} named: {differing}"
         );
     }
-    let (ok, _, stderr) = verify(&h).await;
-    assert!(!ok && stderr.contains("2 account(s) differ"), "{stderr}");
+    let (ok, stdout, stderr) = verify(&h).await;
+    assert!(ok, "equal again:\n{stdout}\n{stderr}");
+    h.assert_equal(Some(&["journals", "accounts"])).await;
+    let (removed, lines): (Uuid, i32) = sqlx::query_as(
+        "SELECT r.journal_id, jsonb_array_length(r.record -> 'JournalLines')
+           FROM xero.removed_journals r WHERE r.tenant_id = $1",
+    )
+    .bind(h.tenants[0])
+    .fetch_one(&h.db.pool)
+    .await
+    .unwrap();
+    assert_eq!((removed, lines), (journal, 2), "kept aside, lines and all");
+    let left: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM xero.journal_lines WHERE tenant_id = $1 AND journal_id = $2",
+    )
+    .bind(h.tenants[0])
+    .bind(journal)
+    .fetch_one(&h.db.pool)
+    .await
+    .unwrap();
+    assert_eq!(left, 0, "its lines left the ledger");
 }
 
 /// Runs a worker checking hourly until a check after healing finds the ledger equal; returns
@@ -428,8 +456,8 @@ async fn status(h: &Harness) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_difference_healing_cannot_mend_is_said_loudly_once_and_not_healed_again() {
     let h = synced().await;
-    // A journal in Postgres alone: reading Xero's journals again cannot remove what Xero never
-    // sent, so healing leaves it; the second look must say so and stop.
+    // A journal in Postgres alone, numbered where Xero numbers none: no walk of Xero's journals
+    // covers it, so healing leaves it; the second look must say so and stop.
     sqlx::query(
         "WITH journal AS (
              INSERT INTO xero.journals (tenant_id, journal_id, journal_number, journal_date, raw)

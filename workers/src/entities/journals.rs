@@ -29,11 +29,12 @@ pub const ENTITY: Entity = Entity {
     paging: Paging::Offset {
         field: "JournalNumber",
     },
-    // Order matters: the headers first, then their lines.
+    // Order matters: the headers first, then their lines, then what the walk did not meet.
     store: Store::Columns {
         statements: &[
             include_str!("journals.upsert.sql"),
             include_str!("journals.lines.sql"),
+            include_str!("journals.removed.sql"),
         ],
         encode,
     },
@@ -56,6 +57,17 @@ pub const LINES_DIGEST: &str = include_str!("journals.lines.digest.sql");
 struct Body<'a> {
     #[serde(rename = "Journals", borrow, default)]
     journals: Vec<&'a RawValue>,
+    /// The numbers the offset walk covered, when the body is a walk's batch.
+    #[serde(default)]
+    numbers: Option<Numbers>,
+}
+
+/// The numbers an offset walk covered: every journal Xero has numbered above `after` and up
+/// to `through` (`None`: without end) is in the batch.
+#[derive(Deserialize)]
+struct Numbers {
+    after: i64,
+    through: Option<i64>,
 }
 
 /// One journal, decoded.
@@ -89,8 +101,8 @@ struct Line {
     raw: String,
 }
 
-/// The arguments of `journals.upsert.sql` and `journals.lines.sql` for a batch's body. A
-/// journal sent twice is stored once, as last sent.
+/// The arguments of `journals.upsert.sql`, `journals.lines.sql` and `journals.removed.sql` for
+/// a batch's body. A journal sent twice is stored once, as last sent.
 fn encode(tenant_id: Uuid, body: &str) -> Result<Vec<PgArguments>, String> {
     let body: Body =
         serde_json::from_str(body).map_err(|e| format!("a batch that is not JSON: {e}"))?;
@@ -110,7 +122,23 @@ fn encode(tenant_id: Uuid, body: &str) -> Result<Vec<PgArguments>, String> {
     Ok(vec![
         headers(tenant_id, &journals)?,
         lines(tenant_id, &journals)?,
+        removed(tenant_id, body.numbers, &journals)?,
     ])
+}
+
+/// The arguments of `journals.removed.sql`: the range the walk covered (none: nothing is
+/// marked) and the journals met in it.
+fn removed(
+    tenant_id: Uuid,
+    numbers: Option<Numbers>,
+    journals: &[Journal],
+) -> Result<PgArguments, String> {
+    Ok(Bind::default()
+        .push(tenant_id)?
+        .push(numbers.as_ref().map(|n| n.after))?
+        .push(numbers.and_then(|n| n.through))?
+        .push(journals.iter().map(|j| j.id).collect::<Vec<_>>())?
+        .done())
 }
 
 /// A journal from its JSON: the id and number are required (the number is the cursor).

@@ -3,6 +3,7 @@
 use super::pages::*;
 
 use serde_json::{Value, json};
+use uuid::Uuid;
 use xero_sync::testing::TestDb;
 use xero_sync_workers::entities::{accounts, contacts, invoices, journals};
 
@@ -307,5 +308,82 @@ async fn a_journals_page_stores_lines_with_their_first_tracking_category() -> an
         json!({"AccountID": "B94495D0-44AB-4199-A1D0-427A4877E100",
                "ValidationErrors": [{"Message": "none"}]})
     );
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_journal_an_offset_walk_covered_but_did_not_meet_is_set_aside_and_one_that_comes_back_returns()
+-> anyhow::Result<()> {
+    let db = TestDb::new().await?;
+    let tenant_id = tenant(&db.pool).await;
+    let records = journal_records();
+    let walked = |journals: &[Value], after: i64, through: Option<i64>| {
+        let mut body = page("Journals", journals.to_vec());
+        body["numbers"] = json!({ "after": after, "through": through });
+        body
+    };
+    let stored = |table: &'static str| count(&db.pool, table);
+    store(
+        &db.pool,
+        &journals::ENTITY,
+        tenant_id,
+        &page("Journals", records.clone()),
+    )
+    .await;
+    // Records that are no walk's batch (a fetch by id) and a walk past both journals move
+    // nothing.
+    store(
+        &db.pool,
+        &journals::ENTITY,
+        tenant_id,
+        &page("Journals", records[1..].to_vec()),
+    )
+    .await;
+    store(
+        &db.pool,
+        &journals::ENTITY,
+        tenant_id,
+        &walked(&[], 30, None),
+    )
+    .await;
+    assert_eq!(
+        (stored("journals").await, stored("journal_lines").await),
+        (2, 3)
+    );
+
+    // Numbers 1 to 30 walked and only the second met: the first is gone from Xero.
+    store(
+        &db.pool,
+        &journals::ENTITY,
+        tenant_id,
+        &walked(&records[1..], 0, Some(30)),
+    )
+    .await;
+    assert_eq!(
+        (stored("journals").await, stored("journal_lines").await),
+        (1, 1)
+    );
+    let kept: Value = sqlx::query_scalar(
+        "SELECT record FROM xero.removed_journals WHERE tenant_id = $1 AND journal_id = $2",
+    )
+    .bind(tenant_id)
+    .bind(Uuid::parse_str(JOURNAL_1)?)
+    .fetch_one(&db.pool)
+    .await?;
+    assert_eq!(kept, records[0], "kept as sent, lines and all");
+
+    // It comes back: stored again, and no longer set aside.
+    store(
+        &db.pool,
+        &journals::ENTITY,
+        tenant_id,
+        &walked(&records[..1], 0, Some(1)),
+    )
+    .await;
+    assert_eq!(
+        (stored("journals").await, stored("journal_lines").await),
+        (2, 3)
+    );
+    assert_eq!(stored("removed_journals").await, 0);
     Ok(())
 }
