@@ -57,7 +57,7 @@ pub fn allocate(data: &mut TenantData, kind: usize, stamp: i64, out: &mut Outcom
         let body = &set.row(j).body;
         let items = body["LineItems"].as_array().cloned().unwrap_or_default();
         let lines =
-            postings::prepayment_allocation_lines(rng, book, is_sale(body), &items, Money(amount));
+            postings::prepayment_lines(rng, book, (is_sale(body), false), &items, Money(amount));
         let source = postings::Source {
             id: set.row(j).id,
             kind: if is_sale(body) {

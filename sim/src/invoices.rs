@@ -190,6 +190,7 @@ pub fn pay(rng: &mut SmallRng, invoice: &mut Invoice, date: MsDate) -> PaymentSu
         has_account: false,
         has_validation_errors: false,
         updated_ms: head.updated.0,
+        batch_payment_id: None,
     };
     head.status = "PAID";
     head.amount_paid = Money(head.amount_paid.0 + payment.amount.0);

@@ -163,6 +163,9 @@ pub struct PaymentSummary {
     /// When the payment was made or last changed (its `UpdatedDateUTC` on `GET /Payments`).
     #[serde(skip)]
     pub updated_ms: i64,
+    /// The batch it was made in, if any (see `batches`).
+    #[serde(skip)]
+    pub batch_payment_id: Option<Uuid>,
 }
 
 /// An invoice's fields present in every view.
@@ -294,4 +297,23 @@ pub struct Journal {
     pub source_id: Uuid,
     pub source_type: &'static str,
     pub journal_lines: Vec<JournalLine>,
+}
+
+/// A refund made: the payment, and the document it refunded.
+#[derive(Debug, Clone)]
+pub struct Refund {
+    /// `PaymentID`.
+    pub payment_id: Uuid,
+    /// The document's kind (its place in `KINDS`) and position in its set.
+    pub doc: (usize, usize),
+    /// The payment as the document lists it.
+    pub summary: Value,
+    /// `Date`.
+    pub date: MsDate,
+    /// `Amount`, in the base currency.
+    pub amount: Money,
+    /// `PaymentType`.
+    pub payment_type: &'static str,
+    /// When it was made (its `UpdatedDateUTC` on `GET /Payments`).
+    pub updated_ms: i64,
 }

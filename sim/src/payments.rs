@@ -9,9 +9,10 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use crate::dates::{MsDate, MsDateTime, UtcSecondString};
-use crate::model::{ContactRef, Empty, Invoice, Money, PaymentSummary, Shared};
+use crate::model::{ContactRef, Empty, Invoice, Money, PaymentSummary, Refund, Shared};
 use crate::outcome::Outcome;
 use crate::postings;
+use crate::refunds;
 use crate::state::TenantData;
 
 /// The bank account a payment went through.
@@ -64,7 +65,14 @@ pub struct PaymentView<'a> {
     has_account: bool,
     is_reconciled: bool,
     account: AccountRef,
-    invoice: InvoiceRef<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    invoice: Option<InvoiceRef<'a>>,
+    /// A refund's document, under its key (`CreditNote`, `Overpayment`, `Prepayment`).
+    #[serde(flatten)]
+    refunded: Option<serde_json::Map<String, serde_json::Value>>,
+    /// The batch the payment was made in (see `batches`).
+    #[serde(flatten)]
+    batch: Option<serde_json::Map<String, serde_json::Value>>,
     has_validation_errors: bool,
 }
 
@@ -82,6 +90,13 @@ pub fn all(data: &TenantData) -> Vec<(i64, Uuid, PaymentView<'_>)> {
                 view(data, invoice, payment, status),
             ));
         }
+    }
+    for refund in &data.refunds {
+        out.push((
+            refund.updated_ms,
+            refund.payment_id,
+            refund_view(data, refund),
+        ));
     }
     out.sort_unstable_by_key(|(ms, id, _)| (*ms, *id));
     out
@@ -115,7 +130,7 @@ fn view<'a>(
             account_id: data.book.bank.id,
             code: data.book.bank.code.clone(),
         },
-        invoice: InvoiceRef {
+        invoice: Some(InvoiceRef {
             kind: head.kind,
             invoice_id: head.invoice_id,
             invoice_number: &head.invoice_number,
@@ -128,7 +143,38 @@ fn view<'a>(
             contact: &head.contact,
             line_items: Empty,
             currency_code: head.currency_code,
+        }),
+        refunded: None,
+        batch: crate::batches::on_payment(data, payment),
+        has_validation_errors: false,
+    }
+}
+
+/// A refund of credit as served: the refunded document in place of an invoice.
+fn refund_view<'a>(data: &'a TenantData, refund: &'a Refund) -> PaymentView<'a> {
+    let (key, document) = refunds::document_ref(data, refund);
+    let mut refunded = serde_json::Map::new();
+    refunded.insert(key.to_owned(), document);
+    PaymentView {
+        payment_id: refund.payment_id,
+        date: refund.date,
+        bank_amount: refund.amount,
+        amount: refund.amount,
+        reference: refund.summary["Reference"].as_str().unwrap_or_default(),
+        currency_rate: 1.0,
+        payment_type: refund.payment_type,
+        status: "AUTHORISED",
+        updated: MsDateTime(refund.updated_ms),
+        updated_string: UtcSecondString(MsDateTime(refund.updated_ms)),
+        has_account: true,
+        is_reconciled: false,
+        account: AccountRef {
+            account_id: data.book.bank.id,
+            code: data.book.bank.code.clone(),
         },
+        invoice: None,
+        refunded: Some(refunded),
+        batch: None,
         has_validation_errors: false,
     }
 }

@@ -278,15 +278,16 @@ pub fn document_lines(
     lines
 }
 
-/// The lines allocating `amount` of a prepayment to an invoice: the amount leaves the account
-/// the prepayment's first line was posted to and settles the control account — a customer's
-/// prepayment credits receivable, a prepayment to a supplier debits payable — so the control
-/// account follows the invoice's amount due. (Credit notes and overpayments already sit in the
-/// control account: allocating them posts nothing.)
-pub fn prepayment_allocation_lines(
+/// The lines moving `amount` of a prepayment out of the account its first line was posted
+/// to. Allocated to an invoice (`refund` false), it settles the control account — a
+/// customer's prepayment credits receivable, a prepayment to a supplier debits payable — so
+/// the control account follows the invoice's amount due. (Credit notes and overpayments
+/// already sit in the control account: allocating them posts nothing.) Refunded, it goes back
+/// through the bank.
+pub fn prepayment_lines(
     rng: &mut SmallRng,
     book: &Book,
-    sale: bool,
+    (sale, refund): (bool, bool),
     items: &[serde_json::Value],
     amount: Money,
 ) -> Vec<JournalLine> {
@@ -295,13 +296,17 @@ pub fn prepayment_allocation_lines(
     } else {
         (&book.payable, -1)
     };
+    let (to, description) = if refund {
+        (&book.bank, "Prepayment refunded")
+    } else {
+        (control, "Prepayment allocated")
+    };
     let posted_to = items
         .first()
         .and_then(|item| item["AccountID"].as_str())
         .and_then(|id| Uuid::parse_str(id).ok())
         .and_then(|id| book.by_id.get(&id))
         .unwrap_or(&book.bank);
-    let description = "Prepayment allocated";
     vec![
         line(
             rng,
@@ -314,7 +319,7 @@ pub fn prepayment_allocation_lines(
         ),
         line(
             rng,
-            control,
+            to,
             description,
             Money(-sign * amount.0),
             Money(0),

@@ -46,6 +46,8 @@ pub struct TenantData {
     /// Credit notes, bank transactions, overpayments, prepayments, purchase orders, quotes and
     /// receipts.
     pub documents: Documents,
+    /// Refunds of credit notes', overpayments' and prepayments' credit.
+    pub refunds: Vec<crate::model::Refund>,
     /// Linked transactions (billable expenses); removed outright when deleted.
     pub links: Vec<Record>,
     /// Expense claims (Classic Expenses).

@@ -160,13 +160,33 @@ async fn a_missing_invoice_is_caught_by_its_control_account_though_the_journals_
         .map(|d| d["Allocations"].as_array().map_or(0, Vec::len) as i64)
         .sum();
     assert!(allocated > 0, "credit was allocated");
+    let mut refunded = 0;
+    for endpoint in ["CreditNotes", "Overpayments", "Prepayments"] {
+        for d in h.sim_records(endpoint).await {
+            refunded += d["Payments"].as_array().map_or(0, Vec::len) as i64;
+        }
+    }
+    assert!(refunded > 0, "credit was refunded");
     let worker = h.worker(10, 4);
-    let runs = h.sync(None, false).await;
+    let mut runs = h.sync(None, false).await;
+    runs.extend(h.sync(Some(&["payments"]), true).await);
     let ended = h.wait_ended(&runs, MINUTE).await;
     worker.stop().await;
     assert!(ended.iter().all(|s| s == "completed"), "{ended:?}");
     let (ok, stdout, stderr) = verify(&h).await;
     assert!(ok, "verify after changes failed:\n{stdout}\n{stderr}");
+    let refunds: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM xero.payments WHERE tenant_id = $1 AND invoice_id IS NULL
+            AND num_nonnulls(credit_note_id, overpayment_id, prepayment_id) = 1",
+    )
+    .bind(h.tenants[0])
+    .fetch_one(&h.db.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        refunds, refunded,
+        "every refund synced as a payment of its document"
+    );
 
     // An invoice lost from the copy: every journal is there, so only the documents show it.
     let due = lose_an_open_sale(&h).await;

@@ -1,7 +1,8 @@
 //! `/sim/mutate` of documents: an edit (fresh line items), a void or deletion as the status
-//! allows, a new document, or an allocation of credit (see `allocations`). Each posts to the
-//! journal log what Xero would: an authorised document's journal when created, its reversal
-//! and the new posting when edited, its reversal when voided or deleted.
+//! allows, a new document, or an allocation or refund of credit (see `allocations` and
+//! `refunds`). Each posts to the journal log what Xero would: an authorised document's
+//! journal when created, its reversal and the new posting when edited, its reversal when
+//! voided or deleted.
 
 use rand::Rng;
 use serde_json::json;
@@ -14,6 +15,7 @@ use crate::dates::MsDate;
 use crate::model::Money;
 use crate::outcome::Outcome;
 use crate::postings;
+use crate::refunds::refund;
 use crate::state::TenantData;
 
 /// One change to the documents of `entity`; `false` when `entity` is no document kind.
@@ -26,6 +28,9 @@ pub fn change(data: &mut TenantData, entity: &str, stamp: i64, out: &mut Outcome
     if k.allocates && roll < 20 && allocate(data, i, stamp, out) {
         return true;
     }
+    if k.allocates && (20..28).contains(&roll) && refund(data, i, stamp, out) {
+        return true;
+    }
     let set = &data.documents.sets[i];
     let n = set.len();
     let rng = &mut data.rng;
@@ -33,9 +38,10 @@ pub fn change(data: &mut TenantData, entity: &str, stamp: i64, out: &mut Outcome
         (0..40).map(|_| rng.random_range(0..n.max(1))).find(|&j| {
             j < n && {
                 let body = &set.row(j).body;
-                // Documents with credit allocated keep their lines.
+                // Documents with credit allocated or refunded keep their lines.
                 wanted.iter().any(|s| body["Status"] == *s)
                     && body["Allocations"].as_array().is_none_or(Vec::is_empty)
+                    && body["Payments"].as_array().is_none_or(Vec::is_empty)
             }
         })
     };

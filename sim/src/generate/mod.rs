@@ -31,7 +31,9 @@ use crate::history::DocPosting;
 use crate::postings::Source;
 use crate::state::{Tenant, TenantData};
 use crate::store::{JournalLog, Table};
-use crate::{expense_claims, history, invoices, links, manual_journals, settings, tax_rates};
+use crate::{
+    batches, expense_claims, history, invoices, links, manual_journals, settings, tax_rates,
+};
 
 /// 2024-06-01T00:00:00Z: the earliest epoch; the seed moves it up to ~180 days later.
 const BASE_EPOCH_MS: i64 = 1_717_200_000_000;
@@ -121,7 +123,7 @@ fn data(
     let contacts = contacts(&mut rng, &book, config.contacts.max(1), start, end);
     // The settings and documents draw from streams of their own, so they can come first: the
     // history journals the documents generated authorised.
-    let settings = settings::generate(&mut stream(0x5E77_1465), &book, name, start, end);
+    let mut settings = settings::generate(&mut stream(0x5E77_1465), &book, name, start, end);
     book.branding_theme = settings
         .branding_themes
         .first()
@@ -145,6 +147,8 @@ fn data(
         end,
     );
     invoices::brand(&mut invoices, &book);
+    let batched = &mut stream(0x0BA7_C4E5);
+    batches::link(&mut settings.batch_payments, &mut invoices, batched);
     let invoices = Table::new(invoices);
     let links = links::generate(&mut stream(0x11_4E_C5), &invoices, start, end);
     let expense_claims = expense_claims::generate(&mut stream(0xC1_A1_35), &documents, start, end);
@@ -160,6 +164,7 @@ fn data(
         next_tax_rate: CUSTOM_TAX_RATES,
         settings,
         documents,
+        refunds: Vec::new(),
         links,
         expense_claims,
         book,

@@ -47,46 +47,6 @@ pub const LEFT_OUT: &[(&str, &str, Why)] = &[
     ),
     ("Payment", "Warnings", Inapplicable("write responses only")),
     (
-        "Payment",
-        "BatchPaymentID",
-        Unmodelled("batch payments are a set of their own, tied to no payment"),
-    ),
-    (
-        "Payment",
-        "BatchPayment",
-        Unmodelled("batch payments are a set of their own, tied to no payment"),
-    ),
-    (
-        "Payment",
-        "BankAccountNumber",
-        Unmodelled("payments made in a batch only (see BatchPaymentID)"),
-    ),
-    (
-        "Payment",
-        "Particulars",
-        Unmodelled("payments made in a batch only (see BatchPaymentID)"),
-    ),
-    (
-        "Payment",
-        "Details",
-        Unmodelled("payments made in a batch only (see BatchPaymentID)"),
-    ),
-    (
-        "Payment",
-        "CreditNote",
-        Unmodelled("refunds of credit only; credit is only ever allocated here"),
-    ),
-    (
-        "Payment",
-        "Prepayment",
-        Unmodelled("refunds of credit only; credit is only ever allocated here"),
-    ),
-    (
-        "Payment",
-        "Overpayment",
-        Unmodelled("refunds of credit only; credit is only ever allocated here"),
-    ),
-    (
         "Contact",
         "Attachments",
         Inapplicable("single-contact GETs only"),
