@@ -123,11 +123,8 @@ fn account_number(contact: Uuid) -> String {
 /// summary (`BatchPayment`), and a bill's bank details as the batch lists them.
 pub fn on_payment(data: &TenantData, payment: &PaymentSummary) -> Option<Map<String, Value>> {
     let id = payment.batch_payment_id?;
-    let batch = data
-        .settings
-        .batch_payments
-        .iter()
-        .find(|b| b.key == id.to_string())?;
+    let key = id.to_string();
+    let batch = data.settings.batch_payments.iter().find(|b| b.key == key)?;
     let b = &batch.body;
     let mut out = Map::new();
     out.insert("BatchPaymentID".to_owned(), json!(id));

@@ -306,8 +306,8 @@ pub struct Refund {
     pub payment_id: Uuid,
     /// The document's kind (its place in `KINDS`) and position in its set.
     pub doc: (usize, usize),
-    /// The payment as the document lists it.
-    pub summary: Value,
+    /// `Reference`.
+    pub reference: String,
     /// `Date`.
     pub date: MsDate,
     /// `Amount`, in the base currency.

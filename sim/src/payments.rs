@@ -24,6 +24,16 @@ struct AccountRef {
     code: Shared,
 }
 
+impl AccountRef {
+    /// The organisation's bank account, which every payment goes through.
+    fn bank(data: &TenantData) -> AccountRef {
+        AccountRef {
+            account_id: data.book.bank.id,
+            code: data.book.bank.code.clone(),
+        }
+    }
+}
+
 /// The invoice a payment pays, as `GET /Payments` embeds it: its ids and contact, with its
 /// lists empty, as Xero's.
 #[derive(Serialize)]
@@ -126,10 +136,7 @@ fn view<'a>(
         updated_string: UtcSecondString(MsDateTime(payment.updated_ms)),
         has_account: true,
         is_reconciled: false,
-        account: AccountRef {
-            account_id: data.book.bank.id,
-            code: data.book.bank.code.clone(),
-        },
+        account: AccountRef::bank(data),
         invoice: Some(InvoiceRef {
             kind: head.kind,
             invoice_id: head.invoice_id,
@@ -160,7 +167,7 @@ fn refund_view<'a>(data: &'a TenantData, refund: &'a Refund) -> PaymentView<'a> 
         date: refund.date,
         bank_amount: refund.amount,
         amount: refund.amount,
-        reference: refund.summary["Reference"].as_str().unwrap_or_default(),
+        reference: &refund.reference,
         currency_rate: 1.0,
         payment_type: refund.payment_type,
         status: "AUTHORISED",
@@ -168,10 +175,7 @@ fn refund_view<'a>(data: &'a TenantData, refund: &'a Refund) -> PaymentView<'a> 
         updated_string: UtcSecondString(MsDateTime(refund.updated_ms)),
         has_account: true,
         is_reconciled: false,
-        account: AccountRef {
-            account_id: data.book.bank.id,
-            code: data.book.bank.code.clone(),
-        },
+        account: AccountRef::bank(data),
         invoice: None,
         refunded: Some(refunded),
         batch: None,

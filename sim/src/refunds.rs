@@ -39,15 +39,10 @@ pub fn refund(data: &mut TenantData, kind: usize, stamp: i64, out: &mut Outcome)
     let (payment_type, journal_kind) = types(k.endpoint, sale);
     let day = MsDate::of_instant(stamp);
     let payment_id = new_id(rng);
-    let summary = json!({
-        "PaymentID": payment_id, "Date": day, "Amount": Money(amount),
-        "Reference": reference, "CurrencyRate": 1.0,
-        "HasAccount": true, "HasValidationErrors": false,
-    });
     let source = postings::Source {
         id: payment_id,
         kind: journal_kind,
-        reference,
+        reference: reference.clone(),
         date: day,
     };
     post(
@@ -57,16 +52,17 @@ pub fn refund(data: &mut TenantData, kind: usize, stamp: i64, out: &mut Outcome)
         Money(amount),
         (source, stamp),
     );
-    data.documents.sets[kind].update(j, |d| pay_out(d, k, &summary, left - amount, stamp));
-    data.refunds.push(Refund {
+    let refund = Refund {
         payment_id,
         doc: (kind, j),
-        summary,
+        reference,
         date: day,
         amount: Money(amount),
         payment_type,
         updated_ms: stamp,
-    });
+    };
+    data.documents.sets[kind].update(j, |d| pay_out(d, k, &refund, left - amount));
+    data.refunds.push(refund);
     out.journals_posted += 1;
     out.created += 1;
     out.updated += 1;
@@ -96,17 +92,21 @@ fn post(
     data.journals.post(journal);
 }
 
-/// The document's side: the refund listed under `Payments`, `left` the credit left (PAID when
-/// none is).
-fn pay_out(d: &mut Doc, k: &Kind, summary: &Value, left: i64, stamp: i64) {
+/// The document's side: the refund listed under `Payments` as Xero lists a document's
+/// payments, `left` the credit left (PAID when none is).
+fn pay_out(d: &mut Doc, k: &Kind, refund: &Refund, left: i64) {
     d.body["RemainingCredit"] = json!(Money(left));
     if left == 0 {
-        settle(&mut d.body, k, MsDate::of_instant(stamp));
+        settle(&mut d.body, k, refund.date);
     }
     if let Some(list) = d.body["Payments"].as_array_mut() {
-        list.push(summary.clone());
+        list.push(json!({
+            "PaymentID": refund.payment_id, "Date": refund.date, "Amount": refund.amount,
+            "Reference": refund.reference, "CurrencyRate": 1.0,
+            "HasAccount": true, "HasValidationErrors": false,
+        }));
     }
-    touch(d, stamp);
+    touch(d, refund.updated_ms);
 }
 
 /// An authorised document of kind `kind` with credit left (a few random tries).
