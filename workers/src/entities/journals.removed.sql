@@ -3,9 +3,10 @@
 -- An offset walk meets every journal Xero has in that range, so one stored there and not met
 -- is gone from Xero (see the migration of xero.removed_journals). A journal the batch brought
 -- leaves that table, should it be there. $2 NULL (records that are no walk's batch, e.g. a
--- webhook's fetch by id): nothing moves. Runs after journals.upsert.sql and journals.lines.sql
--- (every CTE sees the rows as they were before this statement): one range scan of the
--- (tenant, number) index, and a probe of an all but always empty table per journal.
+-- fetch by id): the statement does nothing. Runs after journals.upsert.sql and
+-- journals.lines.sql (every CTE sees the rows as they were before this statement): one range
+-- scan of the (tenant, number) index, and a probe of an all but always empty table per
+-- journal.
 WITH gone AS (
     SELECT j.journal_id, j.journal_number
     FROM xero.journals AS j
@@ -34,7 +35,7 @@ lines AS (
 ),
 back AS (
     DELETE FROM xero.removed_journals AS r
-    WHERE r.tenant_id = $1 AND r.journal_id = ANY ($4::uuid[])
+    WHERE $2::bigint IS NOT NULL AND r.tenant_id = $1 AND r.journal_id = ANY ($4::uuid[])
 )
 DELETE FROM xero.journals AS j
 USING gone
