@@ -178,18 +178,20 @@ async fn run(
 }
 
 /// The table an entity's statement writes (`xero.invoices`), for its span: the first
-/// `INSERT INTO` or `UPDATE` target, else the kind a `SELECT xero.upsert_documents('…'`
-/// call stores.
+/// `INSERT INTO` or `UPDATE` target, else the table a `SELECT xero.store_document_headers('…'`
+/// or `xero.store_document_lines('…'` call writes.
 pub(super) fn target_table(statement: &str) -> String {
     let named = ["INSERT INTO ", "UPDATE "].iter().find_map(|verb| {
         let (_, rest) = statement.split_once(verb)?;
         let table = rest.split_whitespace().next()?.trim_end_matches('(');
         table.starts_with("xero.").then(|| table.to_owned())
     });
+    let document = |call: &str, suffix: &str| {
+        let (_, rest) = statement.split_once(call)?;
+        Some(format!("xero.{}{suffix}", rest.split('\'').next()?))
+    };
     named
-        .or_else(|| {
-            let (_, rest) = statement.split_once("upsert_documents('")?;
-            Some(format!("xero.{}", rest.split('\'').next()?))
-        })
+        .or_else(|| document("store_document_headers('", ""))
+        .or_else(|| document("store_document_lines('", "_line_items"))
         .unwrap_or_else(|| "?".to_owned())
 }

@@ -9,6 +9,7 @@ pub mod commands;
 pub mod demo;
 pub mod demo_verify;
 pub mod demo_webhooks;
+pub mod documents;
 pub mod entities;
 pub mod runs;
 pub mod simulated;

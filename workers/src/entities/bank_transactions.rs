@@ -2,7 +2,9 @@
 //! `UpdatedDateUTC` keyset; deleted ones are kept with their status.
 //! Stored in `xero.bank_transactions` and `xero.bank_transactions_line_items`.
 
-use xero_sync::entity::{Entity, Paging, Scopes, Store, Webhook};
+use xero_sync::entity::{Entity, Paging, Scopes, Webhook};
+
+use crate::documents;
 
 /// The BankTransactions entity.
 pub const ENTITY: Entity = Entity {
@@ -11,8 +13,16 @@ pub const ENTITY: Entity = Entity {
     collection: "BankTransactions",
     id_field: "BankTransactionID",
     paging: Paging::Keyset,
-    // Headers and lines in one call (the shape all transaction documents share).
-    store: Store::Json(&[include_str!("bank_transactions.upsert.sql")]),
+    // Headers and lines by columns, as every transaction document is stored.
+    store: documents::store!(
+        "bank_transactions",
+        "bank_transaction_id",
+        documents::Shape {
+            collection: "BankTransactions",
+            id_field: "BankTransactionID",
+            number_field: None,
+        }
+    ),
     digest: include_str!("bank_transactions.digest.sql"),
     query: &[],
     scopes: Scopes {

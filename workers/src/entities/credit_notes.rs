@@ -2,7 +2,9 @@
 //! voided and deleted ones are kept with their status.
 //! Stored in `xero.credit_notes` and `xero.credit_notes_line_items`.
 
-use xero_sync::entity::{Entity, Paging, Scopes, Store, Webhook};
+use xero_sync::entity::{Entity, Paging, Scopes, Webhook};
+
+use crate::documents;
 
 /// The CreditNotes entity.
 pub const ENTITY: Entity = Entity {
@@ -11,8 +13,16 @@ pub const ENTITY: Entity = Entity {
     collection: "CreditNotes",
     id_field: "CreditNoteID",
     paging: Paging::Keyset,
-    // Headers and lines in one call (the shape all transaction documents share).
-    store: Store::Json(&[include_str!("credit_notes.upsert.sql")]),
+    // Headers and lines by columns, as every transaction document is stored.
+    store: documents::store!(
+        "credit_notes",
+        "credit_note_id",
+        documents::Shape {
+            collection: "CreditNotes",
+            id_field: "CreditNoteID",
+            number_field: Some("CreditNoteNumber"),
+        }
+    ),
     digest: include_str!("credit_notes.digest.sql"),
     query: &[],
     scopes: Scopes {

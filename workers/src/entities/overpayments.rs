@@ -2,7 +2,9 @@
 //! with their status.
 //! Stored in `xero.overpayments` and `xero.overpayments_line_items`.
 
-use xero_sync::entity::{Entity, Paging, Scopes, Store, Webhook};
+use xero_sync::entity::{Entity, Paging, Scopes, Webhook};
+
+use crate::documents;
 
 /// The Overpayments entity.
 pub const ENTITY: Entity = Entity {
@@ -11,8 +13,16 @@ pub const ENTITY: Entity = Entity {
     collection: "Overpayments",
     id_field: "OverpaymentID",
     paging: Paging::Keyset,
-    // Headers and lines in one call (the shape all transaction documents share).
-    store: Store::Json(&[include_str!("overpayments.upsert.sql")]),
+    // Headers and lines by columns, as every transaction document is stored.
+    store: documents::store!(
+        "overpayments",
+        "overpayment_id",
+        documents::Shape {
+            collection: "Overpayments",
+            id_field: "OverpaymentID",
+            number_field: None,
+        }
+    ),
     digest: include_str!("overpayments.digest.sql"),
     query: &[],
     scopes: Scopes {

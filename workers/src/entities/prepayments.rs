@@ -2,7 +2,9 @@
 //! with their status.
 //! Stored in `xero.prepayments` and `xero.prepayments_line_items`.
 
-use xero_sync::entity::{Entity, Paging, Scopes, Store, Webhook};
+use xero_sync::entity::{Entity, Paging, Scopes, Webhook};
+
+use crate::documents;
 
 /// The Prepayments entity.
 pub const ENTITY: Entity = Entity {
@@ -11,8 +13,16 @@ pub const ENTITY: Entity = Entity {
     collection: "Prepayments",
     id_field: "PrepaymentID",
     paging: Paging::Keyset,
-    // Headers and lines in one call (the shape all transaction documents share).
-    store: Store::Json(&[include_str!("prepayments.upsert.sql")]),
+    // Headers and lines by columns, as every transaction document is stored.
+    store: documents::store!(
+        "prepayments",
+        "prepayment_id",
+        documents::Shape {
+            collection: "Prepayments",
+            id_field: "PrepaymentID",
+            number_field: None,
+        }
+    ),
     digest: include_str!("prepayments.digest.sql"),
     query: &[],
     scopes: Scopes {

@@ -2,7 +2,9 @@
 //! kept with their status.
 //! Stored in `xero.purchase_orders` and `xero.purchase_orders_line_items`.
 
-use xero_sync::entity::{Entity, Paging, Scopes, Store, Webhook};
+use xero_sync::entity::{Entity, Paging, Scopes, Webhook};
+
+use crate::documents;
 
 /// The PurchaseOrders entity.
 pub const ENTITY: Entity = Entity {
@@ -11,8 +13,16 @@ pub const ENTITY: Entity = Entity {
     collection: "PurchaseOrders",
     id_field: "PurchaseOrderID",
     paging: Paging::Keyset,
-    // Headers and lines in one call (the shape all transaction documents share).
-    store: Store::Json(&[include_str!("purchase_orders.upsert.sql")]),
+    // Headers and lines by columns, as every transaction document is stored.
+    store: documents::store!(
+        "purchase_orders",
+        "purchase_order_id",
+        documents::Shape {
+            collection: "PurchaseOrders",
+            id_field: "PurchaseOrderID",
+            number_field: Some("PurchaseOrderNumber"),
+        }
+    ),
     digest: include_str!("purchase_orders.digest.sql"),
     query: &[],
     scopes: Scopes {

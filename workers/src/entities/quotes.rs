@@ -4,7 +4,9 @@
 //! whole page. Deleted quotes are kept with their status. Stored in `xero.quotes` and
 //! `xero.quotes_line_items`, the shape every transaction document shares.
 
-use xero_sync::entity::{Entity, Paging, Scopes, Store, Webhook};
+use xero_sync::entity::{Entity, Paging, Scopes, Webhook};
+
+use crate::documents;
 
 /// The Quotes entity.
 pub const ENTITY: Entity = Entity {
@@ -16,7 +18,16 @@ pub const ENTITY: Entity = Entity {
         size: 100,
         modified_since: true,
     },
-    store: Store::Json(&[include_str!("quotes.upsert.sql")]),
+    // Headers and lines by columns, as every transaction document is stored.
+    store: documents::store!(
+        "quotes",
+        "quote_id",
+        documents::Shape {
+            collection: "Quotes",
+            id_field: "QuoteID",
+            number_field: Some("QuoteNumber"),
+        }
+    ),
     digest: include_str!("quotes.digest.sql"),
     query: &[("order", "UpdatedDateUTC ASC")],
     scopes: Scopes {

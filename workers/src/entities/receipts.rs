@@ -3,7 +3,9 @@
 //! February 2027), so off unless `SYNC_ENTITIES` names it. Stored in `xero.receipts` and
 //! `xero.receipts_line_items`, the shape every transaction document shares.
 
-use xero_sync::entity::{Entity, Paging, Scopes, Store, Webhook};
+use xero_sync::entity::{Entity, Paging, Scopes, Webhook};
+
+use crate::documents;
 
 /// The Receipts entity.
 pub const ENTITY: Entity = Entity {
@@ -14,7 +16,16 @@ pub const ENTITY: Entity = Entity {
     paging: Paging::Unpaged {
         modified_since: true,
     },
-    store: Store::Json(&[include_str!("receipts.upsert.sql")]),
+    // Headers and lines by columns, as every transaction document is stored.
+    store: documents::store!(
+        "receipts",
+        "receipt_id",
+        documents::Shape {
+            collection: "Receipts",
+            id_field: "ReceiptID",
+            number_field: Some("ReceiptNumber"),
+        }
+    ),
     digest: include_str!("receipts.digest.sql"),
     query: &[],
     scopes: Scopes {

@@ -10,6 +10,7 @@
 #[path = "../support/skip.rs"]
 mod skip;
 
+mod documents;
 mod pages;
 mod simulator;
 mod statements;
