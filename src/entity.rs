@@ -96,7 +96,8 @@ pub fn scopes(entities: &[Entity], broad: bool) -> Vec<&'static str> {
 #[derive(Debug, Clone, Copy)]
 pub enum Store {
     /// Statements that read the batch's body themselves: each runs with two parameters, `$1` the
-    /// tenant id (`uuid`) and `$2` the body (`text`, to be cast `$2::jsonb`).
+    /// tenant id (`uuid`) and `$2` the body (`jsonb`; the statements write `$2::jsonb`, which
+    /// costs nothing and reads plainly).
     Json(&'static [&'static str]),
     /// Records decoded here, in Rust, and sent as typed arrays (`unnest($2::uuid[], …)`):
     /// Postgres then parses no JSON but what it keeps as `jsonb`. For the entities whose volume
