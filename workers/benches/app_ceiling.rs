@@ -133,7 +133,7 @@ async fn run(shape: &Shape) -> Vec<String> {
     let mut missed = Vec::new();
     missed.extend(windows(&stats, shape, &timeline));
     missed.extend(rate_limited(&stats));
-    missed.extend(starvation(&h, t0, &large).await);
+    missed.extend(starvation(&h, t0, &large, &stats).await);
     println!("{cpu}");
     h.assert_equal(None).await;
     println!("  every organisation complete and equal to the simulator");
@@ -249,6 +249,7 @@ async fn starvation(
     h: &Harness,
     t0: chrono::DateTime<chrono::Utc>,
     large: &[Uuid],
+    stats: &Value,
 ) -> Option<String> {
     let ends: Vec<(Uuid, f64)> = sqlx::query_as(
         "SELECT tenant_id, extract(epoch FROM max(finished_at) - $1)::float8
@@ -278,6 +279,29 @@ async fn starvation(
         slowest,
         slowest / median
     );
+    // Why the slowest was late: its 429s (each waits out the rest of Xero's minute) and the
+    // entity it finished last.
+    if let Some((tenant, _)) = ends
+        .iter()
+        .filter(|(t, _)| !large.contains(t))
+        .max_by(|a, b| a.1.total_cmp(&b.1))
+    {
+        let last: Option<String> = sqlx::query_scalar(
+            "SELECT entity FROM xero.sync_log WHERE tenant_id = $1 \
+              ORDER BY finished_at DESC NULLS LAST LIMIT 1",
+        )
+        .bind(tenant)
+        .fetch_optional(&h.db.pool)
+        .await
+        .unwrap();
+        let limited = stats["rate_limited_tenants"][tenant.to_string()]
+            .as_u64()
+            .unwrap_or(0);
+        println!(
+            "  the slowest small organisation met {limited} 429(s) and finished with {}",
+            last.unwrap_or_default()
+        );
+    }
     (slowest > 2.0 * median).then(|| {
         format!(
             "the slowest small organisation {:.2}× the median",
