@@ -7,13 +7,19 @@
 -- row trigger rewriting each line's `raw`. What the tables hold does not change: a header's
 -- `raw` is the record but its lines, a line's `raw` what none of its columns holds.
 
+-- The document kinds stored so (their tables: `xero.<kind>` and `xero.<kind>_line_items`).
+CREATE FUNCTION xero.document_kinds() RETURNS text[]
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT ARRAY['credit_notes', 'purchase_orders', 'overpayments', 'prepayments',
+                 'bank_transactions', 'quotes', 'receipts']
+$$;
+
 -- A line arrives with `raw` already holding only what no column holds.
 DO $$
 DECLARE
     kind text;
 BEGIN
-    FOREACH kind IN ARRAY ARRAY['credit_notes', 'purchase_orders', 'overpayments', 'prepayments',
-                                'bank_transactions', 'quotes', 'receipts']
+    FOREACH kind IN ARRAY xero.document_kinds()
     LOOP
         EXECUTE format('DROP TRIGGER %I ON xero.%I', kind || '_line_items_keep_untyped',
                        kind || '_line_items');
@@ -33,8 +39,7 @@ LANGUAGE plpgsql AS $$
 DECLARE
     kind text;
 BEGIN
-    FOREACH kind IN ARRAY ARRAY['credit_notes', 'purchase_orders', 'overpayments', 'prepayments',
-                                'bank_transactions', 'quotes', 'receipts']
+    FOREACH kind IN ARRAY xero.document_kinds()
     LOOP
         EXECUTE format('DELETE FROM xero.%I AS l USING gone WHERE l.tenant_id = gone.tenant_id',
                        kind || '_line_items');
