@@ -165,13 +165,8 @@ fn decode(shape: &Shape, record: &RawValue) -> Result<Option<Document>, String> 
     if lines.as_ref().is_some_and(|l| !l.is_empty()) {
         fields.remove("LineItems");
     }
-    let nested_id = |key: &str| {
-        let object = fields.get(key)?;
-        Fields::parse(object).ok()?.uuid(match key {
-            "Contact" => "ContactID",
-            _ => "AccountID",
-        })
-    };
+    // The id inside an object the record names (`Contact.ContactID`).
+    let nested_id = |object: &str, id: &str| Fields::parse(fields.get(object)?).ok()?.uuid(id);
     let number = |key: &str| number(fields.get(key)?);
     let ms = |key: &str| fields.text(key).as_deref().and_then(parse_ms_date);
     Ok(Some(Document {
@@ -179,7 +174,7 @@ fn decode(shape: &Shape, record: &RawValue) -> Result<Option<Document>, String> 
         kind: fields.text("Type"),
         number: shape.number_field.and_then(|f| fields.text(f)),
         reference: fields.text("Reference"),
-        contact_id: nested_id("Contact"),
+        contact_id: nested_id("Contact", "ContactID"),
         status: fields.text("Status"),
         line_amount_types: fields.text("LineAmountTypes"),
         date: ms("Date").and_then(from_ms).map(|at| at.date_naive()),
@@ -189,7 +184,7 @@ fn decode(shape: &Shape, record: &RawValue) -> Result<Option<Document>, String> 
         remaining_credit: number("RemainingCredit"),
         currency_code: fields.text("CurrencyCode"),
         currency_rate: number("CurrencyRate"),
-        bank_account_id: nested_id("BankAccount"),
+        bank_account_id: nested_id("BankAccount", "AccountID"),
         reconciled: fields.get("IsReconciled").and_then(boolean),
         updated: ms("UpdatedDateUTC").and_then(from_ms),
         raw: fields.to_json(),
