@@ -4,7 +4,7 @@
 //! decoded here and sent to Postgres as typed arrays, two statements per batch
 //! (`xero.store_document_headers` and `xero.store_document_lines`, in
 //! `migrations/20261209000001_documents_by_columns.sql`). Each entity declares its store with
-//! [`store!`].
+//! `store!`.
 //!
 //! What the tables hold is what they held when Postgres read the JSON: a header's `raw` is the
 //! record as sent but its lines, and a line's `raw` what none of its columns holds (see
