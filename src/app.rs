@@ -80,7 +80,8 @@ pub struct Selection {
     pub entities: Option<Vec<String>>,
 }
 
-/// Starts (or finds active) a run for every selected (tenant, entity).
+/// Starts (or finds active) a run for every selected (tenant, entity), queued entity by entity
+/// across the tenants; returned tenant by tenant.
 pub async fn request_sync(
     pool: &PgPool,
     registry: &'static [Entity],
@@ -121,12 +122,18 @@ pub async fn request_sync(
              tenants are listed by `xero-sync connections`)"
         );
     }
-    let mut started = Vec::new();
-    for tenant in tenants {
-        for entity in &entities {
-            let run = start_run(pool, entity, tenant, full, max_attempts).await?;
-            started.push((tenant, *entity, run));
+    // Every tenant's first entity is queued before any tenant's second, and so on: the queue
+    // is claimed oldest first, so queueing a tenant's whole set at once would have the last of
+    // two hundred new organisations wait for the other 199 to finish. Interleaved, they move
+    // together, and a tenant's jobs rarely meet its own 5-at-once limit.
+    let mut started = Vec::with_capacity(tenants.len() * entities.len());
+    for (e, entity) in entities.iter().enumerate() {
+        for (t, tenant) in tenants.iter().enumerate() {
+            let run = start_run(pool, entity, *tenant, full, max_attempts).await?;
+            started.push(((t, e), (*tenant, *entity, run)));
         }
     }
-    Ok(started)
+    // Reported tenant by tenant, in the order asked for.
+    started.sort_by_key(|(order, _)| *order);
+    Ok(started.into_iter().map(|(_, run)| run).collect())
 }

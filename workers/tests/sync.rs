@@ -51,3 +51,47 @@ async fn a_full_sync_of_all_entities_leaves_postgres_equal_to_xero() {
     }
     eprintln!("sim stats: {stats}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sync_of_many_tenants_queues_each_entity_for_every_tenant_before_the_next_entity() {
+    let h = Harness::new(xero_sync_sim::SimConfig {
+        tenants: 3,
+        ..small_org()
+    })
+    .await;
+    let entities = ["accounts", "contacts"];
+    let started = xero_sync::app::request_sync(
+        &h.db.pool,
+        xero_sync_workers::registry(),
+        &xero_sync::app::Selection {
+            tenants: Some(h.tenants.clone()),
+            entities: Some(entities.iter().map(|e| (*e).to_owned()).collect()),
+        },
+        true,
+        8,
+    )
+    .await
+    .unwrap();
+    // Reported tenant by tenant, as asked.
+    let reported: Vec<(uuid::Uuid, &str)> = started.iter().map(|(t, e, _)| (*t, e.name)).collect();
+    let tenant_major: Vec<(uuid::Uuid, &str)> = h
+        .tenants
+        .iter()
+        .flat_map(|t| entities.iter().map(move |e| (*t, *e)))
+        .collect();
+    assert_eq!(reported, tenant_major);
+    // Queued (the order workers claim in: oldest first) entity by entity.
+    let queued: Vec<(uuid::Uuid, String)> = sqlx::query_as(
+        "SELECT (convert_from(job, 'UTF8')::jsonb ->> 'tenant_id')::uuid,
+                convert_from(job, 'UTF8')::jsonb ->> 'entity'
+           FROM apalis.jobs ORDER BY priority DESC, run_at, id",
+    )
+    .fetch_all(&h.db.pool)
+    .await
+    .unwrap();
+    let entity_major: Vec<(uuid::Uuid, String)> = entities
+        .iter()
+        .flat_map(|e| h.tenants.iter().map(move |t| (*t, (*e).to_owned())))
+        .collect();
+    assert_eq!(queued, entity_major);
+}
