@@ -1,5 +1,6 @@
 //! One Xero budget for every replica: calls in flight per tenant stay under the limit across
-//! replicas, a dead replica's leases come back, an `appminute` 429 pauses every tenant, a spent
+//! replicas, a dead replica's leases come back, no span of a minute holds more than a minute's
+//! calls, an `appminute` 429 pauses every tenant, a spent
 //! day snoozes jobs until the reset (full runs first, keeping the rest for incremental ones),
 //! and the egress table holds exactly the bytes Xero sent.
 
@@ -88,6 +89,64 @@ async fn leases_of_a_replica_that_died_mid_call_come_back_when_they_expire() {
     })
     .await;
     assert!(back > 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tenant_held_back_at_the_end_of_its_window_never_makes_a_minutes_calls_within_a_minute() {
+    let h = Harness::new(small_org()).await;
+    let tenant = h.tenants[0];
+    // Three calls a one-second "minute", none given back: their leases keep the database's
+    // own time of every take.
+    let budget = Budget::new(
+        h.db.pool.clone(),
+        Limits {
+            per_minute: 3,
+            burst: 3,
+            concurrent: 100,
+            window: Duration::from_secs(1),
+            ..Limits::default()
+        },
+    );
+    assert!(matches!(
+        budget.take(tenant, false).await.unwrap(),
+        Take::Granted(_)
+    ));
+    // Held back until just before its window ends, the tenant then takes all it may, and goes
+    // on taking for three windows.
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let until = std::time::Instant::now() + Duration::from_secs(3);
+    let mut reasons = Vec::new();
+    while std::time::Instant::now() < until {
+        if let Take::Wait(wait, reason) = budget.take(tenant, false).await.unwrap() {
+            reasons.push(reason);
+            tokio::time::sleep(wait.min(Duration::from_millis(20))).await;
+        }
+    }
+    let taken: Vec<f64> = sqlx::query_scalar(
+        "SELECT extract(epoch FROM taken_at)::float8 FROM xero.call_leases
+          WHERE tenant_id = $1 ORDER BY taken_at",
+    )
+    .bind(tenant)
+    .fetch_all(&h.db.pool)
+    .await
+    .unwrap();
+    // Xero's window starts when a call arrives, so it may start at any of ours: no second
+    // anywhere holds a fourth call.
+    for (i, pair) in taken.windows(4).enumerate() {
+        assert!(
+            pair[3] - pair[0] >= 1.0,
+            "calls {i} to {} within {:.3} s: {taken:?}",
+            i + 3,
+            pair[3] - pair[0]
+        );
+    }
+    // And the tenant still gets about three a window: some eleven in these four seconds, at
+    // least seven however busy the machine.
+    assert!(taken.len() >= 7, "{} calls: {taken:?}", taken.len());
+    assert!(
+        reasons.iter().any(|r| r == "minute limit reached"),
+        "{reasons:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
