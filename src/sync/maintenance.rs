@@ -296,7 +296,9 @@ async fn lost_schedules(conn: &mut PgConnection, follow_up: FollowUp) -> Result<
 
 /// Pairs never run of active connections' tenants and the entities the deployment began to
 /// sync after the tenant connected: their first (full) run, through `xero.start_run` as every
-/// run starts. A bounded number per pass.
+/// run starts. A bounded number per pass, taken entity by entity across the tenants, as
+/// `app::request_sync` queues them: a pass that cannot start them all starts one entity for
+/// many tenants rather than every entity for a few.
 async fn first_runs(conn: &mut PgConnection, max_attempts: i32) -> Result<u64, sqlx::Error> {
     let new: Vec<(Uuid, String)> = sqlx::query_as(
         "SELECT t.tenant_id, e.name
@@ -305,7 +307,7 @@ async fn first_runs(conn: &mut PgConnection, max_attempts: i32) -> Result<u64, s
            JOIN xero.entities e ON e.enabled AND e.enabled_since > t.created_at
           WHERE t.status = 'active' AND NOT EXISTS (SELECT 1 FROM xero.sync_progress p
                              WHERE p.tenant_id = t.tenant_id AND p.entity = e.name)
-          ORDER BY t.created_at, e.position
+          ORDER BY e.position, t.created_at, t.tenant_id
           LIMIT 100",
     )
     .fetch_all(&mut *conn)
