@@ -12,7 +12,9 @@
 -- in the last window: no span of a minute then holds more than 60 of them, wherever Xero's
 -- window starts. The fixed window stays, because it is what Xero's X-MinLimit-Remaining
 -- corrects (calls of the app that this budget does not see). The take times are kept on the
--- tenant's row: at most a minute's worth, trimmed at every take.
+-- tenant's row: at most a minute's worth, trimmed at every take, and only under a minute limit
+-- of at most 1,000 (Xero's is 60): a larger one stands for no limit (a simulator with its
+-- limits off), where a log of every call would cost each take more than it guards.
 
 ALTER TABLE xero.tenant_budget ADD COLUMN recent timestamptz[] NOT NULL DEFAULT '{}';
 
@@ -43,7 +45,9 @@ BEGIN
     IF b.day_resets_at <= now() THEN
         b.day_used := 0; b.day_resets_at := NULL;
     END IF;
-    ours := ARRAY(SELECT t FROM unnest(b.recent) t WHERE t > now() - span ORDER BY t);
+    ours := CASE WHEN l.per_minute <= 1000
+                 THEN ARRAY(SELECT t FROM unnest(b.recent) t WHERE t > now() - span ORDER BY t)
+                 ELSE '{}' END;
     -- The app's row as it stands, unlocked: the count that decides is taken at the end.
     SELECT * INTO a FROM xero.app_budget;
     IF a.minute_resets_at <= now() THEN
@@ -131,7 +135,8 @@ BEGIN
                                        now() + make_interval(secs => l.window_secs * 1.02)),
            day_used = b.day_used + 1,
            day_resets_at = coalesce(b.day_resets_at, now() + interval '1 day'),
-           tokens = bucket - 1, tokens_at = now(), recent = ours || now()
+           tokens = bucket - 1, tokens_at = now(),
+           recent = CASE WHEN l.per_minute <= 1000 THEN ours || now() ELSE '{}' END
      WHERE tenant_id = p_tenant;
     INSERT INTO xero.call_leases (tenant_id, expires_at)
     VALUES (p_tenant, now() + make_interval(secs => l.lease_secs))

@@ -150,6 +150,39 @@ async fn a_tenant_held_back_at_the_end_of_its_window_never_makes_a_minutes_calls
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_minutes_calls_are_logged_under_xeros_limit_and_not_when_the_limit_stands_for_none() {
+    let h = Harness::new(SimConfig {
+        tenants: 2,
+        ..small_org()
+    })
+    .await;
+    let (xero, none) = (h.tenants[0], h.tenants[1]);
+    for (tenant, per_minute) in [(xero, 60), (none, 1_000_000)] {
+        let budget = Budget::new(
+            h.db.pool.clone(),
+            Limits {
+                per_minute,
+                ..Limits::default()
+            },
+        );
+        for _ in 0..3 {
+            assert!(matches!(
+                budget.take(tenant, false).await.unwrap(),
+                Take::Granted(_)
+            ));
+        }
+    }
+    let logged: Vec<(uuid::Uuid, i32)> = sqlx::query_as(
+        "SELECT tenant_id, cardinality(recent) FROM xero.tenant_budget ORDER BY tenant_id = $1 DESC",
+    )
+    .bind(xero)
+    .fetch_all(&h.db.pool)
+    .await
+    .unwrap();
+    assert_eq!(logged, vec![(xero, 3), (none, 0)]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_appminute_429_for_one_tenant_pauses_every_tenant() {
     let h = Harness::new(SimConfig {
         tenants: 2,
