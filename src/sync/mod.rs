@@ -2,7 +2,7 @@
 //! run's cursor, the next job and their own completion in one transaction.
 //!
 //! Modules by role: [`job`] (the payloads on the queue), [`engine`] (what every job shares),
-//! [`cursor`] (the paging rules, pure; `numbered` for numbered pages), `fetch` (the Xero half of a batch; `prefetch`, the next batch's calls during this one's commit), [`batch`] (the
+//! [`cursor`] (the paging rules, pure; `numbered` for numbered pages), `fetch` (the Xero half of a batch; `prefetch`, the next batch's calls during this one's commit), `batch` (the
 //! transaction), `schedule` (a pair's next run, and the sweep), `outcome` (snooze, retry, end
 //! or give up), [`run`] (the SQL of a run),
 //! [`queue`] (every statement on `apalis.jobs`), [`store`] (a batch's records into their tables), [`trace`] (a run as one trace) and
