@@ -33,6 +33,7 @@ DECLARE
     -- Our calls of the last window and a margin, whatever window Xero counts them in.
     span interval := make_interval(secs => l.window_secs * 1.02);
     ours timestamptz[];
+    logged boolean := l.per_minute <= 1000;
     next_month timestamptz := date_trunc('month', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'
                               + interval '1 month';
 BEGIN
@@ -45,7 +46,7 @@ BEGIN
     IF b.day_resets_at <= now() THEN
         b.day_used := 0; b.day_resets_at := NULL;
     END IF;
-    ours := CASE WHEN l.per_minute <= 1000
+    ours := CASE WHEN logged
                  THEN ARRAY(SELECT t FROM unnest(b.recent) t WHERE t > now() - span ORDER BY t)
                  ELSE '{}' END;
     -- The app's row as it stands, unlocked: the count that decides is taken at the end.
@@ -136,7 +137,7 @@ BEGIN
            day_used = b.day_used + 1,
            day_resets_at = coalesce(b.day_resets_at, now() + interval '1 day'),
            tokens = bucket - 1, tokens_at = now(),
-           recent = CASE WHEN l.per_minute <= 1000 THEN ours || now() ELSE '{}' END
+           recent = CASE WHEN logged THEN ours || now() ELSE '{}' END
      WHERE tenant_id = p_tenant;
     INSERT INTO xero.call_leases (tenant_id, expires_at)
     VALUES (p_tenant, now() + make_interval(secs => l.lease_secs))
@@ -144,14 +145,18 @@ BEGIN
 END
 $$;
 
--- A call that never reached Xero is not counted by the sliding window either.
+-- A call that never reached Xero is not counted by the sliding window either: its own take
+-- time (its lease's) leaves the log, not whichever call was taken last.
 CREATE OR REPLACE FUNCTION xero.return_unreached(p_lease bigint, p_tenant uuid, p_error text)
 RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+    taken timestamptz;
 BEGIN
-    DELETE FROM xero.call_leases WHERE lease_id = p_lease;
+    DELETE FROM xero.call_leases WHERE lease_id = p_lease RETURNING taken_at INTO taken;
     UPDATE xero.tenant_budget SET minute_used = greatest(0, minute_used - 1),
            day_used = greatest(0, day_used - 1), tokens = tokens + 1,
-           recent = recent[1:cardinality(recent) - 1]
+           recent = ARRAY(SELECT t FROM unnest(recent) WITH ORDINALITY AS u(t, i)
+                           WHERE i IS DISTINCT FROM array_position(recent, taken) ORDER BY i)
      WHERE tenant_id = p_tenant;
     UPDATE xero.app_budget SET minute_used = greatest(0, minute_used - 1);
     UPDATE xero.tenants SET unreachable_since = coalesce(unreachable_since, now()),

@@ -150,7 +150,8 @@ async fn a_tenant_held_back_at_the_end_of_its_window_never_makes_a_minutes_calls
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_minutes_calls_are_logged_under_xeros_limit_and_not_when_the_limit_stands_for_none() {
+async fn the_minutes_calls_are_logged_under_xeros_limit_less_those_that_never_reached_xero_and_not_when_the_limit_stands_for_none()
+ {
     let h = Harness::new(SimConfig {
         tenants: 2,
         ..small_org()
@@ -180,6 +181,31 @@ async fn the_minutes_calls_are_logged_under_xeros_limit_and_not_when_the_limit_s
     .await
     .unwrap();
     assert_eq!(logged, vec![(xero, 3), (none, 0)]);
+    // A call that never reached Xero leaves the log by its own take time, not the last one's.
+    let first: i64 =
+        sqlx::query_scalar("SELECT min(lease_id) FROM xero.call_leases WHERE tenant_id = $1")
+            .bind(xero)
+            .fetch_one(&h.db.pool)
+            .await
+            .unwrap();
+    Budget::new(h.db.pool.clone(), Limits::default())
+        .unreached(first, xero, "connection refused")
+        .await
+        .unwrap();
+    let (left, logged): (
+        Vec<chrono::DateTime<chrono::Utc>>,
+        Vec<chrono::DateTime<chrono::Utc>>,
+    ) = sqlx::query_as(
+        "SELECT (SELECT array_agg(taken_at ORDER BY taken_at) FROM xero.call_leases
+                      WHERE tenant_id = $1),
+                    recent FROM xero.tenant_budget WHERE tenant_id = $1",
+    )
+    .bind(xero)
+    .fetch_one(&h.db.pool)
+    .await
+    .unwrap();
+    assert_eq!(left.len(), 2);
+    assert_eq!(logged, left);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
